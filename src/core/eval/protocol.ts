@@ -74,3 +74,34 @@ export interface SweepPoint {
   support: number;
   metrics: Record<Method, MetricValues>;
 }
+
+/** Leave-one-context-out evaluation of one target: split, baselines, C3TL, metrics on the held-out pairs. */
+export async function evaluateTarget(
+  _tensor: EffectTensor,
+  _target: number,
+  _options: RunOptions,
+  _hooks: RunHooks = {},
+): Promise<TargetEvaluation> {
+  throw new Error('evaluateTarget: being implemented');
+}
+
+/** Prediction mode: all shared measured perturbations of the target are support; predicts the unmeasured ones. */
+export async function predictTarget(
+  _tensor: EffectTensor,
+  _target: number,
+  _options: Omit<RunOptions, 'supportFraction'>,
+  _hooks: RunHooks = {},
+): Promise<PredictionResult> {
+  throw new Error('predictTarget: being implemented');
+}
+
+/** Support-fraction sweep (e.g. 0.01, 0.05, 0.1, 0.3) for one target; hooks.onEpoch reports each training. */
+export async function sweepSupport(
+  _tensor: EffectTensor,
+  _target: number,
+  _fractions: readonly number[],
+  _options: Omit<RunOptions, 'supportFraction'>,
+  _hooks: RunHooks & { onPoint?: (point: SweepPoint) => void } = {},
+): Promise<SweepPoint[]> {
+  throw new Error('sweepSupport: being implemented');
+}
