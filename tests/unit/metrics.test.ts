@@ -58,6 +58,11 @@ describe('pairMetrics', () => {
     expect(m.deg_overlap_top50).toBe(1);
   });
 
+  it('counts a prediction of exactly 0 as wrong, even where the observation is 0', () => {
+    // G = 2 (< 50): g0 pred 0 / obs 0 → wrong, g1 +/+ → right → 1/2
+    expect(pairMetrics([0, 1], [0, 2], [0, 0]).direction_top50).toBe(0.5);
+  });
+
   it('gives pearson_centered 0 (not NaN) for a prediction equal to the centre', () => {
     const center = [0.3, -0.7, 0.1];
     const m = pairMetrics(center, [1, 2, -4], center);

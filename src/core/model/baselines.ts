@@ -129,7 +129,8 @@ function solveRidge(A: Float64Array, b: Float64Array, K: number, lambda: number)
  * measured, else perturb_mean_p. Rows are all genes of all support pairs; no intercept (effects are already
  * differences to control, a shared offset is what additive models). The penalty is chosen from the grid by
  * leave-one-support-pair-out squared error when there are ≥ RIDGE_MIN_PAIRS_FOR_CV support pairs.
- * Returns the weights (length C-1, contexts in order, t skipped) and the chosen relative penalty.
+ * pm: P*G perturbation means without t (perturbationMeans); lambdas: penalties relative to trace(XᵀX)/K
+ * (K = C-1 features). Returns the weights (length C-1, contexts in order, t skipped) and the chosen penalty.
  */
 export function fitRidge(
   tensor: EffectTensor,
