@@ -1,0 +1,108 @@
+import { BackendBadge } from './common/BackendBadge';
+import { ErrorBanner } from './common/ErrorBanner';
+import { ErrorBoundary } from './common/ErrorBoundary';
+import { DataPanel } from './data/DataPanel';
+import { PredictionPanel } from './results/PredictionPanel';
+import { ResultsPanel } from './results/ResultsPanel';
+import { SetupPanel } from './setup/SetupPanel';
+import type { EngineClient } from './state/engine-client';
+import { useStudio } from './state/useStudio';
+import { SweepPanel } from './sweep/SweepPanel';
+import { TrainingPanel } from './training/TrainingPanel';
+
+export function App({ engine }: { engine: EngineClient }) {
+  const { state, actions } = useStudio(engine);
+  const { task, dataset, setup } = state;
+  const busy = task !== null;
+  const training = task === 'evaluate' || task === 'predict';
+  const showTraining = training || state.epochs.length > 0;
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <div className="brand">
+          <h1>C3TL Studio</h1>
+          <p className="tagline">
+            Predict perturbation effects in a new cellular context. Runs entirely in your browser: no data
+            leaves this machine.
+          </p>
+        </div>
+        <BackendBadge
+          backend={state.backend}
+          preference={state.preference}
+          disabled={busy}
+          onChange={actions.setPreference}
+        />
+      </header>
+      <main id="main">
+        <p className="status" role="status" aria-live="polite" data-testid="status">
+          {state.status}
+        </p>
+        {state.error && <ErrorBanner message={state.error} onDismiss={actions.dismissError} />}
+        <ErrorBoundary>
+          <DataPanel
+            dataset={dataset}
+            busy={busy}
+            loading={task === 'demo' || task === 'files'}
+            progress={state.loadProgress}
+            onDemo={actions.loadDemo}
+            onFiles={actions.loadFiles}
+          />
+        </ErrorBoundary>
+        {dataset && (
+          <ErrorBoundary>
+            <SetupPanel
+              dataset={dataset}
+              setup={setup}
+              busy={busy}
+              onChange={actions.updateSetup}
+              onTrain={() => actions.train(setup)}
+            />
+          </ErrorBoundary>
+        )}
+        {showTraining && (
+          <ErrorBoundary>
+            <TrainingPanel
+              epochs={state.epochs}
+              running={training}
+              cancelling={state.cancelling}
+              onCancel={actions.cancel}
+            />
+          </ErrorBoundary>
+        )}
+        {state.evaluation && setup.mode === 'evaluate' && (
+          <ErrorBoundary>
+            <ResultsPanel view={state.evaluation} />
+          </ErrorBoundary>
+        )}
+        {state.prediction && setup.mode === 'predict' && (
+          <ErrorBoundary>
+            <PredictionPanel view={state.prediction} />
+          </ErrorBoundary>
+        )}
+        {dataset && (
+          <ErrorBoundary>
+            <SweepPanel
+              dataset={dataset}
+              setup={setup}
+              sweep={state.sweep}
+              busy={busy}
+              cancelling={state.cancelling}
+              onSweep={() => actions.sweep(setup)}
+              onCancel={actions.cancel}
+            />
+          </ErrorBoundary>
+        )}
+      </main>
+      <footer className="app-footer">
+        <p>
+          C3TL: causal cellular context transfer learning (Scholkemper &amp; Mukherjee, 2026), reimplemented
+          for the browser. Baselines are always shown beside the model.
+        </p>
+      </footer>
+    </>
+  );
+}

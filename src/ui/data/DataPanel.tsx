@@ -1,0 +1,55 @@
+import type { DatasetInfo, LoadProgress } from '../../worker/api-types';
+import { CoverageHeatmap } from './CoverageHeatmap';
+import { DatasetSummary } from './DatasetSummary';
+import { DropZone } from './DropZone';
+
+interface Props {
+  dataset: DatasetInfo | null;
+  busy: boolean;
+  loading: boolean;
+  progress: LoadProgress | null;
+  onDemo: () => void;
+  onFiles: (files: File[]) => void;
+}
+
+/** Step 1: bring data (demo or files), see what was loaded. */
+export function DataPanel({ dataset, busy, loading, progress, onDemo, onFiles }: Props) {
+  return (
+    <section className="panel" aria-labelledby="data-heading" data-testid="data-view">
+      <h2 id="data-heading">Data</h2>
+      <div className="data-sources">
+        <DropZone disabled={busy} onFiles={onFiles} />
+        <div className="demo">
+          <button type="button" data-testid="demo-button" onClick={onDemo} disabled={busy}>
+            Load demo
+          </button>
+          <p className="hint">
+            A simulated screen with known truth: knockdowns and drugs propagate through a gene network that
+            each of 6 contexts rewires differently, measured as noisy replicate counts.
+            <br />6 contexts × 300 perturbations × 1,000 genes, seed 1; context rewiring is what C3TL can
+            learn.
+          </p>
+        </div>
+      </div>
+      {loading && (
+        <div className="load-progress" data-testid="load-progress">
+          <label>
+            {progress?.message ?? 'Loading…'}
+            <progress
+              max={1}
+              value={progress && Number.isFinite(progress.fraction) ? progress.fraction : undefined}
+            />
+          </label>
+        </div>
+      )}
+      {dataset ? (
+        <div className="dataset">
+          <DatasetSummary dataset={dataset} />
+          <CoverageHeatmap dataset={dataset} />
+        </div>
+      ) : (
+        !loading && <p className="empty">No dataset yet: load the demo or choose a file.</p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,171 @@
+/** Pure derivations of the result views: best values, verdict, rankings, top genes, ETA, CSV. */
+import type { EpochLog, EvaluationView, PredictionView, SweepPoint } from '../../worker/api-types';
+import type { Method, Metric, MetricValues } from '../../core/eval/types';
+import { METHODS, METRICS } from '../../core/eval/types';
+import { bestBaseline } from '../../worker/best-baseline';
+import { formatNumber } from './format';
+import { LOWER_IS_BETTER, METHOD_LABELS } from './labels';
+
+/** Per metric, the method with the best finite value (lower is better for mse and mae); null if none. */
+export function bestPerMetric(metrics: Record<Method, MetricValues>): Record<Metric, Method | null> {
+  const out = {} as Record<Metric, Method | null>;
+  for (const metric of METRICS) {
+    let best: Method | null = null;
+    for (const method of METHODS) {
+      const v = metrics[method][metric];
+      if (!Number.isFinite(v)) continue;
+      if (best === null) best = method;
+      else {
+        const b = metrics[best][metric];
+        if (LOWER_IS_BETTER.has(metric) ? v < b : v > b) best = method;
+      }
+    }
+    out[metric] = best;
+  }
+  return out;
+}
+
+export type VerdictKind = 'beats' | 'par' | 'loses';
+
+/** Differences of centred Pearson below this are reported as a tie. */
+export const TIE_MARGIN = 0.005;
+
+export interface Verdict {
+  kind: VerdictKind;
+  text: string;
+}
+
+/** A plain-language answer: does C3TL beat the best baseline on centred Pearson for these held-out pairs? */
+export function verdict(
+  view: Pick<EvaluationView, 'metrics' | 'bestBaseline' | 'query' | 'context'>,
+): Verdict {
+  const ours = view.metrics.c3tl.pearson_centered;
+  const theirs = view.metrics[view.bestBaseline].pearson_centered;
+  const name = METHOD_LABELS[view.bestBaseline];
+  const pairs = `${view.query} held-out perturbations in ${view.context}`;
+  if (!Number.isFinite(ours) || !Number.isFinite(theirs)) {
+    return { kind: 'par', text: `No verdict: centred Pearson could not be computed on the ${pairs}.` };
+  }
+  const diff = ours - theirs;
+  const numbers = `centred Pearson ${formatNumber(ours)} vs ${formatNumber(theirs)}`;
+  if (Math.abs(diff) < TIE_MARGIN) {
+    return {
+      kind: 'par',
+      text: `C3TL is on par with the best baseline (${name}) on the ${pairs}: ${numbers}. The simpler baseline is as good here.`,
+    };
+  }
+  if (diff > 0) {
+    return {
+      kind: 'beats',
+      text: `C3TL beats the best baseline (${name}) on the ${pairs}: ${numbers} (+${formatNumber(diff)}).`,
+    };
+  }
+  return {
+    kind: 'loses',
+    text: `C3TL does not beat the best baseline (${name}) on the ${pairs}: ${numbers} (${formatNumber(diff)}). Prefer ${name} for this context.`,
+  };
+}
+
+export interface RankedPair {
+  /** Index into queryPerturbations. */
+  index: number;
+  name: string;
+  c3tl: number;
+  baseline: number;
+}
+
+/** Query perturbations sorted by C3TL's centred Pearson, best first; NaN last. */
+export function rankPairs(
+  view: Pick<EvaluationView, 'perPair' | 'queryPerturbations' | 'bestBaseline'>,
+): RankedPair[] {
+  const rows = view.queryPerturbations.map((name, index) => ({
+    index,
+    name,
+    c3tl: view.perPair.c3tl[index]?.pearson_centered ?? Number.NaN,
+    baseline: view.perPair[view.bestBaseline][index]?.pearson_centered ?? Number.NaN,
+  }));
+  const key = (v: number): number => (Number.isFinite(v) ? v : Number.NEGATIVE_INFINITY);
+  return rows.sort((a, b) => key(b.c3tl) - key(a.c3tl) || a.index - b.index);
+}
+
+/** Indices of the k genes whose observed effect varies most across the Q query rows (rows are Q x G). */
+export function topVariableGenes(values: Float32Array, rows: number, genes: number, k: number): number[] {
+  const variance = new Float64Array(genes);
+  for (let g = 0; g < genes; g++) {
+    let sum = 0;
+    let sq = 0;
+    for (let q = 0; q < rows; q++) {
+      const v = values[q * genes + g];
+      sum += v;
+      sq += v * v;
+    }
+    const mean = rows > 0 ? sum / rows : 0;
+    variance[g] = rows > 0 ? sq / rows - mean * mean : 0;
+  }
+  return Array.from({ length: genes }, (_, g) => g)
+    .sort((a, b) => variance[b] - variance[a] || a - b)
+    .slice(0, Math.min(k, genes));
+}
+
+/** Indices of the k rows with the largest L2 norm (the strongest perturbations), in that order. */
+export function strongestRows(values: Float32Array, rows: number, genes: number, k: number): number[] {
+  const norm = new Float64Array(rows);
+  for (let q = 0; q < rows; q++) {
+    let s = 0;
+    for (let g = 0; g < genes; g++) s += values[q * genes + g] ** 2;
+    norm[q] = s;
+  }
+  return Array.from({ length: rows }, (_, q) => q)
+    .sort((a, b) => norm[b] - norm[a] || a - b)
+    .slice(0, Math.min(k, rows));
+}
+
+/** The k genes with the largest |effect| in row q of a Q x G matrix, strongest first. */
+export function topGenesOfRow(values: Float32Array, q: number, genes: number, k: number): number[] {
+  const start = q * genes;
+  return Array.from({ length: genes }, (_, g) => g)
+    .sort((a, b) => Math.abs(values[start + b]) - Math.abs(values[start + a]) || a - b)
+    .slice(0, Math.min(k, genes));
+}
+
+/** Upper bound of the remaining training time (early stopping usually ends sooner), in seconds. */
+export function etaSeconds(log: EpochLog): number {
+  if (log.epoch <= 0) return Number.NaN;
+  return (log.elapsedSeconds / log.epoch) * Math.max(0, log.maxEpochs - log.epoch);
+}
+
+function csvField(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Wide CSV (context, perturbation, one column per gene) of C3TL's predictions, readable by the app again. */
+export function predictionsCsv(view: PredictionView): string {
+  const G = view.genes.length;
+  const lines = [['context', 'perturbation', ...view.genes].map(csvField).join(',')];
+  view.perturbations.forEach((name, q) => {
+    const row = [csvField(view.context), csvField(name)];
+    for (let g = 0; g < G; g++) row.push(String(view.predictions[q * G + g]));
+    lines.push(row.join(','));
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+export interface SweepSeries {
+  support: number[];
+  fraction: number[];
+  c3tl: number[];
+  baseline: number[];
+  baselineName: string[];
+}
+
+/** Per sweep point: C3TL's centred Pearson and that of the best baseline at that point. */
+export function sweepSeries(points: readonly SweepPoint[]): SweepSeries {
+  const sorted = [...points].sort((a, b) => a.support - b.support || a.fraction - b.fraction);
+  return {
+    support: sorted.map((p) => p.support),
+    fraction: sorted.map((p) => p.fraction),
+    c3tl: sorted.map((p) => p.metrics.c3tl.pearson_centered),
+    baseline: sorted.map((p) => p.metrics[bestBaseline(p.metrics)].pearson_centered),
+    baselineName: sorted.map((p) => METHOD_LABELS[bestBaseline(p.metrics)]),
+  };
+}

@@ -1,0 +1,18 @@
+// The cartesian dist bundle ships no types; only the calls made by Plot.tsx are declared.
+declare module 'plotly.js-cartesian-dist-min' {
+  export type PlotData = Record<string, unknown>;
+  export type PlotLayout = Record<string, unknown>;
+  export type PlotConfig = Record<string, unknown>;
+  export interface PlotlyStatic {
+    react(
+      root: HTMLElement,
+      data: PlotData[],
+      layout?: PlotLayout,
+      config?: PlotConfig,
+    ): Promise<HTMLElement>;
+    purge(root: HTMLElement): void;
+    Plots: { resize(root: HTMLElement): void };
+  }
+  const Plotly: PlotlyStatic;
+  export default Plotly;
+}

@@ -1,0 +1,66 @@
+import type { Method, MetricValues } from '../../core/eval/types';
+import { METHODS, METRICS } from '../../core/eval/types';
+import { formatNumber } from '../lib/format';
+import { LOWER_IS_BETTER, METHOD_HELP, METHOD_LABELS, METRIC_HELP, METRIC_LABELS } from '../lib/labels';
+import { bestPerMetric } from '../lib/results';
+
+interface Props {
+  metrics: Record<Method, MetricValues>;
+  query: number;
+}
+
+/** One row per method, one column per metric, the best value of each column highlighted. */
+export function MetricsTable({ metrics, query }: Props) {
+  const best = bestPerMetric(metrics);
+  return (
+    <div className="table-scroll" tabIndex={0} aria-label="Metrics table, scrolls sideways on small screens">
+      <table className="metrics" data-testid="metrics-table">
+        <caption>
+          Accuracy on {query} held-out perturbations, averaged per pair. Best in each column is{' '}
+          <span className="best-sample">highlighted ★</span>; lower is better for MSE and MAE, higher for the
+          rest.
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Method</th>
+            {METRICS.map((metric) => (
+              <th key={metric} scope="col" title={METRIC_HELP[metric]}>
+                {METRIC_LABELS[metric]}
+                <span
+                  className="direction"
+                  aria-label={LOWER_IS_BETTER.has(metric) ? 'lower is better' : 'higher is better'}
+                >
+                  {LOWER_IS_BETTER.has(metric) ? ' ↓' : ' ↑'}
+                </span>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {METHODS.map((method) => (
+            <tr key={method} data-method={method} className={method === 'c3tl' ? 'ours' : undefined}>
+              <th scope="row" title={METHOD_HELP[method]}>
+                {METHOD_LABELS[method]}
+              </th>
+              {METRICS.map((metric) => {
+                const value = metrics[method][metric];
+                const isBest = best[metric] === method;
+                return (
+                  <td
+                    key={metric}
+                    data-metric={metric}
+                    data-value={String(value)}
+                    className={isBest ? 'best' : undefined}
+                    title={isBest ? 'best in this column' : undefined}
+                  >
+                    {formatNumber(value)}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

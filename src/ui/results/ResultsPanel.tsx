@@ -1,0 +1,60 @@
+import { useMemo, useState } from 'react';
+import type { EvaluationView } from '../../worker/api-types';
+import { formatSeconds, plural } from '../lib/format';
+import { METHOD_LABELS } from '../lib/labels';
+import { rankPairs, verdict } from '../lib/results';
+import { GeneHeatmap } from './GeneHeatmap';
+import { MetricsTable } from './MetricsTable';
+import { PerPairList } from './PerPairList';
+import { ScatterPlot } from './ScatterPlot';
+import { Verdict } from './Verdict';
+
+/** Step 4 (evaluate mode): verdict, metrics, scatter for one perturbation, ranking and heatmap. */
+export function ResultsPanel({ view }: { view: EvaluationView }) {
+  const ranked = useMemo(() => rankPairs(view), [view]);
+  // The median-ranked perturbation is a fair first example: neither the best nor the worst case.
+  const typical = ranked.length > 0 ? ranked[Math.floor(ranked.length / 2)].index : 0;
+  const [chosen, setChosen] = useState<{ view: EvaluationView; index: number } | null>(null);
+  const selected = chosen && chosen.view === view ? chosen.index : typical;
+  const select = (index: number) => setChosen({ view, index });
+  const baselineLabel = METHOD_LABELS[view.bestBaseline];
+  const { train } = view;
+
+  return (
+    <section className="panel" aria-labelledby="results-heading" data-testid="results-view">
+      <h2 id="results-heading">Results for {view.context}</h2>
+      <Verdict verdict={verdict(view)} />
+      <p className="hint" data-testid="train-info">
+        Support {plural(view.support, 'perturbation')}, {plural(view.query, 'held-out perturbation')},{' '}
+        {plural(view.genes.length, 'gene')}. C3TL: {plural(train.parameters, 'parameter')}, {train.epochs}{' '}
+        epochs (best {train.bestEpoch}) in {formatSeconds(train.seconds)} on {train.backend}.
+      </p>
+      <MetricsTable metrics={view.metrics} query={view.query} />
+      <div className="results-grid">
+        <div className="scatter">
+          <h3>Predicted vs observed, one held-out perturbation</h3>
+          <label className="field inline">
+            Perturbation
+            <select
+              data-testid="scatter-select"
+              value={selected}
+              onChange={(e) => select(Number(e.target.value))}
+            >
+              {ranked.map((row) => (
+                <option key={row.index} value={row.index}>
+                  {row.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <ScatterPlot view={view} query={selected} />
+          <p className="hint">
+            Each dot is a gene; hover for its name. Dots on the dashed line are predicted exactly.
+          </p>
+        </div>
+        <PerPairList ranked={ranked} selected={selected} baselineLabel={baselineLabel} onSelect={select} />
+      </div>
+      <GeneHeatmap view={view} />
+    </section>
+  );
+}

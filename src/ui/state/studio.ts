@@ -1,0 +1,235 @@
+/** The app's state and its transitions (pure), driven by useStudio. */
+import type {
+  BackendInfo,
+  BackendPreference,
+  DatasetInfo,
+  EpochLog,
+  EvaluationView,
+  LoadProgress,
+  ModelPreset,
+  PredictionView,
+  SweepPoint,
+} from '../../worker/api-types';
+
+export type Mode = 'evaluate' | 'predict';
+export type Task = 'backend' | 'demo' | 'files' | 'evaluate' | 'predict' | 'sweep';
+
+export interface SetupValues {
+  target: number;
+  mode: Mode;
+  /** Support share in evaluate mode, in percent. */
+  supportPercent: number;
+  seed: number;
+  preset: ModelPreset;
+  geneLimit: number;
+  /** Upper bound on epochs; null leaves the engine's default. */
+  maxEpochs: number | null;
+}
+
+export const DEFAULT_SETUP: SetupValues = {
+  target: 0,
+  mode: 'evaluate',
+  supportPercent: 10,
+  seed: 1,
+  preset: 'small',
+  geneLimit: 2000,
+  maxEpochs: null,
+};
+
+/** Support fractions of the sweep panel. */
+export const SWEEP_FRACTIONS = [0.01, 0.05, 0.1, 0.3];
+
+export interface SweepState {
+  points: SweepPoint[];
+  fractions: number[];
+  /** The training in progress, if any. */
+  epoch: EpochLog | null;
+  done: boolean;
+}
+
+export interface StudioState {
+  backend: BackendInfo | null;
+  preference: BackendPreference;
+  dataset: DatasetInfo | null;
+  setup: SetupValues;
+  /** The task running in the worker, null when idle. */
+  task: Task | null;
+  cancelling: boolean;
+  loadProgress: LoadProgress | null;
+  /** Epoch logs of the current (or last) training. */
+  epochs: EpochLog[];
+  evaluation: EvaluationView | null;
+  prediction: PredictionView | null;
+  sweep: SweepState | null;
+  /** Short line for the live status region. */
+  status: string;
+  error: string | null;
+}
+
+export const INITIAL_STATE: StudioState = {
+  backend: null,
+  preference: 'auto',
+  dataset: null,
+  setup: DEFAULT_SETUP,
+  task: null,
+  cancelling: false,
+  loadProgress: null,
+  epochs: [],
+  evaluation: null,
+  prediction: null,
+  sweep: null,
+  status: 'Starting the engine…',
+  error: null,
+};
+
+export type Action =
+  | { type: 'task-start'; task: Task; status: string }
+  | { type: 'task-failed'; message: string }
+  | { type: 'task-cancelled' }
+  | { type: 'cancel-requested' }
+  | { type: 'preference'; preference: BackendPreference }
+  | { type: 'backend'; backend: BackendInfo }
+  | { type: 'load-progress'; progress: LoadProgress }
+  | { type: 'dataset'; dataset: DatasetInfo }
+  | { type: 'load-rejected'; message: string }
+  | { type: 'epochs'; logs: EpochLog[] }
+  | { type: 'evaluation'; view: EvaluationView }
+  | { type: 'prediction'; view: PredictionView }
+  | { type: 'sweep-progress'; points: SweepPoint[]; epoch: EpochLog | null }
+  | { type: 'sweep-done'; points: SweepPoint[] }
+  | { type: 'setup'; patch: Partial<SetupValues> }
+  | { type: 'dismiss-error' }
+  | { type: 'engine-crashed'; message: string };
+
+const TASK_NAMES: Record<Task, string> = {
+  backend: 'Switching backend',
+  demo: 'Loading the demo',
+  files: 'Loading files',
+  evaluate: 'Training',
+  predict: 'Training',
+  sweep: 'Sweep',
+};
+
+export function studioReducer(state: StudioState, action: Action): StudioState {
+  switch (action.type) {
+    case 'task-start': {
+      const training = action.task === 'evaluate' || action.task === 'predict' || action.task === 'sweep';
+      return {
+        ...state,
+        task: action.task,
+        cancelling: false,
+        status: action.status,
+        error: null,
+        loadProgress: action.task === 'files' ? { fraction: Number.NaN, message: 'Reading files…' } : null,
+        epochs: training ? [] : state.epochs,
+        evaluation: action.task === 'evaluate' ? null : state.evaluation,
+        prediction: action.task === 'predict' ? null : state.prediction,
+        sweep:
+          action.task === 'sweep'
+            ? { points: [], fractions: SWEEP_FRACTIONS, epoch: null, done: false }
+            : state.sweep,
+      };
+    }
+    case 'task-failed': {
+      const task = state.task ? TASK_NAMES[state.task] : 'The engine';
+      return {
+        ...state,
+        task: null,
+        cancelling: false,
+        loadProgress: null,
+        status: `${task} failed.`,
+        error: action.message,
+        sweep: state.sweep && !state.sweep.done ? { ...state.sweep, done: true, epoch: null } : state.sweep,
+      };
+    }
+    case 'task-cancelled': {
+      const task = state.task ? TASK_NAMES[state.task] : 'Task';
+      return {
+        ...state,
+        task: null,
+        cancelling: false,
+        loadProgress: null,
+        status: `${task} cancelled. Nothing else changed; you can start again.`,
+        sweep: state.sweep && !state.sweep.done ? { ...state.sweep, done: true, epoch: null } : state.sweep,
+      };
+    }
+    case 'cancel-requested':
+      return { ...state, cancelling: true, status: 'Cancelling… (stops after the current epoch)' };
+    case 'preference':
+      return { ...state, preference: action.preference };
+    case 'backend':
+      return {
+        ...state,
+        backend: action.backend,
+        task: state.task === 'backend' ? null : state.task,
+        status: `Engine ready: ${action.backend.name}.`,
+      };
+    case 'load-progress':
+      return { ...state, loadProgress: action.progress };
+    case 'dataset': {
+      const target = action.dataset.contexts.length > state.setup.target ? state.setup.target : 0;
+      return {
+        ...state,
+        task: null,
+        loadProgress: null,
+        dataset: action.dataset,
+        setup: { ...state.setup, target },
+        epochs: [],
+        evaluation: null,
+        prediction: null,
+        sweep: null,
+        status: `Loaded ${action.dataset.source}.`,
+        error: null,
+      };
+    }
+    case 'load-rejected':
+      return {
+        ...state,
+        task: null,
+        loadProgress: null,
+        status: state.dataset
+          ? 'The file was rejected; the previous dataset is still loaded.'
+          : 'The file was rejected.',
+        error: action.message,
+      };
+    case 'epochs':
+      return { ...state, epochs: [...state.epochs, ...action.logs] };
+    case 'evaluation':
+      return {
+        ...state,
+        task: null,
+        evaluation: action.view,
+        status: `Results for ${action.view.context} are ready.`,
+      };
+    case 'prediction':
+      return {
+        ...state,
+        task: null,
+        prediction: action.view,
+        status: `Predictions for ${action.view.context} are ready.`,
+      };
+    case 'sweep-progress':
+      return state.sweep
+        ? { ...state, sweep: { ...state.sweep, points: action.points, epoch: action.epoch } }
+        : state;
+    case 'sweep-done':
+      return {
+        ...state,
+        task: null,
+        sweep: { points: action.points, fractions: SWEEP_FRACTIONS, epoch: null, done: true },
+        status: 'Support sweep finished.',
+      };
+    case 'setup':
+      return { ...state, setup: { ...state.setup, ...action.patch } };
+    case 'dismiss-error':
+      return { ...state, error: null };
+    case 'engine-crashed':
+      return {
+        ...state,
+        task: null,
+        cancelling: false,
+        status: 'The engine reported an error.',
+        error: action.message,
+      };
+  }
+}

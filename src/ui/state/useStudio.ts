@@ -1,0 +1,197 @@
+import * as Comlink from 'comlink';
+import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
+import type {
+  BackendPreference,
+  EpochLog,
+  LoadProgress,
+  RunSetup,
+  SweepProgress,
+} from '../../worker/api-types';
+import type { EngineClient } from './engine-client';
+import { errorMessage, isAbort } from './errors';
+import type { SetupValues, StudioState } from './studio';
+import { INITIAL_STATE, studioReducer, SWEEP_FRACTIONS } from './studio';
+
+/** Epoch logs are batched so that fast training cannot flood React with renders. */
+const EPOCH_FLUSH_MS = 120;
+
+export interface StudioActions {
+  setPreference(preference: BackendPreference): void;
+  loadDemo(): void;
+  loadFiles(files: File[]): void;
+  train(setup: SetupValues): void;
+  sweep(setup: SetupValues): void;
+  cancel(): void;
+  updateSetup(patch: Partial<SetupValues>): void;
+  dismissError(): void;
+}
+
+function runSetup(setup: SetupValues): RunSetup {
+  return {
+    target: setup.target,
+    supportFraction: setup.supportPercent / 100,
+    seed: setup.seed,
+    preset: setup.preset,
+    geneLimit: setup.geneLimit,
+    ...(setup.maxEpochs !== null ? { maxEpochs: setup.maxEpochs } : {}),
+  };
+}
+
+/** The app's state plus the actions that ask the worker; the UI thread only renders and waits. */
+export function useStudio(client: EngineClient): { state: StudioState; actions: StudioActions } {
+  const [state, dispatch] = useReducer(studioReducer, INITIAL_STATE);
+  const pendingEpochs = useRef<EpochLog[]>([]);
+  const flushTimer = useRef<number | null>(null);
+  const cancelRequested = useRef(false);
+
+  const flushEpochs = useCallback(() => {
+    if (flushTimer.current !== null) window.clearTimeout(flushTimer.current);
+    flushTimer.current = null;
+    if (pendingEpochs.current.length === 0) return;
+    const logs = pendingEpochs.current;
+    pendingEpochs.current = [];
+    dispatch({ type: 'epochs', logs });
+  }, []);
+
+  const onEpoch = useCallback(
+    (log: EpochLog) => {
+      pendingEpochs.current.push(log);
+      flushTimer.current ??= window.setTimeout(flushEpochs, EPOCH_FLUSH_MS);
+    },
+    [flushEpochs],
+  );
+
+  const failed = useCallback(
+    (error: unknown) => {
+      flushEpochs();
+      if (cancelRequested.current || isAbort(error)) dispatch({ type: 'task-cancelled' });
+      else dispatch({ type: 'task-failed', message: errorMessage(error) });
+    },
+    [flushEpochs],
+  );
+
+  const begin = useCallback((task: Parameters<typeof dispatch>[0] & { type: 'task-start' }) => {
+    cancelRequested.current = false;
+    pendingEpochs.current = [];
+    dispatch(task);
+  }, []);
+
+  useEffect(() => {
+    let live = true;
+    client.api
+      .initBackend('auto')
+      .then((backend) => live && dispatch({ type: 'backend', backend }))
+      .catch((error: unknown) => live && dispatch({ type: 'engine-crashed', message: errorMessage(error) }));
+    const onError = (event: ErrorEvent) =>
+      dispatch({ type: 'engine-crashed', message: `The engine failed: ${event.message || 'unknown error'}` });
+    const onMessageError = () =>
+      dispatch({ type: 'engine-crashed', message: 'The engine sent a message that could not be read.' });
+    client.worker.addEventListener('error', onError);
+    client.worker.addEventListener('messageerror', onMessageError);
+    return () => {
+      live = false;
+      client.worker.removeEventListener('error', onError);
+      client.worker.removeEventListener('messageerror', onMessageError);
+    };
+  }, [client]);
+
+  useEffect(
+    () => () => {
+      if (flushTimer.current !== null) window.clearTimeout(flushTimer.current);
+    },
+    [],
+  );
+
+  const actions = useMemo<StudioActions>(() => {
+    const { api } = client;
+    return {
+      setPreference(preference) {
+        dispatch({ type: 'preference', preference });
+        begin({ type: 'task-start', task: 'backend', status: `Switching to ${preference}…` });
+        api
+          .initBackend(preference)
+          .then((backend) => dispatch({ type: 'backend', backend }))
+          .catch(failed);
+      },
+      loadDemo() {
+        begin({ type: 'task-start', task: 'demo', status: 'Simulating the demo screen…' });
+        api
+          .loadDemo()
+          .then((dataset) => dispatch({ type: 'dataset', dataset }))
+          .catch(failed);
+      },
+      loadFiles(files) {
+        if (files.length === 0) return;
+        begin({
+          type: 'task-start',
+          task: 'files',
+          status: `Reading ${files.map((f) => f.name).join(', ')}…`,
+        });
+        api
+          .loadFiles(
+            files,
+            Comlink.proxy((progress: LoadProgress) => dispatch({ type: 'load-progress', progress })),
+          )
+          .then((outcome) =>
+            outcome.ok
+              ? dispatch({ type: 'dataset', dataset: outcome.dataset })
+              : dispatch({ type: 'load-rejected', message: outcome.error.message }),
+          )
+          .catch(failed);
+      },
+      train(setup) {
+        const request = runSetup(setup);
+        if (setup.mode === 'evaluate') {
+          begin({ type: 'task-start', task: 'evaluate', status: 'Training C3TL and the baselines…' });
+          api
+            .evaluate(request, Comlink.proxy(onEpoch))
+            .then((view) => {
+              flushEpochs();
+              dispatch({ type: 'evaluation', view });
+            })
+            .catch(failed);
+        } else {
+          begin({
+            type: 'task-start',
+            task: 'predict',
+            status: 'Training C3TL on every measured perturbation…',
+          });
+          api
+            .predict(request, Comlink.proxy(onEpoch))
+            .then((view) => {
+              flushEpochs();
+              dispatch({ type: 'prediction', view });
+            })
+            .catch(failed);
+        }
+      },
+      sweep(setup) {
+        const request = runSetup(setup);
+        begin({ type: 'task-start', task: 'sweep', status: 'Running the support sweep…' });
+        api
+          .sweep(
+            request,
+            SWEEP_FRACTIONS,
+            Comlink.proxy((progress: SweepProgress) => {
+              dispatch({ type: 'sweep-progress', points: progress.points, epoch: progress.epoch ?? null });
+            }),
+          )
+          .then((points) => dispatch({ type: 'sweep-done', points }))
+          .catch(failed);
+      },
+      cancel() {
+        cancelRequested.current = true;
+        dispatch({ type: 'cancel-requested' });
+        void api.cancel();
+      },
+      updateSetup(patch) {
+        dispatch({ type: 'setup', patch });
+      },
+      dismissError() {
+        dispatch({ type: 'dismiss-error' });
+      },
+    };
+  }, [client, begin, failed, onEpoch, flushEpochs]);
+
+  return { state, actions };
+}

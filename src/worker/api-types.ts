@@ -1,0 +1,103 @@
+/**
+ * Plain data that crosses the worker boundary (structured clone: objects, arrays, typed arrays). The UI
+ * imports these types only; the engine itself stays inside the worker.
+ */
+import type { InputError } from '../core/data/result';
+import type { TensorSummary } from '../core/data/tensor';
+import type { EpochLog, ModelPreset, SweepPoint, TrainInfo } from '../core/eval/protocol';
+import type { Method, MetricValues } from '../core/eval/types';
+
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | BackendName;
+
+export interface BackendInfo {
+  /** The tfjs backend now active in the worker. */
+  name: BackendName;
+  /** "vendor architecture description" of the WebGPU adapter, null when there is none. */
+  adapter: string | null;
+  isFallbackAdapter: boolean;
+  /** One sentence on why this backend was chosen (shown to the user). */
+  reason: string;
+  /** Backends that can be selected in this browser. */
+  available: BackendName[];
+  /** Whether the wasm backend may use threads (needs a cross-origin isolated page). */
+  wasmThreads: boolean;
+}
+
+/** What the UI shows about the loaded dataset. */
+export interface DatasetInfo {
+  /** "Built-in demo (simulated)" or the file names. */
+  source: string;
+  summary: TensorSummary;
+  contexts: string[];
+  perturbations: string[];
+  /** Length C*P, 1 where (c, p) was measured: the coverage heatmap. */
+  observed: Uint8Array;
+  /** Per context, how many of its measured perturbations also occur in another context (usable as support). */
+  sharedPerContext: number[];
+  /** Per context, how many perturbations measured elsewhere are missing there (predictable). */
+  unmeasuredPerContext: number[];
+  /** Human notes from loading (averaged replicates, dropped columns, ...). */
+  notes: string[];
+}
+
+export interface LoadProgress {
+  /** 0..1 when known, NaN when the total is unknown. */
+  fraction: number;
+  message: string;
+}
+
+export type LoadOutcome = { ok: true; dataset: DatasetInfo } | { ok: false; error: InputError };
+
+/** What the user picked in the setup panel. */
+export interface RunSetup {
+  target: number;
+  /** Share of the target's shared perturbations used as support in evaluate mode (0 < f < 1). */
+  supportFraction: number;
+  seed: number;
+  preset: ModelPreset;
+  /** Most variable genes kept; 0 keeps all. */
+  geneLimit: number;
+  maxEpochs?: number;
+}
+
+/** Results of evaluate mode, slimmed to what the views need. */
+export interface EvaluationView {
+  context: string;
+  support: number;
+  query: number;
+  metrics: Record<Method, MetricValues>;
+  /** Per query pair, in the order of queryPerturbations. */
+  perPair: Record<Method, MetricValues[]>;
+  queryPerturbations: string[];
+  genes: string[];
+  /** Q*G observed effects of the query pairs, row-major by query pair. */
+  observed: Float32Array;
+  /** The baseline with the highest mean pearson_centered. */
+  bestBaseline: Method;
+  /** Q*G predictions of C3TL and of the best baseline. */
+  predictions: Partial<Record<Method, Float32Array>>;
+  /** Length G: mean effect over the target's support (m_t). */
+  contextMean: Float32Array;
+  train: TrainInfo;
+}
+
+/** Results of prediction mode: C3TL's predictions for pairs never measured in the target. */
+export interface PredictionView {
+  context: string;
+  support: number;
+  perturbations: string[];
+  genes: string[];
+  /** Q*G predicted effects of C3TL, row-major by perturbation. */
+  predictions: Float32Array;
+  train: TrainInfo;
+}
+
+export interface SweepProgress {
+  /** Points finished so far, in the order of the requested fractions. */
+  points: SweepPoint[];
+  /** The training in progress, if any. */
+  epoch?: EpochLog;
+}
+
+export type { EpochLog, SweepPoint, TrainInfo, ModelPreset, Method, MetricValues, InputError, TensorSummary };

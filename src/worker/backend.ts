@@ -1,0 +1,106 @@
+/**
+ * Picks the tfjs backend for the worker: WebGPU on a real GPU, wasm (SIMD, threads when the page is
+ * cross-origin isolated) otherwise, cpu as the last resort. The user may override the choice.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgpu';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type { BackendInfo, BackendName, BackendPreference } from './api-types';
+import type { AdapterInfoLike, AdapterProbe } from './backend-plan';
+import { backendPlan, describeAdapter } from './backend-plan';
+
+// The threaded wasm build starts its pthread workers from the factory's source text (Function.toString);
+// the production minifier renames a variable that text relies on, so those workers die with
+// "ReferenceError: e is not defined" and the backend never starts. Single-threaded SIMD is used instead.
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+
+// The binaries are emitted by Vite next to the bundle; tfjs would otherwise look beside its own script.
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlainUrl,
+  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
+});
+
+/** The part of the WebGPU API used here (the worker's TypeScript lib has no WebGPU types). */
+interface AdapterLike {
+  info?: AdapterInfoLike;
+  isFallbackAdapter?: boolean;
+}
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
+}
+
+/** Asks the browser for a WebGPU adapter without creating a device. */
+export async function probeWebGpu(): Promise<AdapterProbe> {
+  const gpu = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu;
+  if (!gpu) return { adapter: null, isFallbackAdapter: false, problem: 'this browser has no WebGPU' };
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter)
+      return { adapter: null, isFallbackAdapter: false, problem: 'no WebGPU adapter was offered' };
+    // Chrome moved the flag from the adapter to adapter.info; accept either.
+    const isFallbackAdapter = Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
+    return { adapter: describeAdapter(adapter.info), isFallbackAdapter };
+  } catch (error) {
+    return {
+      adapter: null,
+      isFallbackAdapter: false,
+      problem: `requesting an adapter failed (${String(error)})`,
+    };
+  }
+}
+
+async function wasmDetail(): Promise<{ threads: boolean; text: string }> {
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  const count = threads ? getThreadsCount() : 1;
+  return { threads, text: `${simd ? 'SIMD' : 'no SIMD'}, ${count} thread${count === 1 ? '' : 's'}` };
+}
+
+async function tryBackend(name: BackendName): Promise<string | null> {
+  try {
+    if (!(await tf.setBackend(name))) return `${name} failed to start`;
+    await tf.ready();
+    return null;
+  } catch (error) {
+    return `${name} failed to start (${String(error)})`;
+  }
+}
+
+/**
+ * Activates the best backend for the preference and says which one and why. tf.setBackend resolves to
+ * false (it does not throw) when a backend fails to initialise, so every attempt is checked.
+ */
+export async function selectBackend(preference: BackendPreference): Promise<BackendInfo> {
+  const probe = await probeWebGpu();
+  const plan = backendPlan(preference, probe);
+  const available: BackendName[] = [];
+  if (probe.adapter !== null) available.push('webgpu');
+  if (typeof WebAssembly === 'object') available.push('wasm');
+  available.push('cpu');
+
+  const failures: string[] = [];
+  for (const name of plan.order) {
+    const failure = await tryBackend(name);
+    if (failure !== null) {
+      failures.push(failure);
+      continue;
+    }
+    const wasm = name === 'wasm' ? await wasmDetail() : null;
+    const detail = wasm ? ` (${wasm.text})` : '';
+    const why = failures.length === 0 ? plan.reason : `${failures.join('; ')}: using ${name}`;
+    return {
+      name,
+      adapter: probe.adapter,
+      isFallbackAdapter: probe.isFallbackAdapter,
+      reason: `${why}${detail}`,
+      available,
+      wasmThreads: wasm?.threads ?? false,
+    };
+  }
+  throw new Error(`No tfjs backend could start: ${failures.join('; ')}`);
+}

@@ -1,0 +1,35 @@
+import type { EffectTensor } from '../core/data/tensor';
+import { sharedPerturbations, tensorSummary, unmeasuredPerturbations } from '../core/data/tensor';
+import type { LoadProgress as ReadProgress } from '../core/data/source';
+import type { DatasetInfo, LoadProgress } from './api-types';
+
+/** The plain description of a loaded tensor that the data view shows (no effect values cross over). */
+export function describeDataset(tensor: EffectTensor, source: string, notes: readonly string[]): DatasetInfo {
+  const contexts = tensor.contexts.map((_, c) => c);
+  return {
+    source,
+    summary: tensorSummary(tensor),
+    contexts: tensor.contexts.slice(),
+    perturbations: tensor.perturbations.slice(),
+    observed: tensor.observed.slice(),
+    sharedPerContext: contexts.map((c) => sharedPerturbations(tensor, c).length),
+    unmeasuredPerContext: contexts.map((c) => unmeasuredPerturbations(tensor, c).length),
+    notes: notes.slice(),
+  };
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+}
+
+/** The loader's byte counts as a fraction and a sentence for the progress bar. */
+export function describeProgress(progress: ReadProgress): LoadProgress {
+  const known = progress.totalBytes > 0;
+  return {
+    fraction: known ? Math.min(1, progress.bytesRead / progress.totalBytes) : Number.NaN,
+    message:
+      progress.stage === 'reading'
+        ? `Reading ${progress.file}: ${megabytes(progress.bytesRead)}${known ? ` of ${megabytes(progress.totalBytes)}` : ''}`
+        : `${progress.stage === 'merging' ? 'Merging files' : `Building the table of ${progress.file}`}…`,
+  };
+}

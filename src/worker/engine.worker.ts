@@ -1,0 +1,9 @@
+/** Dedicated module worker: everything heavy runs here, behind one Comlink API. */
+import * as Comlink from 'comlink';
+import { createEngine } from './engine';
+
+const api = createEngine();
+
+export type EngineApi = typeof api;
+
+Comlink.expose(api);

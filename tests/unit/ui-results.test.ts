@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import type { Method, MetricValues } from '../../src/core/eval/types';
+import { METHODS, METRICS } from '../../src/core/eval/types';
+import { formatNumber, formatPercent, formatSeconds, plural } from '../../src/ui/lib/format';
+import {
+  bestPerMetric,
+  etaSeconds,
+  predictionsCsv,
+  rankPairs,
+  strongestRows,
+  sweepSeries,
+  topGenesOfRow,
+  topVariableGenes,
+  verdict,
+} from '../../src/ui/lib/results';
+import { bestBaseline } from '../../src/worker/best-baseline';
+
+function metricsWith(
+  pc: Partial<Record<Method, number>>,
+  extra: Partial<Record<Method, Partial<MetricValues>>> = {},
+) {
+  const out = {} as Record<Method, MetricValues>;
+  for (const m of METHODS) {
+    const values = Object.fromEntries(METRICS.map((k) => [k, 0.5])) as MetricValues;
+    out[m] = { ...values, pearson_centered: pc[m] ?? 0.1, ...extra[m] };
+  }
+  return out;
+}
+
+describe('formatNumber', () => {
+  it.each([
+    [0.987654, '0.9877'],
+    [0.0012346, '0.001235'],
+    [-0.5, '-0.5'],
+    [0, '0'],
+    [12345.6, '12350'],
+    [Number.NaN, 'n/a'],
+    [Number.POSITIVE_INFINITY, 'n/a'],
+  ])('%s -> %s', (value, text) => {
+    expect(formatNumber(value)).toBe(text);
+  });
+  it('round-trips through Number within 4 significant digits', () => {
+    expect(Math.abs(Number(formatNumber(0.123456)) - 0.123456)).toBeLessThan(1e-4);
+  });
+});
+
+describe('other formats', () => {
+  it.each([
+    [0.84, '0.8 s'],
+    [42.4, '42 s'],
+    [185, '3 min 05 s'],
+    [-1, '–'],
+  ])('formatSeconds(%s) = %s', (s, text) => expect(formatSeconds(s)).toBe(text));
+  it('formats percent and plurals', () => {
+    expect(formatPercent(0.05)).toBe('5%');
+    expect(formatPercent(0.125)).toBe('12.5%');
+    expect(plural(1, 'gene')).toBe('1 gene');
+    expect(plural(2000, 'gene')).toBe('2,000 genes');
+  });
+});
+
+describe('bestPerMetric', () => {
+  it('takes the max for correlations and the min for errors, ignoring NaN', () => {
+    const metrics = metricsWith(
+      { c3tl: 0.4, ridge: 0.3 },
+      { ridge: { mse: 0.1, mae: Number.NaN }, c3tl: { mse: 0.2, mae: 0.3 }, additive: { mae: 0.2 } },
+    );
+    const best = bestPerMetric(metrics);
+    expect(best.pearson_centered).toBe('c3tl');
+    expect(best.mse).toBe('ridge');
+    expect(best.mae).toBe('additive');
+  });
+  it('gives null when a column has no finite value', () => {
+    const metrics = metricsWith({});
+    for (const m of METHODS) metrics[m].discrimination = Number.NaN;
+    expect(bestPerMetric(metrics).discrimination).toBeNull();
+  });
+});
+
+describe('bestBaseline', () => {
+  it('picks the highest centred Pearson among baselines only', () => {
+    expect(bestBaseline(metricsWith({ c3tl: 0.9, ridge: 0.3, knn_residual: 0.35 }))).toBe('knn_residual');
+  });
+  it('skips NaN values', () => {
+    expect(bestBaseline(metricsWith({ additive: Number.NaN, ridge: 0.2 }))).toBe('ridge');
+  });
+});
+
+describe('verdict', () => {
+  const base = { query: 90, context: 'ctx01', bestBaseline: 'additive' as Method };
+  it.each([
+    [0.5, 0.4, 'beats', /beats the best baseline \(Additive\)/],
+    [0.4, 0.5, 'loses', /does not beat the best baseline \(Additive\).*Prefer Additive/],
+    [0.401, 0.4, 'par', /on par/],
+  ])('c3tl %s vs baseline %s -> %s', (ours, theirs, kind, text) => {
+    const v = verdict({ ...base, metrics: metricsWith({ c3tl: ours, additive: theirs }) });
+    expect(v.kind).toBe(kind);
+    expect(v.text).toMatch(text);
+    expect(v.text).toContain('90 held-out perturbations in ctx01');
+  });
+  it('does not claim anything when a value is missing', () => {
+    const v = verdict({ ...base, metrics: metricsWith({ c3tl: Number.NaN }) });
+    expect(v.kind).toBe('par');
+    expect(v.text).toMatch(/No verdict/);
+  });
+});
+
+describe('rankPairs', () => {
+  it('sorts by C3TL centred Pearson, NaN last, ties by input order', () => {
+    const row = (pc: number) => ({ ...metricsWith({}).c3tl, pearson_centered: pc });
+    const perPair = Object.fromEntries(
+      METHODS.map((m) => [m, [row(0.1), row(0.1), row(0.1), row(0.1)]]),
+    ) as Record<Method, MetricValues[]>;
+    perPair.c3tl = [row(0.2), row(Number.NaN), row(0.9), row(0.2)];
+    perPair.ridge = [row(0.3), row(0.3), row(0.4), row(0.5)];
+    const ranked = rankPairs({ perPair, queryPerturbations: ['a', 'b', 'c', 'd'], bestBaseline: 'ridge' });
+    expect(ranked.map((r) => r.name)).toEqual(['c', 'a', 'd', 'b']);
+    expect(ranked[0]).toEqual({ index: 2, name: 'c', c3tl: 0.9, baseline: 0.4 });
+  });
+});
+
+describe('matrix helpers (rows x genes, row-major)', () => {
+  // 3 rows x 4 genes; gene 2 varies most, row 1 is strongest.
+  const m = Float32Array.from([0, 1, -3, 0, 0.5, 1, 5, -2, 0, 1, 0, 0]);
+  it('topVariableGenes orders genes by variance across rows', () => {
+    expect(topVariableGenes(m, 3, 4, 2)).toEqual([2, 3]);
+    expect(topVariableGenes(m, 3, 4, 10)).toHaveLength(4);
+  });
+  it('strongestRows orders rows by L2 norm', () => {
+    expect(strongestRows(m, 3, 4, 3)).toEqual([1, 0, 2]);
+  });
+  it('topGenesOfRow orders genes of one row by |value|', () => {
+    expect(topGenesOfRow(m, 1, 4, 3)).toEqual([2, 3, 1]);
+  });
+});
+
+describe('etaSeconds', () => {
+  it('extrapolates the time per epoch to the epoch cap', () => {
+    const log = { epoch: 10, maxEpochs: 50, trainLoss: 1, valLoss: 1, bestEpoch: 9, elapsedSeconds: 5 };
+    expect(etaSeconds(log)).toBeCloseTo(20);
+    expect(etaSeconds({ ...log, epoch: 0 })).toBeNaN();
+  });
+});
+
+describe('predictionsCsv', () => {
+  it('writes a wide table with quoted labels', () => {
+    const csv = predictionsCsv({
+      context: 'ctx,1',
+      support: 3,
+      perturbations: ['KD_A', 'DRUG "x"'],
+      genes: ['G1', 'G2'],
+      predictions: Float32Array.from([0.5, -1, 2, 0]),
+      train: { backend: 'cpu', seconds: 1, epochs: 1, bestEpoch: 1, parameters: 1, history: [] },
+    });
+    expect(csv).toBe('context,perturbation,G1,G2\n"ctx,1",KD_A,0.5,-1\n"ctx,1","DRUG ""x""",2,0\n');
+  });
+});
+
+describe('sweepSeries', () => {
+  it('orders points by support and takes the best baseline per point', () => {
+    const series = sweepSeries([
+      { fraction: 0.3, support: 90, metrics: metricsWith({ c3tl: 0.6, ridge: 0.5 }) },
+      { fraction: 0.01, support: 3, metrics: metricsWith({ c3tl: 0.2, additive: 0.25 }) },
+    ]);
+    expect(series.support).toEqual([3, 90]);
+    expect(series.c3tl).toEqual([0.2, 0.6]);
+    expect(series.baseline).toEqual([0.25, 0.5]);
+    expect(series.baselineName).toEqual(['Additive', 'Ridge']);
+  });
+});
