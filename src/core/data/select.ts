@@ -1,0 +1,73 @@
+import type { EffectTensor } from './tensor';
+
+export interface SelectGenesOptions {
+  /** How many genes to keep; 0 (or at least G) keeps all. */
+  limit: number;
+  /** Length C*P; 1 = the pair may inform the choice. Intersected with `observed`; default all observed pairs. */
+  usePairs?: Uint8Array;
+}
+
+/**
+ * The `limit` genes with the largest variance of their effect over the allowed observed pairs (population
+ * variance over pairs, per gene), as a new tensor restricted to them in their original order. Ties go to the
+ * earlier gene. Only allowed pairs inform the choice, so held-out pairs cannot leak into gene selection;
+ * values, masks and basal are copied for every pair.
+ */
+export function selectVariableGenes(tensor: EffectTensor, options: SelectGenesOptions): EffectTensor {
+  const C = tensor.contexts.length;
+  const P = tensor.perturbations.length;
+  const G = tensor.genes.length;
+  const { limit, usePairs } = options;
+  if (usePairs && usePairs.length !== C * P) {
+    throw new RangeError(`usePairs has length ${usePairs.length}, expected C*P = ${C * P}`);
+  }
+  let keep: number[];
+  if (limit <= 0 || limit >= G) {
+    keep = Array.from({ length: G }, (_, g) => g);
+  } else {
+    const sum = new Float64Array(G);
+    const sumSq = new Float64Array(G);
+    let n = 0;
+    for (let pair = 0; pair < C * P; pair++) {
+      if (!tensor.observed[pair] || (usePairs && !usePairs[pair])) continue;
+      n++;
+      const base = pair * G;
+      for (let g = 0; g < G; g++) {
+        const v = tensor.values[base + g];
+        sum[g] += v;
+        sumSq[g] += v * v;
+      }
+    }
+    const variance = new Float64Array(G);
+    if (n > 0) {
+      for (let g = 0; g < G; g++) {
+        const mean = sum[g] / n;
+        variance[g] = Math.max(0, sumSq[g] / n - mean * mean);
+      }
+    }
+    const order = Array.from({ length: G }, (_, g) => g).sort((a, b) => variance[b] - variance[a] || a - b);
+    keep = order.slice(0, limit).sort((a, b) => a - b);
+  }
+  const K = keep.length;
+  const values = new Float32Array(C * P * K);
+  for (let pair = 0; pair < C * P; pair++) {
+    const src = pair * G;
+    const dst = pair * K;
+    for (let j = 0; j < K; j++) values[dst + j] = tensor.values[src + keep[j]];
+  }
+  let basal: Float32Array | undefined;
+  if (tensor.basal) {
+    const from = tensor.basal;
+    basal = new Float32Array(C * K);
+    for (let c = 0; c < C; c++) for (let j = 0; j < K; j++) basal[c * K + j] = from[c * G + keep[j]];
+  }
+  return {
+    contexts: [...tensor.contexts],
+    perturbations: [...tensor.perturbations],
+    genes: keep.map((g) => tensor.genes[g]),
+    values,
+    observed: tensor.observed.slice(),
+    replicates: tensor.replicates.slice(),
+    ...(basal ? { basal } : {}),
+  };
+}

@@ -1,0 +1,385 @@
+/**
+ * Bytes to text, streaming: magic-byte checks (gzip, ZIP/xlsx, HDF5, ...), streaming gunzip with fflate,
+ * binary detection (a NUL byte in the first KiB), strict UTF-8 decoding per chunk with the line and column of
+ * the first bad byte, progress per chunk and cooperative stopping. Memory stays bounded by one chunk.
+ */
+import { Gunzip } from 'fflate';
+import { abortError, formatBytes, reject } from './failure';
+import type { InputFile, LoadProgress } from './source';
+
+/** Receives decoded text in order; `push` returns false to stop reading early (used to sniff headers). */
+export interface TextSink {
+  push(text: string): boolean;
+  end(): void;
+}
+
+export interface ReadOptions {
+  onProgress?: (p: LoadProgress) => void;
+  shouldStop?: () => boolean;
+}
+
+export interface ReadSummary {
+  gzip: boolean;
+  /** Bytes read from the stored file. */
+  bytesRead: number;
+  /** Bytes of (decompressed) text passed to the decoder. */
+  textBytes: number;
+}
+
+const BINARY_PROBE = 1024;
+const NEWLINE = 10;
+
+interface Magic {
+  bytes: number[];
+  what: string;
+}
+
+const FOREIGN_MAGIC: Magic[] = [
+  {
+    bytes: [0x50, 0x4b, 0x03, 0x04],
+    what: 'a ZIP archive (an .xlsx workbook?); export the sheet as CSV or TSV',
+  },
+  { bytes: [0xd0, 0xcf, 0x11, 0xe0], what: 'an old Excel (.xls) workbook; export the sheet as CSV or TSV' },
+  { bytes: [0x89, 0x48, 0x44, 0x46], what: 'an HDF5 file (.h5ad or .h5); export the effects as CSV or TSV' },
+  { bytes: [0x50, 0x41, 0x52, 0x31], what: 'a Parquet file; export it as CSV or TSV' },
+  { bytes: [0x42, 0x5a, 0x68], what: 'bzip2-compressed data; only gzip (.gz) is supported' },
+  { bytes: [0xfd, 0x37, 0x7a, 0x58], what: 'xz-compressed data; only gzip (.gz) is supported' },
+  { bytes: [0x28, 0xb5, 0x2f, 0xfd], what: 'zstd-compressed data; only gzip (.gz) is supported' },
+];
+
+function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
+  if (bytes.length < prefix.length) return false;
+  return prefix.every((b, i) => bytes[i] === b);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function countByte(bytes: Uint8Array, byte: number, end: number): number {
+  let n = 0;
+  let i = bytes.indexOf(byte);
+  while (i >= 0 && i < end) {
+    n++;
+    i = bytes.indexOf(byte, i + 1);
+  }
+  return n;
+}
+
+/** Characters (UTF-8 lead bytes) in bytes[start, end). */
+function countChars(bytes: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) if ((bytes[i] & 0xc0) !== 0x80) n++;
+  return n;
+}
+
+/** Length of an incomplete UTF-8 sequence at the end of `bytes` (0 when it ends on a character boundary). */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const b = bytes[bytes.length - back];
+    if ((b & 0xc0) === 0x80) continue;
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
+/** Index of the first byte that starts an invalid UTF-8 sequence, or -1 (a sequence cut by the end is valid). */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      if (i + k >= n) return -1;
+      const c = bytes[i + k];
+      if (k === 1 ? c < lo || c > hi : (c & 0xc0) !== 0x80) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+const CRC_TABLE = ((): Int32Array => {
+  const t = new Int32Array(1024);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 4; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 255];
+  }
+  return t;
+})();
+
+/**
+ * CRC-32 (gzip's checksum), slice-by-4. fflate does not verify the gzip trailer, and a flipped bit inside a
+ * deflate block can decode to plausible but wrong digits, so the loader checks it (about 2 ns per byte).
+ */
+export function crc32(crc: number, data: Uint8Array): number {
+  const T = CRC_TABLE;
+  let c = ~crc;
+  const n = data.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    c ^= data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
+    c = T[768 + (c & 255)] ^ T[512 + ((c >>> 8) & 255)] ^ T[256 + ((c >>> 16) & 255)] ^ T[c >>> 24];
+  }
+  for (; i < n; i++) c = T[(c ^ data[i]) & 255] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** Strict UTF-8 decoding with line/column bookkeeping, after a binary probe of the first KiB. */
+class Utf8Stage {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private head: Uint8Array[] = [];
+  private headBytes = 0;
+  private probing = true;
+  /** Newlines and characters after the last newline, over the bytes decoded so far (without `tail`). */
+  private newlines = 0;
+  private column = 0;
+  private tail: Uint8Array = new Uint8Array(0);
+  total = 0;
+  stopped = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly sink: TextSink,
+  ) {}
+
+  bytes(chunk: Uint8Array): void {
+    if (this.stopped || chunk.length === 0) return;
+    this.total += chunk.length;
+    if (this.probing) {
+      this.head.push(chunk);
+      this.headBytes += chunk.length;
+      if (this.headBytes >= BINARY_PROBE) this.flushHead();
+      return;
+    }
+    this.decode(chunk);
+  }
+
+  finish(): void {
+    if (this.probing) this.flushHead();
+    if (this.stopped) return;
+    if (this.total === 0)
+      reject({ file: this.file, expected: 'a table with a header line', found: 'an empty file' });
+    try {
+      const rest = this.decoder.decode();
+      if (rest) this.sink.push(rest);
+    } catch {
+      reject({
+        file: this.file,
+        line: this.newlines + 1,
+        column: this.column + 1,
+        expected: 'UTF-8 text',
+        found: 'a UTF-8 character cut off by the end of the file',
+      });
+    }
+    this.sink.end();
+  }
+
+  private flushHead(): void {
+    this.probing = false;
+    const all = new Uint8Array(this.headBytes);
+    let at = 0;
+    for (const part of this.head) {
+      all.set(part, at);
+      at += part.length;
+    }
+    this.head = [];
+    if (startsWith(all, [0xff, 0xfe]) || startsWith(all, [0xfe, 0xff])) {
+      reject({
+        file: this.file,
+        line: 1,
+        expected: 'UTF-8 text',
+        found: 'UTF-16 text; save the file as UTF-8',
+      });
+    }
+    const nul = all.subarray(0, BINARY_PROBE).indexOf(0);
+    if (nul >= 0) {
+      reject({
+        file: this.file,
+        expected: 'a text file (CSV, TSV or GCT, optionally gzipped)',
+        found: `a binary file (a NUL byte at byte ${nul + 1})`,
+      });
+    }
+    if (all.length) this.decode(all);
+  }
+
+  private decode(chunk: Uint8Array): void {
+    let text: string;
+    try {
+      text = this.decoder.decode(chunk, { stream: true });
+    } catch {
+      this.invalid(this.tail.length ? concat(this.tail, chunk) : chunk);
+    }
+    const bytes = this.tail.length ? concat(this.tail, chunk) : chunk;
+    const tailLen = incompleteTail(bytes);
+    const end = bytes.length - tailLen;
+    this.tail = tailLen ? bytes.slice(end) : new Uint8Array(0);
+    const last = bytes.lastIndexOf(NEWLINE, end - 1);
+    if (last >= 0) {
+      this.newlines += countByte(bytes, NEWLINE, end);
+      this.column = countChars(bytes, last + 1, end);
+    } else {
+      this.column += countChars(bytes, 0, end);
+    }
+    if (!this.sink.push(text)) this.stopped = true;
+  }
+
+  private invalid(bytes: Uint8Array): never {
+    const bad = Math.max(0, firstInvalidUtf8(bytes));
+    const last = bytes.lastIndexOf(NEWLINE, bad - 1);
+    const line = this.newlines + 1 + (bad > 0 ? countByte(bytes, NEWLINE, bad) : 0);
+    const column =
+      (last >= 0 && bad > 0 ? countChars(bytes, last + 1, bad) : this.column + countChars(bytes, 0, bad)) + 1;
+    const hex = bytes[bad]?.toString(16).padStart(2, '0') ?? '??';
+    reject({
+      file: this.file,
+      line,
+      column,
+      expected: 'UTF-8 text',
+      found: `the byte 0x${hex}, which is not UTF-8 (Latin-1 or Windows-1252?); save the file as UTF-8`,
+    });
+  }
+}
+
+/** Keeps the last 8 bytes seen in `tail` (the gzip trailer once the stream ends). */
+function keepTail(tail: Uint8Array, chunk: Uint8Array): void {
+  if (chunk.length >= 8) {
+    tail.set(chunk.subarray(chunk.length - 8));
+    return;
+  }
+  tail.copyWithin(0, chunk.length);
+  tail.set(chunk, 8 - chunk.length);
+}
+
+/**
+ * Streams `file` through gunzip (when its first bytes are the gzip magic 1f 8b) and strict UTF-8 decoding
+ * into `sink`. Rejections (InputFailure) name the file and, where one applies, the line and column.
+ * Rejects with an AbortError when `shouldStop` returns true between chunks.
+ */
+export async function readText(
+  file: InputFile,
+  sink: TextSink,
+  options: ReadOptions & { stage?: string } = {},
+): Promise<ReadSummary> {
+  const utf8 = new Utf8Stage(file.name, sink);
+  const reader = file.stream().getReader();
+  let gunzip: Gunzip | undefined;
+  let members = 1;
+  let crc = 0;
+  let inflated = 0;
+  const trailer = new Uint8Array(8);
+  let head: Uint8Array | undefined = new Uint8Array(0);
+  let bytesRead = 0;
+  let finished = false;
+
+  const corrupt = (e: unknown): never =>
+    reject({
+      file: file.name,
+      expected: 'a valid gzip stream',
+      found: `corrupt gzip data (${e instanceof Error ? e.message : String(e)}) within the first ${formatBytes(bytesRead)}`,
+    });
+
+  // Single-member gzip (the usual case) ends with CRC-32 and size mod 2^32 of the text; bgzip-style
+  // multi-member files are decoded without this check.
+  const checkTrailer = (): void => {
+    if (members !== 1 || bytesRead < 18) return;
+    const view = new DataView(trailer.buffer);
+    const expectedCrc = view.getUint32(0, true);
+    const expectedSize = view.getUint32(4, true);
+    if (expectedCrc !== crc || expectedSize !== inflated % 2 ** 32) {
+      corrupt(new Error(expectedSize !== inflated % 2 ** 32 ? 'length mismatch' : 'checksum mismatch'));
+    }
+  };
+
+  const feed = (chunk: Uint8Array, final: boolean): void => {
+    if (!gunzip) {
+      utf8.bytes(chunk);
+      return;
+    }
+    try {
+      gunzip.push(chunk, final);
+    } catch (e) {
+      if (e instanceof Error && e.name === 'InputFailure') throw e;
+      corrupt(e);
+    }
+  };
+
+  const start = (bytes: Uint8Array): void => {
+    head = undefined;
+    if (startsWith(bytes, [0x1f, 0x8b])) {
+      gunzip = new Gunzip((data) => {
+        crc = crc32(crc, data);
+        inflated += data.length;
+        utf8.bytes(data);
+      });
+      gunzip.onmember = () => members++;
+    } else {
+      const foreign = FOREIGN_MAGIC.find((m) => startsWith(bytes, m.bytes));
+      if (foreign)
+        reject({
+          file: file.name,
+          expected: 'a text table (CSV, TSV or GCT, optionally gzipped)',
+          found: foreign.what,
+        });
+    }
+    feed(bytes, false);
+  };
+
+  try {
+    for (;;) {
+      if (options.shouldStop?.()) throw abortError();
+      const { value, done } = await reader.read();
+      if (done) break;
+      bytesRead += value.length;
+      keepTail(trailer, value);
+      if (head) {
+        head = concat(head, value);
+        if (head.length >= 4) start(head);
+      } else feed(value, false);
+      if (utf8.stopped) break;
+      options.onProgress?.({
+        file: file.name,
+        bytesRead,
+        totalBytes: file.size,
+        stage: options.stage ?? 'reading',
+      });
+    }
+    if (!utf8.stopped) {
+      finished = true;
+      if (head) start(head);
+      if (gunzip) {
+        feed(new Uint8Array(0), true);
+        checkTrailer();
+      }
+    }
+    utf8.finish();
+  } finally {
+    if (!finished) await reader.cancel().catch(() => undefined);
+  }
+  return { gzip: gunzip !== undefined, bytesRead, textBytes: utf8.total };
+}
