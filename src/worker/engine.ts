@@ -106,10 +106,10 @@ export function createEngine() {
           if (!result.ok) return { ok: false, error: result.error };
           const loaded = result.data.tensor;
           tensor = loaded;
-          const source = files.map((f) => f.name).join(', ');
+          const source = result.data.sources.map((s) => `${s.file} (${s.format}, ${s.rows} rows)`).join(', ');
           return {
             ok: true,
-            dataset: describeDataset(loaded, source, [...result.notes, ...result.data.notes]),
+            dataset: describeDataset(loaded, source, result.data.notes),
           };
         })
         .finally(() => release(onProgress));

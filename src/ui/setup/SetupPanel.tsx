@@ -48,7 +48,7 @@ export function SetupPanel({ dataset, setup, busy, onChange, onTrain }: Props) {
           if (!busy && blocker === null) onTrain();
         }}
       >
-        <div className="field">
+        <div className="field target">
           <label htmlFor={targetId}>Context to predict</label>
           <select
             id={targetId}

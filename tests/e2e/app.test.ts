@@ -1,0 +1,299 @@
+/**
+ * The app in real headless Chromium: demo and file input, training with live progress, cancel, the WebGPU
+ * override, rejected files, prediction mode and the support sweep. Screenshots of every view land in
+ * test-results/screenshots/ for a person to look at.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatWideTable } from '../../src/core/data/write';
+import type { Method, Metric } from '../../src/core/eval/types';
+import { METHODS, METRICS } from '../../src/core/eval/types';
+import { simulate } from '../../src/core/simulate/simulator';
+import { MALFORMED } from '../fixtures/malformed';
+import type { Browser, PageLog, StaticServer } from './harness';
+import { launchBrowser, openApp, serveDist, snap } from './harness';
+
+/** Training waits: the demo trains in seconds on wasm, the WebGPU fallback adapter is much slower. */
+const TRAIN_TIMEOUT = 180_000;
+/** |Δ| allowed between the wasm and WebGPU runs of the same seed, for every metric of every method. */
+const BACKEND_TOLERANCE = 1e-3;
+
+let server: StaticServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await serveDist();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A small simulated effects file (4 contexts x 60 perturbations x 200 genes, 10% of pairs unmeasured). */
+function smallEffectsFile(): { name: string; mimeType: string; buffer: Buffer } {
+  const { tensor } = simulate({
+    contexts: 4,
+    perturbations: 60,
+    genes: 200,
+    seed: 7,
+    observedFraction: 0.9,
+    counts: false,
+  });
+  return { name: 'small-effects.csv', mimeType: 'text/csv', buffer: Buffer.from(formatWideTable(tensor)) };
+}
+
+async function open(): Promise<{ page: Page; log: PageLog }> {
+  const opened = await openApp(browser, server.origin);
+  await opened.page
+    .getByTestId('backend')
+    .filter({ hasText: /webgpu|wasm|cpu/ })
+    .waitFor();
+  return opened;
+}
+
+async function loadSmallFile(page: Page): Promise<void> {
+  await page.getByTestId('file-input').setInputFiles(smallEffectsFile());
+  await page.getByTestId('dataset-summary').filter({ hasText: 'small-effects.csv' }).waitFor();
+}
+
+async function setMaxEpochs(page: Page, epochs: number): Promise<void> {
+  await page.locator('details.advanced summary').click();
+  await page.getByTestId('max-epochs-input').fill(String(epochs));
+}
+
+async function trainToResults(page: Page): Promise<void> {
+  await page.getByTestId('train-button').click();
+  await page.getByTestId('metrics-table').waitFor({ timeout: TRAIN_TIMEOUT });
+}
+
+/** Reads every metric cell (full precision from data-value) and checks the visible text is the same number. */
+async function readMetrics(page: Page): Promise<Record<Method, Record<Metric, number>>> {
+  const cells = await page
+    .getByTestId('metrics-table')
+    .locator('tbody tr')
+    .evaluateAll((rows) =>
+      rows.flatMap((row) =>
+        Array.from(row.querySelectorAll('td')).map((td) => ({
+          method: row.getAttribute('data-method') ?? '',
+          metric: td.getAttribute('data-metric') ?? '',
+          value: td.getAttribute('data-value') ?? '',
+          text: td.textContent ?? '',
+        })),
+      ),
+    );
+  const out = {} as Record<Method, Record<Metric, number>>;
+  for (const cell of cells) {
+    const method = cell.method as Method;
+    out[method] ??= {} as Record<Metric, number>;
+    out[method][cell.metric as Metric] = Number(cell.value);
+    // The visible text is the same number to 4 significant digits.
+    const shown = Number(cell.text);
+    expect(Number.isFinite(shown), `${cell.method}/${cell.metric} shows "${cell.text}"`).toBe(true);
+    expect(Math.abs(shown - Number(cell.value))).toBeLessThanOrEqual(
+      Math.abs(Number(cell.value)) * 1e-3 + 1e-12,
+    );
+  }
+  return out;
+}
+
+function expectCompleteMetrics(metrics: Record<Method, Record<Metric, number>>): void {
+  expect(Object.keys(metrics).sort()).toEqual([...METHODS].sort());
+  for (const method of METHODS) {
+    for (const metric of METRICS) {
+      expect(Number.isFinite(metrics[method][metric]), `${method}/${metric}`).toBe(true);
+    }
+  }
+}
+
+function expectClean(log: PageLog): void {
+  expect(log.foreign, 'requests outside the app origin').toEqual([]);
+  expect(log.errors, 'uncaught page errors').toEqual([]);
+}
+
+describe('C3TL Studio in headless Chromium', () => {
+  it('loads the demo, trains with the defaults and shows metrics, verdict and scatter', async () => {
+    const { page, log } = await open();
+    await snap(page, '00-start');
+    await page.getByTestId('demo-button').click();
+    const summary = page.getByTestId('dataset-summary');
+    await summary.waitFor();
+    expect(await page.getByTestId('summary-contexts').textContent()).toBe('6');
+    expect(await page.getByTestId('summary-perturbations').textContent()).toBe('300');
+    expect(await page.getByTestId('summary-genes').textContent()).toBe('1000');
+    await page.locator('[data-testid=coverage-heatmap] .main-svg').first().waitFor();
+    await snap(page.getByTestId('data-view'), '01-data');
+    await snap(page.getByTestId('setup-view'), '02-setup');
+
+    await page.getByTestId('train-button').click();
+    await page
+      .getByTestId('progress-text')
+      .filter({ hasText: /Epoch \d+ of at most \d+/ })
+      .waitFor({ timeout: TRAIN_TIMEOUT });
+    await snap(page.getByTestId('training-view'), '03-training');
+    await page.getByTestId('metrics-table').waitFor({ timeout: TRAIN_TIMEOUT });
+
+    expectCompleteMetrics(await readMetrics(page));
+    await page.locator('[data-testid=scatter-plot] svg.main-svg').first().waitFor();
+    const points = await page.locator('[data-testid=scatter-plot] .scatterlayer .point').count();
+    expect(points).toBeGreaterThan(100);
+    expect(await page.getByTestId('verdict').textContent()).toMatch(
+      /C3TL (beats|does not beat|is on par with)/,
+    );
+    expect(await page.getByTestId('per-pair-list').locator('li').count()).toBeGreaterThan(10);
+    await page.locator('[data-testid=gene-heatmap] svg.main-svg').first().waitFor();
+    await page.locator('[data-testid=loss-chart] svg.main-svg').first().waitFor();
+    await snap(page.getByTestId('results-view'), '04-results');
+    await snap(page, '05-full-page');
+    expectClean(log);
+    await page.close();
+  });
+
+  it('loads a simulated effects file through the file input and trains on it', async () => {
+    const { page, log } = await open();
+    await loadSmallFile(page);
+    expect(await page.getByTestId('summary-contexts').textContent()).toBe('4');
+    expect(await page.getByTestId('summary-perturbations').textContent()).toBe('60');
+    expect(await page.getByTestId('summary-genes').textContent()).toBe('200');
+    await trainToResults(page);
+    expectCompleteMetrics(await readMetrics(page));
+    await page.locator('[data-testid=scatter-plot] svg.main-svg').first().waitFor();
+    expectClean(log);
+    await page.close();
+  });
+
+  it('cancel really stops training, and training again reaches results', async () => {
+    const { page, log } = await open();
+    await page.getByTestId('demo-button').click();
+    await page.getByTestId('dataset-summary').waitFor();
+    // A larger model and many epochs make sure training is still running when Cancel is pressed.
+    await page.getByTestId('preset-select').selectOption('large');
+    await setMaxEpochs(page, 5000);
+    await page.getByTestId('train-button').click();
+    const progress = page.getByTestId('progress-text');
+    await progress.filter({ hasText: /Epoch \d+ of at most 5000/ }).waitFor({ timeout: TRAIN_TIMEOUT });
+    await page.getByTestId('cancel-button').click();
+    await page
+      .getByTestId('status')
+      .filter({ hasText: 'Training cancelled' })
+      .waitFor({ timeout: TRAIN_TIMEOUT });
+    expect(await page.getByTestId('train-button').isEnabled()).toBe(true);
+    expect(await page.getByTestId('metrics-table').count()).toBe(0);
+    expect(await page.getByTestId('error').count()).toBe(0);
+    await snap(page, '06-cancelled');
+
+    await page.getByTestId('preset-select').selectOption('small');
+    await page.getByTestId('max-epochs-input').fill('');
+    await trainToResults(page);
+    expectCompleteMetrics(await readMetrics(page));
+    expectClean(log);
+    await page.close();
+  });
+
+  it('forcing WebGPU says so in the badge and agrees with wasm', async () => {
+    const { page, log } = await open();
+    await loadSmallFile(page);
+    await setMaxEpochs(page, 3);
+
+    await page.getByTestId('backend-select').selectOption('wasm');
+    await page.getByTestId('backend').filter({ hasText: 'wasm' }).waitFor();
+    await trainToResults(page);
+    const wasm = await readMetrics(page);
+    expect(await page.getByTestId('train-info').textContent()).toContain('on wasm');
+
+    await page.getByTestId('backend-select').selectOption('webgpu');
+    await page.locator('[data-testid=backend] .backend-name', { hasText: 'webgpu' }).waitFor();
+    expect(await page.getByTestId('backend').textContent()).toMatch(/adapter: \S+/);
+    await snap(page.locator('header'), '07-webgpu-badge');
+    await trainToResults(page);
+    expect(await page.getByTestId('train-info').textContent()).toContain('on webgpu');
+    const webgpu = await readMetrics(page);
+
+    expectCompleteMetrics(webgpu);
+    for (const method of METHODS) {
+      for (const metric of METRICS) {
+        const delta = Math.abs(webgpu[method][metric] - wasm[method][metric]);
+        expect(
+          delta,
+          `${method}/${metric}: wasm ${wasm[method][metric]}, webgpu ${webgpu[method][metric]}`,
+        ).toBeLessThan(BACKEND_TOLERANCE);
+      }
+    }
+    expectClean(log);
+    await page.close();
+  });
+
+  it('a malformed file shows the error and keeps the previous dataset', async () => {
+    const { page, log } = await open();
+    await loadSmallFile(page);
+    const picked = [
+      'non-numeric value',
+      'corrupt gzip',
+      'binary file',
+      'counts matrix without a sample sheet',
+    ];
+    const cases = MALFORMED.filter((c) => picked.includes(c.title));
+    expect(cases.map((c) => c.title).sort()).toEqual([...picked].sort());
+    for (const bad of cases) {
+      const files = [bad, ...(bad.companions ?? [])].map((f) => ({
+        name: f.name,
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from(f.bytes),
+      }));
+      await page.getByTestId('file-input').setInputFiles(files);
+      const message = page.getByTestId('error-message');
+      await message.waitFor();
+      expect(await message.textContent(), bad.title).toMatch(bad.expect);
+      // The previous dataset is still loaded and shown.
+      await page.getByTestId('dataset-summary').filter({ hasText: 'small-effects.csv' }).waitFor();
+      expect(await page.getByTestId('summary-contexts').textContent()).toBe('4');
+      expect(await page.getByTestId('train-button').isEnabled()).toBe(true);
+    }
+    await snap(page, '08-error');
+    expectClean(log);
+    await page.close();
+  });
+
+  it('predicts never-measured pairs and runs the support sweep', async () => {
+    const { page, log } = await open();
+    await loadSmallFile(page);
+    await setMaxEpochs(page, 20);
+    const target = page.getByTestId('target-select');
+    // The first context with missing perturbations (the file leaves 10% of pairs unmeasured).
+    const options = await target.locator('option').allTextContents();
+    const index = options.findIndex((o) => !/· 0 missing/.test(o));
+    expect(index).toBeGreaterThanOrEqual(0);
+    await target.selectOption(String(index));
+    await page.getByTestId('mode-predict').check();
+    await page.getByTestId('train-button').click();
+    const table = page.getByTestId('prediction-table');
+    await table.waitFor({ timeout: TRAIN_TIMEOUT });
+    expect(await table.locator('tbody tr').count()).toBeGreaterThan(0);
+    await snap(page.getByTestId('prediction-view'), '09-predictions');
+
+    await page.getByTestId('mode-evaluate').check();
+    await page.getByTestId('sweep-button').click();
+    await page
+      .getByTestId('status')
+      .filter({ hasText: 'Support sweep finished' })
+      .waitFor({ timeout: TRAIN_TIMEOUT });
+    await page.locator('[data-testid=sweep-plot] svg.main-svg').first().waitFor();
+    expect(await page.getByTestId('sweep-table').locator('tbody tr').count()).toBe(4);
+    await snap(page.getByTestId('sweep-view'), '10-sweep');
+    expectClean(log);
+    await page.close();
+  });
+
+  it('stays readable in a narrow window (single column)', async () => {
+    const { page, log } = await open();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await loadSmallFile(page);
+    await page.locator('[data-testid=coverage-heatmap] svg.main-svg').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(1);
+    await snap(page, '11-narrow');
+    expectClean(log);
+    await page.close();
+  });
+});
