@@ -145,7 +145,7 @@ export function checkTransferable(tensor: EffectTensor, files: string, notes: st
   }
   if (isolated.length) {
     notes.push(
-      `${plural(isolated.length, 'context')} ${isolated.length === 1 ? "shares" : "share"} no perturbation with any other context and cannot be prediction targets: ${listSome(isolated.map((c) => quoted(c)))}.`,
+      `${plural(isolated.length, 'context')} ${isolated.length === 1 ? 'shares' : 'share'} no perturbation with any other context and cannot be prediction targets: ${listSome(isolated.map((c) => quoted(c)))}.`,
     );
   }
 }
