@@ -8,6 +8,7 @@ import {
   sampleGamma,
   sampleNegativeBinomial,
   samplePoisson,
+  withPolarNormal,
 } from '../../src/core/simulate/sampling';
 import { buildNetwork, descendantsOf, propagate } from '../../src/core/simulate/network';
 
@@ -478,6 +479,15 @@ describe('sampling', () => {
   };
 
   it.each([
+    {
+      name: 'polar normal (shifted by 5)',
+      draw:
+        (r = withPolarNormal(createRng(10))) =>
+        () =>
+          r.normal() + 5,
+      mean: 5,
+      variance: 1,
+    },
     {
       name: 'gamma shape 0.5',
       draw:

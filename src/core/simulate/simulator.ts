@@ -5,7 +5,7 @@ import type { ContextModel, ContextModelOptions } from './contexts';
 import { buildContexts } from './contexts';
 import type { NetworkOptions, RegulatoryNetwork } from './network';
 import { buildNetwork, descendantsOf, propagate } from './network';
-import { sampleNegativeBinomial } from './sampling';
+import { sampleNegativeBinomial, withPolarNormal } from './sampling';
 
 export interface SimulatorOptions {
   /** Number of contexts, default 6. */
@@ -67,7 +67,17 @@ export interface SimulatedData {
   targets: number[][];
 }
 
-/** Fixed parameters of the world; the public options cover what users and tests need to vary. */
+/**
+ * Fixed parameters of the world; the public options cover what users and tests need to vary.
+ * - Network: 10% regulators early in a random topological order, hubs with heavy-tailed out-degree; each
+ *   gene has one dominant parent (coherent modules) and a few minor ones; effects per unit shift are capped
+ *   (capAmplification) so a knockdown of -1..-3 log2 moves nothing by more than its own size before gains.
+ * - Contexts: each is a point alpha_c in a 3-dimensional programme space; basal shifts, per-gene gains and
+ *   the rank-3 edge modulation W_c = W (1 + m U diag(alpha_c) V^T) all load on shared gene programmes, so
+ *   a context is transformed the same way for every perturbation and that transform can be inferred from a
+ *   few of its perturbations (and from its basal expression). Silent genes and switched-off edges are the
+ *   idiosyncratic, unlearnable part; they are kept small (5%).
+ */
 interface World extends Omit<NetworkOptions, 'genes'>, Omit<ContextModelOptions, 'contexts' | 'modulation'> {
   knockdownRegulatorShare: number;
   knockdownShift: readonly [number, number];
@@ -135,7 +145,7 @@ export function simulate(options: SimulatorOptions = {}): SimulatedData {
   const contextRng = master.fork();
   const perturbationRng = master.fork();
   const maskRng = master.fork();
-  const noiseRng = master.fork();
+  const noiseRng = withPolarNormal(master.fork());
 
   const network = buildNetwork(networkRng, { genes: G, ...WORLD });
   const models = buildContexts(contextRng, network, { contexts: C, modulation, ...WORLD });
