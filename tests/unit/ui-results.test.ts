@@ -7,6 +7,7 @@ import {
   etaSeconds,
   predictionsCsv,
   rankPairs,
+  robustLimit,
   strongestRows,
   sweepSeries,
   topGenesOfRow,
@@ -131,6 +132,18 @@ describe('matrix helpers (rows x genes, row-major)', () => {
   });
   it('topGenesOfRow orders genes of one row by |value|', () => {
     expect(topGenesOfRow(m, 1, 4, 3)).toEqual([2, 3, 1]);
+  });
+});
+
+describe('robustLimit', () => {
+  it('ignores the most extreme 2% of |values|', () => {
+    const values = Array.from({ length: 100 }, (_, i) => (i % 2 ? -1 : 1) * (i + 1));
+    values[0] = 1e6;
+    expect(robustLimit(values)).toBe(100);
+  });
+  it('falls back to 1 when everything is zero or missing', () => {
+    expect(robustLimit([])).toBe(1);
+    expect(robustLimit([0, 0, Number.NaN])).toBe(1);
   });
 });
 

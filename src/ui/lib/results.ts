@@ -128,6 +128,16 @@ export function topGenesOfRow(values: Float32Array, q: number, genes: number, k:
     .slice(0, Math.min(k, genes));
 }
 
+/** The 98th percentile of |v|, so that a few extreme cells do not wash out the rest (they saturate). */
+export function robustLimit(values: number[]): number {
+  const abs = values
+    .map(Math.abs)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  if (abs.length === 0) return 1;
+  return abs[Math.min(abs.length - 1, Math.floor(0.98 * abs.length))] || abs[abs.length - 1] || 1;
+}
+
 /** Upper bound of the remaining training time (early stopping usually ends sooner), in seconds. */
 export function etaSeconds(log: EpochLog): number {
   if (log.epoch <= 0) return Number.NaN;

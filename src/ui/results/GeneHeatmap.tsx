@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import type { EvaluationView } from '../../worker/api-types';
 import type { PlotData, PlotLayout } from '../plot/Plot';
 import { Plot } from '../plot/Plot';
-import { strongestRows, topVariableGenes } from '../lib/results';
+import { robustLimit, strongestRows, topVariableGenes } from '../lib/results';
 
 const TOP_GENES = 25;
 const TOP_PERTURBATIONS = 30;
@@ -18,9 +18,7 @@ export function GeneHeatmap({ view }: { view: EvaluationView }) {
     const matrix = (values: Float32Array) => rows.map((q) => genes.map((g) => values[q * G + g]));
     const observed = matrix(view.observed);
     const ours = matrix(predicted);
-    let limit = 0;
-    for (const m of [observed, ours])
-      for (const row of m) for (const v of row) limit = Math.max(limit, Math.abs(v));
+    const limit = robustLimit([...observed.flat(), ...ours.flat()]);
     const x = genes.map((g) => view.genes[g]);
     const y = rows.map((q) => view.queryPerturbations[q]);
     const common = {
@@ -29,8 +27,14 @@ export function GeneHeatmap({ view }: { view: EvaluationView }) {
       y,
       zmin: -limit,
       zmax: limit,
-      colorscale: 'RdBu',
-      reversescale: true,
+      // Diverging, white at zero: red up, blue down (Plotly's own RdBu puts blue at the high end).
+      colorscale: [
+        [0, '#2166ac'],
+        [0.25, '#67a9cf'],
+        [0.5, '#f7f7f7'],
+        [0.75, '#ef8a62'],
+        [1, '#b2182b'],
+      ],
     };
     const traces: PlotData[] = [
       {
@@ -85,7 +89,8 @@ export function GeneHeatmap({ view }: { view: EvaluationView }) {
       <h3>Observed vs predicted, top genes</h3>
       <p className="hint">
         The {genes.length} genes that vary most across held-out perturbations, for the {rows.length} strongest
-        perturbations. Red: up, blue: down; same colour scale on both sides.
+        perturbations. Red: up, blue: down; same colour scale on both sides (the most extreme 2% of cells
+        saturate).
       </p>
       <Plot
         data={data}

@@ -47,7 +47,12 @@ export function SweepPanel({ dataset, setup, sweep, busy, cancelling, onSweep, o
       },
     ];
     const plotLayout: PlotLayout = {
-      xaxis: { title: { text: `perturbations measured in ${context} (support)` }, type: 'log' },
+      xaxis: {
+        title: { text: `perturbations measured in ${context} (support, log scale)` },
+        type: 'log',
+        tickvals: series.support,
+        ticktext: series.support.map(String),
+      },
       yaxis: { title: { text: 'accuracy (centred Pearson)' } },
       legend: { orientation: 'h', y: 1.12 },
     };
