@@ -2,8 +2,8 @@
  * Picks the tfjs backend for the worker: WebGPU on a real GPU, wasm (SIMD, threads when the page is
  * cross-origin isolated) otherwise, cpu as the last resort. The user may override the choice.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// The same tfjs instance as src/core (the full package registers the cpu backend and the gradients).
+import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
