@@ -28,17 +28,28 @@ interface Rec {
   lines: number[];
 }
 
-function tokenize(text: string, delimiter = ',', chunks: number[] = [text.length]): Rec[] {
+function tokenize(
+  text: string,
+  delimiter = ',',
+  chunks: number[] = [text.length],
+  fieldLimit = Infinity,
+): Rec[] {
   const out: Rec[] = [];
-  const reader = new RecordReader('t.csv', delimiter, (f) => {
-    const fields: string[] = [];
-    const lines: number[] = [];
-    for (let i = 0; i < f.count; i++) {
-      fields.push(f.text(i));
-      lines.push(f.lineOf(i));
-    }
-    out.push({ line: f.line, fields, lines });
-  });
+  const options = { fieldLimit: () => fieldLimit };
+  const reader = new RecordReader(
+    't.csv',
+    delimiter,
+    (f) => {
+      const fields: string[] = [];
+      const lines: number[] = [];
+      for (let i = 0; i < f.count; i++) {
+        fields.push(f.text(i));
+        lines.push(f.lineOf(i));
+      }
+      out.push({ line: f.line, fields, lines });
+    },
+    options,
+  );
   let at = 0;
   for (const size of chunks) {
     reader.push(text.slice(at, at + size));
@@ -165,6 +176,20 @@ describe('RecordReader', () => {
   it('splits on tabs and semicolons', () => {
     expect(tokenize('a\tb;c\td\n', '\t')[0].fields).toEqual(['a', 'b;c', 'd']);
     expect(tokenize('a\tb;c\td\n', ';')[0].fields).toEqual(['a\tb', 'c\td']);
+  });
+
+  it('splits only the first fields under a field limit, unless a quote follows', () => {
+    const fields = (text: string, limit: number): string[][] =>
+      tokenize(text, ',', [text.length], limit).map((r) => r.fields);
+    expect(fields('a,b,c,d\ne,f,g,h\n', 2)).toEqual([
+      ['a', 'b,c,d'],
+      ['e', 'f,g,h'],
+    ]);
+    expect(fields('"a",x,c,d\n', 3)).toEqual([['a', 'x', 'c,d']]);
+    expect(fields('a,b,"c\nd",e\nf,g,h\n', 2)).toEqual([
+      ['a', 'b', 'c\nd', 'e'],
+      ['f', 'g,h'],
+    ]);
   });
 
   it('rejects an unterminated quote at the line and column where it opens', () => {

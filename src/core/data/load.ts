@@ -23,7 +23,7 @@ import { DEFAULT_MEMORY_BUDGET, type InputFile, type LoadOptions } from './sourc
 import { plural, type EffectPart, type ParseContext, type RecordSink, type SourceFormat } from './table';
 import type { EffectTensor } from './tensor';
 import { readText, type TextSink } from './text-stream';
-import { WideParser } from './wide';
+import { WideLabelScan, WideParser } from './wide';
 
 export type { InputFile, LoadOptions, LoadProgress } from './source';
 export { selectVariableGenes, type SelectGenesOptions } from './select';
@@ -183,8 +183,19 @@ function looksGzipByName(name: string): boolean {
   return /\.(gz|gzip|bgz)$/i.test(name);
 }
 
-async function parseFile<T>(s: Sniffed, parser: RecordSink<T>, options: LoadOptions): Promise<T> {
-  const reader = new RecordReader(s.file.name, s.delimiter, (f) => parser.record(f));
+/**
+ * Streams one file through the tokenizer into `parser`. `stage` names the pass in progress events; the
+ * 'reading' pass of a file is followed by a 'building' event.
+ */
+async function parseFile<T>(
+  s: Sniffed,
+  parser: RecordSink<T> & { fieldLimit?: number },
+  options: LoadOptions,
+  stage: 'scanning' | 'reading' = 'reading',
+): Promise<T> {
+  const reader = new RecordReader(s.file.name, s.delimiter, (f) => parser.record(f), {
+    fieldLimit: () => parser.fieldLimit ?? Infinity,
+  });
   const summary = await readText(
     s.file,
     {
@@ -196,14 +207,16 @@ async function parseFile<T>(s: Sniffed, parser: RecordSink<T>, options: LoadOpti
         reader.end();
       },
     },
-    { onProgress: options.onProgress, shouldStop: options.shouldStop },
+    { onProgress: options.onProgress, shouldStop: options.shouldStop, stage },
   );
-  options.onProgress?.({
-    file: s.file.name,
-    bytesRead: summary.bytesRead,
-    totalBytes: s.file.size,
-    stage: 'building',
-  });
+  if (stage === 'reading') {
+    options.onProgress?.({
+      file: s.file.name,
+      bytesRead: summary.bytesRead,
+      totalBytes: s.file.size,
+      stage: 'building',
+    });
+  }
   return parser.finish();
 }
 
@@ -348,9 +361,17 @@ async function load(
       sheets.push(await parseFile(s, new SheetParser(ctx), options));
       continue;
     }
-    const parser =
-      role === 'gct' ? new GctParser(ctx) : role === 'long' ? new LongParser(ctx) : new WideParser(ctx);
-    const part = await parseFile<EffectPart>(s, parser, options);
+    let part: EffectPart;
+    if (role === 'wide') {
+      const labels = await parseFile(s, new WideLabelScan(ctx), options, 'scanning');
+      part = await parseFile(s, new WideParser(ctx, labels), options);
+    } else {
+      part = await parseFile<EffectPart>(
+        s,
+        role === 'gct' ? new GctParser(ctx) : new LongParser(ctx),
+        options,
+      );
+    }
     parts.push(part);
     sources.push({
       file: s.file.name,

@@ -13,7 +13,10 @@ export interface LoadProgress {
   /** Bytes of the stored file consumed so far (compressed bytes for gzip). */
   bytesRead: number;
   totalBytes: number;
-  /** 'reading' while a file streams, then 'building' (tensor of one file) and 'merging' (all files). */
+  /**
+   * Per file: 'scanning' (wide tables only: a first pass over the label columns), 'reading' (the values),
+   * 'building' (its tensor); then once 'merging' (all files). bytesRead grows within each stage.
+   */
   stage: string;
 }
 

@@ -27,6 +27,9 @@ export interface ReadSummary {
 }
 
 const BINARY_PROBE = 1024;
+const DECODE_PIECE = 32 * 1024;
+const GUNZIP_INPUT = 512 * 1024;
+const EMPTY = new Uint8Array(0);
 const NEWLINE = 10;
 
 interface Magic {
@@ -159,7 +162,8 @@ class Utf8Stage {
   /** Newlines and characters after the last newline, over the bytes decoded so far (without `tail`). */
   private newlines = 0;
   private column = 0;
-  private tail: Uint8Array = new Uint8Array(0);
+  /** Bytes of a character cut by the end of the previous chunk. */
+  private tail: Uint8Array = EMPTY;
   total = 0;
   stopped = false;
 
@@ -185,10 +189,8 @@ class Utf8Stage {
     if (this.stopped) return;
     if (this.total === 0)
       reject({ file: this.file, expected: 'a table with a header line', found: 'an empty file' });
-    try {
-      const rest = this.decoder.decode();
-      if (rest) this.sink.push(rest);
-    } catch {
+    if (this.tail.length) {
+      if (firstInvalidUtf8(this.tail) >= 0) this.invalid(this.tail);
       reject({
         file: this.file,
         line: this.newlines + 1,
@@ -228,25 +230,35 @@ class Utf8Stage {
     if (all.length) this.decode(all);
   }
 
+  /**
+   * Decodes whole characters only, in pieces of at most DECODE_PIECE bytes, and keeps a character cut by the
+   * chunk end for the next chunk. (Node's TextDecoder is several times faster on pieces up to 64 KiB and
+   * without its streaming mode; the result is the same.)
+   */
   private decode(chunk: Uint8Array): void {
-    let text: string;
-    try {
-      text = this.decoder.decode(chunk, { stream: true });
-    } catch {
-      this.invalid(this.tail.length ? concat(this.tail, chunk) : chunk);
-    }
     const bytes = this.tail.length ? concat(this.tail, chunk) : chunk;
-    const tailLen = incompleteTail(bytes);
-    const end = bytes.length - tailLen;
-    this.tail = tailLen ? bytes.slice(end) : new Uint8Array(0);
-    const last = bytes.lastIndexOf(NEWLINE, end - 1);
-    if (last >= 0) {
-      this.newlines += countByte(bytes, NEWLINE, end);
-      this.column = countChars(bytes, last + 1, end);
-    } else {
-      this.column += countChars(bytes, 0, end);
+    const end = bytes.length - incompleteTail(bytes);
+    this.tail = end < bytes.length ? bytes.slice(end) : EMPTY;
+    for (let start = 0; start < end && !this.stopped;) {
+      let stop = Math.min(end, start + DECODE_PIECE);
+      while (stop < end && stop > start + 1 && (bytes[stop] & 0xc0) === 0x80) stop--;
+      const piece = bytes.subarray(start, stop);
+      let text: string;
+      try {
+        text = this.decoder.decode(piece);
+      } catch {
+        this.invalid(piece);
+      }
+      const last = piece.lastIndexOf(NEWLINE);
+      if (last >= 0) {
+        this.newlines += countByte(piece, NEWLINE, piece.length);
+        this.column = countChars(piece, last + 1, piece.length);
+      } else {
+        this.column += countChars(piece, 0, piece.length);
+      }
+      if (!this.sink.push(text)) this.stopped = true;
+      start = stop;
     }
-    if (!this.sink.push(text)) this.stopped = true;
   }
 
   private invalid(bytes: Uint8Array): never {
@@ -296,6 +308,7 @@ export async function readText(
   let head: Uint8Array | undefined = new Uint8Array(0);
   let bytesRead = 0;
   let finished = false;
+  let next: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
 
   const corrupt = (e: unknown): never =>
     reject({
@@ -316,13 +329,29 @@ export async function readText(
     }
   };
 
+  // fflate inflates faster from larger inputs, so small compressed chunks are gathered first.
+  let gathered: Uint8Array[] = [];
+  let gatheredBytes = 0;
   const feed = (chunk: Uint8Array, final: boolean): void => {
     if (!gunzip) {
       utf8.bytes(chunk);
       return;
     }
+    gathered.push(chunk);
+    gatheredBytes += chunk.length;
+    if (!final && gatheredBytes < GUNZIP_INPUT) return;
+    const input = gathered.length === 1 ? gathered[0] : new Uint8Array(gatheredBytes);
+    if (gathered.length > 1) {
+      let at = 0;
+      for (const part of gathered) {
+        input.set(part, at);
+        at += part.length;
+      }
+    }
+    gathered = [];
+    gatheredBytes = 0;
     try {
-      gunzip.push(chunk, final);
+      gunzip.push(input, final);
     } catch (e) {
       if (e instanceof Error && e.name === 'InputFailure') throw e;
       corrupt(e);
@@ -351,10 +380,13 @@ export async function readText(
   };
 
   try {
+    // One read stays in flight while a chunk is parsed, so file I/O overlaps with the parsing.
+    next = reader.read();
     for (;;) {
       if (options.shouldStop?.()) throw abortError();
-      const { value, done } = await reader.read();
+      const { value, done } = await next;
       if (done) break;
+      next = reader.read();
       bytesRead += value.length;
       keepTail(trailer, value);
       if (head) {
@@ -379,6 +411,8 @@ export async function readText(
     }
     utf8.finish();
   } finally {
+    // A read still in flight may fail once the stream is cancelled; nobody waits for it any more.
+    next?.catch(() => undefined);
     if (!finished) await reader.cancel().catch(() => undefined);
   }
   return { gzip: gunzip !== undefined, bytesRead, textBytes: utf8.total };

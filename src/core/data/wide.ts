@@ -1,8 +1,12 @@
 /**
  * Wide effects table: context, perturbation (any alias), optional dose/time and row-metadata columns, then one
- * column per gene; one row per measurement, repeated pairs averaged. Streams row by row into PairSums.
+ * column per gene; one row per measurement, repeated pairs averaged.
+ *
+ * Two streaming passes keep memory at the output tensor plus small buffers: WideLabelScan reads only the
+ * label columns (contexts, perturbations, row count), so that C x P x G is known and checked against the
+ * budget before any value is parsed; WideParser then adds every row straight into the dense tensor.
  */
-import { listSome, quoted, reject } from './failure';
+import { formatBytes, listSome, quoted, reject } from './failure';
 import {
   CONTEXT_ALIASES,
   DOSE_ALIASES,
@@ -13,7 +17,7 @@ import {
   geneKey,
   normaliseName,
 } from './labels';
-import { LabelIndex, PairSums, averagedPairs, keptIndices } from './pairs';
+import { LabelIndex, averagedPairs, keptIndices } from './pairs';
 import { NUM_MISSING, NUM_OK, type Fields } from './records';
 import {
   applyMissingRule,
@@ -38,130 +42,258 @@ function isIndexColumn(name: string): boolean {
   return name === '' || /^unnamed: \d+$/.test(name);
 }
 
-export class WideParser implements RecordSink<EffectPart> {
-  private headerLine = 0;
-  private width = 0;
-  private contextCol = -1;
-  private perturbationCol = -1;
-  private doseCol = -1;
-  private timeCol = -1;
-  private geneCols = new Int32Array(0);
-  private genes: string[] = [];
-  private missing = new Uint32Array(0);
-  private rows = 0;
+interface WideLayout {
+  headerLine: number;
+  width: number;
+  contextCol: number;
+  perturbationCol: number;
+  doseCol: number;
+  timeCol: number;
+  geneCols: Int32Array;
+  genes: string[];
+  /** Header names of ignored (index and row-metadata) columns. */
+  ignored: string[];
+  perturbationName: string;
+}
+
+/** Reads and validates the header: label columns, gene columns (each once), ignored metadata columns. */
+function wideLayout(ctx: ParseContext, f: Fields): WideLayout {
+  const names = headerNames(f);
+  const contextCol = findColumn(names, CONTEXT_ALIASES);
+  const perturbationCol = findColumn(names, PERTURBATION_ALIASES);
+  requireLabelColumns(ctx, f, contextCol, perturbationCol);
+  const doseCol = findColumn(names, DOSE_ALIASES);
+  const timeCol = findColumn(names, TIME_ALIASES);
+  const labelCols = [contextCol, perturbationCol, doseCol, timeCol];
+  const ignored: string[] = [];
+  const geneCols: number[] = [];
+  const firstByKey = new Map<string, number>();
+  names.forEach((name, i) => {
+    if (labelCols.includes(i)) return;
+    const norm = normaliseName(name);
+    if (isIndexColumn(norm)) {
+      ignored.push(name === '' ? `(unnamed column ${i + 1})` : name);
+      return;
+    }
+    if (
+      ROW_METADATA_NAMES.has(norm) ||
+      (CONTEXT_ALIASES as readonly string[]).includes(norm) ||
+      (PERTURBATION_ALIASES as readonly string[]).includes(norm)
+    ) {
+      ignored.push(name);
+      return;
+    }
+    const key = geneKey(name);
+    const first = firstByKey.get(key);
+    if (first !== undefined) {
+      reject({
+        file: ctx.file,
+        line: f.line,
+        column: i + 1,
+        expected: 'each gene column once',
+        found: `${quoted(name)} again (already column ${first + 1}, ${quoted(names[first])})`,
+      });
+    }
+    firstByKey.set(key, i);
+    geneCols.push(i);
+  });
+  if (!geneCols.length) {
+    reject({
+      file: ctx.file,
+      line: f.line,
+      expected: 'one column per gene after the context and perturbation columns',
+      found: 'no gene columns',
+    });
+  }
+  return {
+    headerLine: f.line,
+    width: names.length,
+    contextCol,
+    perturbationCol,
+    doseCol,
+    timeCol,
+    geneCols: Int32Array.from(geneCols),
+    genes: geneCols.map((i) => names[i]),
+    ignored,
+    perturbationName: names[perturbationCol],
+  };
+}
+
+export interface WideLabels {
+  layout: WideLayout;
+  contexts: LabelIndex;
+  perturbations: LabelIndex;
+  rows: number;
+}
+
+/** Pass 1: the header and the label columns of every row. */
+export class WideLabelScan implements RecordSink<WideLabels> {
+  private layout: WideLayout | undefined;
   private readonly contexts = new LabelIndex();
   private readonly perturbations = new LabelIndex();
-  private sums: PairSums | undefined;
+  private rows = 0;
+  /** Fields the tokenizer needs to split per row: all for the header, then just past the label columns. */
+  fieldLimit = Infinity;
 
   constructor(private readonly ctx: ParseContext) {}
 
   record(f: Fields): void {
-    if (this.sums) this.row(f, this.sums);
+    const layout = this.layout;
+    if (!layout) {
+      if (isComment(f)) return;
+      this.layout = wideLayout(this.ctx, f);
+      const l = this.layout;
+      this.fieldLimit = Math.max(l.contextCol, l.perturbationCol, l.doseCol, l.timeCol) + 2;
+      return;
+    }
+    this.contexts.index(labelAt(this.ctx, f, layout.contextCol, 'context'));
+    this.perturbations.index(
+      perturbationName(this.ctx, f, layout.perturbationCol, layout.doseCol, layout.timeCol),
+    );
+    this.rows++;
+  }
+
+  finish(): WideLabels {
+    requireHeader(this.ctx, this.layout);
+    const layout = this.layout as WideLayout;
+    requireRows(this.ctx, this.rows, layout.headerLine);
+    const C = this.contexts.size;
+    const P = this.perturbations.size;
+    const G = layout.genes.length;
+    const bytes = C * P * G * 4;
+    if (bytes > this.ctx.budgetBytes) {
+      reject({
+        file: this.ctx.file,
+        expected: `a dense tensor within the memory budget of ${formatBytes(this.ctx.budgetBytes)}`,
+        found: `${C} contexts x ${P} perturbations x ${G} genes (${formatBytes(bytes)})`,
+      });
+    }
+    return { layout, contexts: this.contexts, perturbations: this.perturbations, rows: this.rows };
+  }
+}
+
+/** Pass 2: every value, added into the dense tensor sized by pass 1. */
+export class WideParser implements RecordSink<EffectPart> {
+  private started = false;
+  private readonly values: Float32Array;
+  private readonly rowsPerPair: Uint32Array;
+  private readonly missing: Uint32Array;
+  private rows = 0;
+
+  constructor(
+    private readonly ctx: ParseContext,
+    private readonly labels: WideLabels,
+  ) {
+    const C = labels.contexts.size;
+    const P = labels.perturbations.size;
+    this.values = new Float32Array(C * P * labels.layout.genes.length);
+    this.rowsPerPair = new Uint32Array(C * P);
+    this.missing = new Uint32Array(labels.layout.genes.length);
+  }
+
+  record(f: Fields): void {
+    if (this.started) this.row(f);
     else if (!isComment(f)) this.header(f);
   }
 
   private header(f: Fields): void {
+    const again = wideLayout(this.ctx, f);
+    const layout = this.labels.layout;
+    if (again.width !== layout.width || again.headerLine !== layout.headerLine) {
+      reject({
+        file: this.ctx.file,
+        line: f.line,
+        expected: 'the same file on both reads',
+        found: 'a file that changed while it was read',
+      });
+    }
     const ctx = this.ctx;
-    const names = headerNames(f);
-    this.headerLine = f.line;
-    this.width = names.length;
-    this.contextCol = findColumn(names, CONTEXT_ALIASES);
-    this.perturbationCol = findColumn(names, PERTURBATION_ALIASES);
-    requireLabelColumns(ctx, f, this.contextCol, this.perturbationCol);
-    this.doseCol = findColumn(names, DOSE_ALIASES);
-    this.timeCol = findColumn(names, TIME_ALIASES);
-    const labelCols = [this.contextCol, this.perturbationCol, this.doseCol, this.timeCol];
-    const ignored: string[] = [];
-    const geneCols: number[] = [];
-    const firstByKey = new Map<string, number>();
-    names.forEach((name, i) => {
-      if (labelCols.includes(i)) return;
-      const norm = normaliseName(name);
-      if (isIndexColumn(norm)) {
-        ignored.push(name === '' ? `(unnamed column ${i + 1})` : name);
-        return;
-      }
-      if (
-        ROW_METADATA_NAMES.has(norm) ||
-        (CONTEXT_ALIASES as readonly string[]).includes(norm) ||
-        (PERTURBATION_ALIASES as readonly string[]).includes(norm)
-      ) {
-        ignored.push(name);
-        return;
-      }
-      const key = geneKey(name);
-      const first = firstByKey.get(key);
-      if (first !== undefined) {
-        reject({
-          file: ctx.file,
-          line: f.line,
-          column: i + 1,
-          expected: 'each gene column once',
-          found: `${quoted(name)} again (already column ${first + 1}, ${quoted(names[first])})`,
-        });
-      }
-      firstByKey.set(key, i);
-      geneCols.push(i);
-    });
-    if (!geneCols.length) {
+    if (layout.ignored.length) {
+      ctx.notes.push(
+        `${ctx.file}: ignored ${plural(layout.ignored.length, 'non-gene column')}: ${listSome(layout.ignored)}.`,
+      );
+    }
+    if (ctx.keepDoseTime && layout.doseCol < 0 && layout.timeCol < 0) {
+      ctx.notes.push(
+        `${ctx.file}: no dose or time column, so perturbations are named by ${layout.perturbationName} alone.`,
+      );
+    }
+    this.started = true;
+  }
+
+  private row(f: Fields): void {
+    const ctx = this.ctx;
+    const layout = this.labels.layout;
+    checkWidth(ctx, f, layout.width, layout.headerLine);
+    const contexts = this.labels.contexts;
+    const perturbations = this.labels.perturbations;
+    const C = contexts.size;
+    const P = perturbations.size;
+    const c = contexts.index(labelAt(ctx, f, layout.contextCol, 'context'));
+    const p = perturbations.index(
+      perturbationName(ctx, f, layout.perturbationCol, layout.doseCol, layout.timeCol),
+    );
+    if (c >= C || p >= P) {
       reject({
         file: ctx.file,
         line: f.line,
-        expected: 'one column per gene after the context and perturbation columns',
-        found: 'no gene columns',
+        expected: 'the same file on both reads',
+        found: 'a file that changed while it was read',
       });
     }
-    if (ignored.length) {
-      ctx.notes.push(
-        `${ctx.file}: ignored ${plural(ignored.length, 'non-gene column')}: ${listSome(ignored)}.`,
-      );
-    }
-    if (ctx.keepDoseTime && this.doseCol < 0 && this.timeCol < 0) {
-      ctx.notes.push(
-        `${ctx.file}: no dose or time column, so perturbations are named by ${names[this.perturbationCol]} alone.`,
-      );
-    }
-    this.geneCols = Int32Array.from(geneCols);
-    this.genes = geneCols.map((i) => names[i]);
-    this.missing = new Uint32Array(geneCols.length);
-    this.sums = new PairSums(geneCols.length, ctx.budgetBytes, ctx.file);
-  }
-
-  private row(f: Fields, sums: PairSums): void {
-    const ctx = this.ctx;
-    checkWidth(ctx, f, this.width, this.headerLine);
-    const c = this.contexts.index(labelAt(ctx, f, this.contextCol, 'context'));
-    const p = this.perturbations.index(
-      perturbationName(ctx, f, this.perturbationCol, this.doseCol, this.timeCol),
-    );
-    const s = sums.slot(c, p, f.line);
-    const slab = sums.slab(s);
-    const off = sums.offset(s);
-    const cols = this.geneCols;
+    const pair = c * P + p;
+    this.rowsPerPair[pair]++;
+    const cols = layout.geneCols;
+    const G = cols.length;
+    const values = this.values;
     const missing = this.missing;
-    for (let j = 0; j < cols.length; j++) {
+    const off = pair * G;
+    for (let j = 0; j < G; j++) {
       const v = f.num(cols[j]);
       const status = f.status;
-      if (status === NUM_OK) slab[off + j] += v;
+      if (status === NUM_OK) values[off + j] += v;
       else if (status === NUM_MISSING) missing[j]++;
-      else rejectValue(ctx, f, cols[j], `for gene ${quoted(this.genes[j])}`);
+      else rejectValue(ctx, f, cols[j], `for gene ${quoted(layout.genes[j])}`);
     }
     this.rows++;
   }
 
   finish(): EffectPart {
     const ctx = this.ctx;
-    requireHeader(ctx, this.sums);
-    const sums = this.sums as PairSums;
-    requireRows(ctx, this.rows, this.headerLine);
-    const dropped = applyMissingRule(ctx, this.missing, this.rows, this.genes, 'rows');
+    const layout = this.labels.layout;
+    if (!this.started || this.rows !== this.labels.rows) {
+      reject({
+        file: ctx.file,
+        expected: 'the same file on both reads',
+        found: 'a file that changed while it was read',
+      });
+    }
+    const C = this.labels.contexts.size;
+    const P = this.labels.perturbations.size;
+    const G = layout.genes.length;
+    const dropped = applyMissingRule(ctx, this.missing, this.rows, layout.genes, 'rows');
     const keep = keptIndices(dropped);
-    const C = this.contexts.size;
-    const P = this.perturbations.size;
-    const dense = sums.build(C, P, keep);
-    const avg = averagedPairs(dense.replicates);
+    const K = keep.length;
+    // Compacting in place is safe: the destination (pair * K + j) never passes the source (pair * G + keep[j]).
+    const values = this.values;
+    if (K < G)
+      for (let pair = 0; pair < C * P; pair++)
+        for (let j = 0; j < K; j++) values[pair * K + j] = values[pair * G + keep[j]];
+    const observed = new Uint8Array(C * P);
+    const replicates = new Uint16Array(C * P);
+    for (let pair = 0; pair < C * P; pair++) {
+      const n = this.rowsPerPair[pair];
+      if (!n) continue;
+      observed[pair] = 1;
+      replicates[pair] = Math.min(n, 65535);
+      if (n > 1) {
+        const inv = 1 / n;
+        for (let j = pair * K; j < (pair + 1) * K; j++) values[j] *= inv;
+      }
+    }
+    const avg = averagedPairs(replicates);
     noteAveraged(ctx, avg.pairs, avg.rows);
-    if (avg.pairs && !ctx.keepDoseTime && (this.doseCol >= 0 || this.timeCol >= 0)) {
+    if (avg.pairs && !ctx.keepDoseTime && (layout.doseCol >= 0 || layout.timeCol >= 0)) {
       ctx.notes.push(
         `${ctx.file}: rows differing only in dose or time were among them (keep dose and time to separate them).`,
       );
@@ -171,10 +303,12 @@ export class WideParser implements RecordSink<EffectPart> {
       format: 'wide',
       rows: this.rows,
       tensor: {
-        contexts: this.contexts.labels,
-        perturbations: this.perturbations.labels,
-        genes: Array.from(keep, (g) => this.genes[g]),
-        ...dense,
+        contexts: this.labels.contexts.labels,
+        perturbations: this.labels.perturbations.labels,
+        genes: Array.from(keep, (g) => layout.genes[g]),
+        values: K < G ? values.slice(0, C * P * K) : values,
+        observed,
+        replicates,
       },
     };
   }

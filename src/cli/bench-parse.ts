@@ -1,0 +1,142 @@
+/**
+ * Parser benchmark: writes a wide effects table of about `--mb` megabytes (default 200) into a temporary
+ * folder, streams it through loadDataset from disk, and prints parse seconds, throughput and peak memory.
+ *
+ *   npx tsx src/cli/bench-parse.ts [--mb=200] [--genes=5000] [--gzip] [--keep]
+ *
+ * Peak RSS is the process maximum (getrusage), reported next to the RSS before parsing; peak heap and
+ * ArrayBuffer memory are sampled at every progress callback (once per chunk read).
+ */
+import { createWriteStream, mkdtempSync, openAsBlob, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
+import { loadDataset } from '../core/data/load';
+import { tensorSummary } from '../core/data/tensor';
+import { createRng } from '../core/random';
+
+interface Args {
+  mb: number;
+  genes: number;
+  gzip: boolean;
+  keep: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { mb: 200, genes: 5000, gzip: false, keep: false };
+  for (const a of argv) {
+    const [key, value] = a.replace(/^--/, '').split('=');
+    if (key === 'mb') args.mb = Number(value);
+    else if (key === 'genes') args.genes = Number(value);
+    else if (key === 'gzip') args.gzip = true;
+    else if (key === 'keep') args.keep = true;
+    else throw new Error(`unknown argument ${a}; use --mb=N --genes=N --gzip --keep`);
+  }
+  if (!(args.mb > 0) || !(args.genes > 0)) throw new Error('--mb and --genes must be positive numbers');
+  return args;
+}
+
+const MiB = 1024 * 1024;
+const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
+
+/**
+ * Rows of 8 contexts x P perturbations, 5% of them repeated (replicates to average), values with 4 decimals;
+ * written line by line so the generator itself stays small in memory. Returns the bytes of text written.
+ */
+async function writeTable(path: string, args: Args): Promise<{ textBytes: number; rows: number }> {
+  const rng = createRng(42);
+  const G = args.genes;
+  const header =
+    ['context', 'perturbation', ...Array.from({ length: G }, (_, g) => `GENE${g + 1}`)].join(',') + '\n';
+  const bytesPerRow = G * 7.5;
+  const target = args.mb * 1e6;
+  const rows = Math.max(16, Math.round(target / bytesPerRow));
+  const contexts = 8;
+  const out = createWriteStream(path);
+  const sink = args.gzip ? createGzip({ level: 6 }) : out;
+  if (args.gzip) sink.pipe(out);
+  const write = async (text: string): Promise<void> => {
+    if (!sink.write(text)) await once(sink, 'drain');
+  };
+  let textBytes = 0;
+  await write(header);
+  textBytes += header.length;
+  const uniqueRows = Math.round(rows * 0.95);
+  for (let r = 0; r < rows; r++) {
+    const i = r < uniqueRows ? r : rng.int(uniqueRows);
+    const parts = new Array<string>(G + 2);
+    parts[0] = `cell${(i % contexts) + 1}`;
+    parts[1] = `pert${Math.floor(i / contexts) + 1}`;
+    for (let g = 0; g < G; g++) parts[g + 2] = (rng.normal() * 1.5).toFixed(4);
+    const line = parts.join(',') + '\n';
+    textBytes += line.length;
+    await write(line);
+  }
+  sink.end();
+  await once(out, 'finish');
+  return { textBytes, rows };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), 'c3tl-bench-'));
+  const path = join(dir, args.gzip ? 'effects.csv.gz' : 'effects.csv');
+  try {
+    const t0 = performance.now();
+    const written = await writeTable(path, args);
+    const fileBytes = statSync(path).size;
+    console.log(
+      `generated ${path}: ${mib(fileBytes)} on disk, ${mib(written.textBytes)} of text, ${written.rows} rows x ${args.genes} genes in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+
+    globalThis.gc?.();
+    const before = process.memoryUsage();
+    let peakHeap = before.heapUsed;
+    let peakBuffers = before.arrayBuffers;
+    let peakSampledRss = before.rss;
+    const blob = await openAsBlob(path);
+    const start = performance.now();
+    const result = await loadDataset(
+      [{ name: basename(path), size: blob.size, stream: () => blob.stream() }],
+      {
+        memoryBudgetBytes: 4 * 1024 ** 3,
+        onProgress: () => {
+          const m = process.memoryUsage();
+          peakHeap = Math.max(peakHeap, m.heapUsed);
+          peakBuffers = Math.max(peakBuffers, m.arrayBuffers);
+          peakSampledRss = Math.max(peakSampledRss, m.rss);
+        },
+      },
+    );
+    const seconds = (performance.now() - start) / 1000;
+    const after = process.memoryUsage();
+    if (!result.ok) {
+      console.error(result.error.message);
+      process.exitCode = 1;
+      return;
+    }
+    const s = tensorSummary(result.data.tensor);
+    const tensorBytes = result.data.tensor.values.byteLength;
+    console.log(
+      `parsed: ${s.contexts} contexts x ${s.perturbations} perturbations x ${s.genes} genes, ${s.pairs} pairs (${s.averagedPairs} averaged)`,
+    );
+    console.log(
+      `parse time: ${seconds.toFixed(2)} s (${(written.textBytes / MiB / seconds).toFixed(0)} MiB/s of text)`,
+    );
+    console.log(`output tensor: ${mib(tensorBytes)} (float32)`);
+    console.log(
+      `RSS before parse: ${mib(before.rss)}; peak RSS sampled during parse: ${mib(peakSampledRss)}; process peak RSS: ${mib(process.resourceUsage().maxRSS * 1024)}; after: ${mib(after.rss)}`,
+    );
+    console.log(`peak JS heap used: ${mib(peakHeap)}; peak ArrayBuffers: ${mib(peakBuffers)}`);
+    for (const note of result.notes) console.log(`note: ${note}`);
+  } finally {
+    if (args.keep) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});
