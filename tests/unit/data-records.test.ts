@@ -243,6 +243,12 @@ describe('text stream', () => {
       expect(await decode(memoryFile('u.csv', content, chunk))).toBe(content.slice(1));
   });
 
+  it('keeps a zero-width no-break space that is not at the start of the file', async () => {
+    const content = 'a'.repeat(32 * 1024) + '\uFEFF' + 'b'.repeat(40000) + '\uFEFF\n';
+    expect(await decode(memoryFile('z.txt', content))).toBe(content);
+    expect(await decode(memoryFile('z.txt', content, 1000))).toBe(content);
+  });
+
   it('finds the first invalid UTF-8 byte', () => {
     expect(firstInvalidUtf8(utf8('abc é'))).toBe(-1);
     expect(firstInvalidUtf8(new Uint8Array([0x61, 0xe9, 0x62]))).toBe(1);

@@ -99,7 +99,7 @@ export function checkWidth(ctx: ParseContext, f: Fields, width: number, headerLi
     line: f.line,
     column: Math.min(f.count, width) + 1,
     expected: `${width} fields, as in the header on line ${headerLine}`,
-    found: `${f.count} fields`,
+    found: plural(f.count, 'field'),
   });
 }
 

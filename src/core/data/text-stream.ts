@@ -155,7 +155,9 @@ export function crc32(crc: number, data: Uint8Array): number {
 
 /** Strict UTF-8 decoding with line/column bookkeeping, after a binary probe of the first KiB. */
 class Utf8Stage {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  /** Pieces are decoded independently: only the first may start with a byte-order mark to drop. */
+  private decoder = new TextDecoder('utf-8', { fatal: true });
+  private pastFirstPiece = false;
   private head: Uint8Array[] = [];
   private headBytes = 0;
   private probing = true;
@@ -248,6 +250,10 @@ class Utf8Stage {
         text = this.decoder.decode(piece);
       } catch {
         this.invalid(piece);
+      }
+      if (!this.pastFirstPiece) {
+        this.pastFirstPiece = true;
+        this.decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
       }
       const last = piece.lastIndexOf(NEWLINE);
       if (last >= 0) {

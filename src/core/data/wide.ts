@@ -146,6 +146,8 @@ export class WideLabelScan implements RecordSink<WideLabels> {
       this.fieldLimit = Math.max(l.contextCol, l.perturbationCol, l.doseCol, l.timeCol) + 2;
       return;
     }
+    // A row split into fewer fields than the limit was split completely: too short for its labels.
+    if (f.count < this.fieldLimit) checkWidth(this.ctx, f, layout.width, layout.headerLine);
     this.contexts.index(labelAt(this.ctx, f, layout.contextCol, 'context'));
     this.perturbations.index(
       perturbationName(this.ctx, f, layout.perturbationCol, layout.doseCol, layout.timeCol),
