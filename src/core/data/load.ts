@@ -399,9 +399,12 @@ async function load(
 
 /**
  * Loads effects from the given files (wide or long CSV/TSV, GCT 1.2/1.3, counts matrix + sample sheet, any of
- * them gzipped) into one EffectTensor of contexts x perturbations x genes. Every problem with the input comes
- * back as `ok: false` with file, line, column, expected and found; nothing partial is returned. The promise
- * rejects only with an AbortError, when `options.shouldStop` asked to stop.
+ * them gzipped) into one EffectTensor: values C*P*G float32, row-major by (context, perturbation, gene), in
+ * the files' own units (log fold change or z-score; for counts, differences of log2(CPM + 1), with basal
+ * log2(CPM + 1) per context). Contexts and perturbations keep their order of first appearance, genes the
+ * order of the first file. Every problem with the input comes back as `ok: false` with file, line, column,
+ * expected and found; nothing partial is returned. The promise rejects only with an AbortError, when
+ * `options.shouldStop` asked to stop.
  */
 export async function loadDataset(
   files: readonly InputFile[],

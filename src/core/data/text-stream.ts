@@ -307,6 +307,7 @@ export async function readText(
   const utf8 = new Utf8Stage(file.name, sink);
   const reader = file.stream().getReader();
   let gunzip: Gunzip | undefined;
+  let downstream: unknown;
   let members = 1;
   let crc = 0;
   let inflated = 0;
@@ -359,7 +360,8 @@ export async function readText(
     try {
       gunzip.push(input, final);
     } catch (e) {
-      if (e instanceof Error && e.name === 'InputFailure') throw e;
+      // Errors of the text stages and parsers pass through fflate unchanged; only fflate's own mean corruption.
+      if (e === downstream) throw e;
       corrupt(e);
     }
   };
@@ -370,7 +372,12 @@ export async function readText(
       gunzip = new Gunzip((data) => {
         crc = crc32(crc, data);
         inflated += data.length;
-        utf8.bytes(data);
+        try {
+          utf8.bytes(data);
+        } catch (e) {
+          downstream = e;
+          throw e;
+        }
       });
       gunzip.onmember = () => members++;
     } else {
