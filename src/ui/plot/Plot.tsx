@@ -65,7 +65,7 @@ export function Plot({ data, layout, label, testId, height = 360 }: PlotProps) {
   }, []);
 
   return (
-    <figure className="plot" aria-label={label}>
+    <figure className="plot">
       <div ref={ref} data-testid={testId} role="img" aria-label={label} style={{ minHeight: height }} />
       {failure && <p className="plot-failure">{failure}</p>}
     </figure>

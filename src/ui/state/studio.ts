@@ -120,7 +120,12 @@ export function studioReducer(state: StudioState, action: Action): StudioState {
         cancelling: false,
         status: action.status,
         error: null,
-        loadProgress: action.task === 'files' ? { fraction: Number.NaN, message: 'Reading files…' } : null,
+        loadProgress:
+          action.task === 'files'
+            ? { fraction: Number.NaN, message: 'Reading files…' }
+            : action.task === 'demo'
+              ? { fraction: Number.NaN, message: 'Simulating the demo screen (a few seconds)…' }
+              : null,
         epochs: training ? [] : state.epochs,
         evaluation: action.task === 'evaluate' ? null : state.evaluation,
         prediction: action.task === 'predict' ? null : state.prediction,
