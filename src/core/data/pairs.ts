@@ -51,20 +51,20 @@ export function averagedPairs(replicates: Uint16Array): { pairs: number; rows: n
 export class GeneIndex {
   readonly names: string[] = [];
   private readonly byKey = new Map<string, number>();
-
-  /** The index of `name`, or -1 when it is unknown. */
-  find(name: string): number {
-    return this.byKey.get(geneKey(name)) ?? -1;
-  }
+  private readonly byRaw = new Map<string, number>();
 
   index(name: string): number {
+    // Exact spellings are cached, so each repeated name skips normalisation (long tables repeat every gene).
+    let i = this.byRaw.get(name);
+    if (i !== undefined) return i;
     const key = geneKey(name);
-    let i = this.byKey.get(key);
+    i = this.byKey.get(key);
     if (i === undefined) {
       i = this.names.length;
       this.names.push(name.trim());
       this.byKey.set(key, i);
     }
+    this.byRaw.set(name, i);
     return i;
   }
 

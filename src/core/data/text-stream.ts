@@ -206,11 +206,13 @@ class Utf8Stage {
 
   private flushHead(): void {
     this.probing = false;
-    const all = new Uint8Array(this.headBytes);
-    let at = 0;
-    for (const part of this.head) {
-      all.set(part, at);
-      at += part.length;
+    const all = this.head.length === 1 ? this.head[0] : new Uint8Array(this.headBytes);
+    if (this.head.length > 1) {
+      let at = 0;
+      for (const part of this.head) {
+        all.set(part, at);
+        at += part.length;
+      }
     }
     this.head = [];
     if (startsWith(all, [0xff, 0xfe]) || startsWith(all, [0xfe, 0xff])) {
@@ -403,7 +405,7 @@ export async function readText(
       bytesRead += value.length;
       keepTail(trailer, value);
       if (head) {
-        head = concat(head, value);
+        head = head.length ? concat(head, value) : value;
         if (head.length >= 4) start(head);
       } else feed(value, false);
       if (utf8.stopped) break;
