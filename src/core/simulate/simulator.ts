@@ -101,8 +101,8 @@ const WORLD: World = {
   silentFraction: 0.05,
   edgeOffFraction: 0.05,
   programs: 3,
-  modulationSd: 0.4,
-  gainSd: 0.7,
+  modulationSd: 0.8,
+  gainSd: 1.2,
   gainNoiseSd: 0.15,
   /** Share of knockdowns aimed at regulators while any are left (screens favour transcription factors). */
   knockdownRegulatorShare: 0.7,
