@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     let peakSampledRss = before.rss;
     const blob = await openAsBlob(path);
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     const result = await loadDataset(
       [{ name: basename(path), size: blob.size, stream: () => blob.stream() }],
       {
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
       },
     );
     const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
     const after = process.memoryUsage();
     if (!result.ok) {
       console.error(result.error.message);
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
       `parsed: ${s.contexts} contexts x ${s.perturbations} perturbations x ${s.genes} genes, ${s.pairs} pairs (${s.averagedPairs} averaged)`,
     );
     console.log(
-      `parse time: ${seconds.toFixed(2)} s (${(written.textBytes / MiB / seconds).toFixed(0)} MiB/s of text)`,
+      `parse time: ${seconds.toFixed(2)} s wall (${(written.textBytes / MiB / seconds).toFixed(0)} MiB/s of text), ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU`,
     );
     console.log(`output tensor: ${mib(tensorBytes)} (float32)`);
     console.log(
