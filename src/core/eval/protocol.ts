@@ -1,6 +1,11 @@
-// CONTRACT DRAFT: signatures that the worker and CLI code against; implemented by the lead.
-import type { EffectTensor } from '../data/tensor';
-import type { Method, MetricValues } from './types';
+import * as tf from '@tensorflow/tfjs';
+import { selectVariableGenes } from '../data/select';
+import { tensorSummary, type EffectTensor } from '../data/tensor';
+import { contextMean, predictBaselines } from '../model/baselines';
+import { DEFAULT_TRAIN_OPTIONS, trainC3tl, type TrainedC3tl } from '../model/train';
+import { computeMetrics } from './metrics';
+import { evaluationSplit, predictionSplit } from './split';
+import { METHODS, METRICS, type Method, type MetricValues, type TargetSplit } from './types';
 
 export type ModelPreset = 'small' | 'medium' | 'large';
 
@@ -75,33 +80,232 @@ export interface SweepPoint {
   metrics: Record<Method, MetricValues>;
 }
 
+/** The report of `evaluate`, the CLI's `evaluate --json` object. */
+export interface EvaluationReport {
+  dataset: { contexts: number; perturbations: number; genes: number; pairs: number };
+  targets: { context: string; support: number; query: number; metrics: Record<Method, MetricValues> }[];
+  mean: Record<Method, MetricValues>;
+  train: { backend: string; seconds: number };
+  /** Contexts that could not be targets, with the reason. */
+  skipped: { context: string; reason: string }[];
+  options: RunOptions;
+}
+
+/** Pairs that training may see (C*P mask): every observed pair except the target's held-out ones. */
+function trainingPairs(tensor: EffectTensor, split: TargetSplit): Uint8Array {
+  const P = tensor.perturbations.length;
+  const usable = tensor.observed.slice();
+  for (const p of split.query) usable[split.target * P + p] = 0;
+  return usable;
+}
+
+function rowsOf(tensor: EffectTensor, c: number, perturbations: readonly number[]): Float32Array {
+  const P = tensor.perturbations.length;
+  const G = tensor.genes.length;
+  const out = new Float32Array(perturbations.length * G);
+  perturbations.forEach((p, i) =>
+    out.set(tensor.values.subarray((c * P + p) * G, (c * P + p + 1) * G), i * G),
+  );
+  return out;
+}
+
+interface Fitted {
+  tensor: EffectTensor;
+  support: number[];
+  predictions: Record<Method, Float32Array>;
+  train: TrainInfo;
+}
+
+/** Gene selection on training pairs, the five baselines and C3TL for one split. */
+async function fitSplit(
+  tensor: EffectTensor,
+  split: TargetSplit,
+  options: Omit<RunOptions, 'supportFraction'>,
+  hooks: RunHooks,
+): Promise<Fitted> {
+  const selected = selectVariableGenes(tensor, {
+    limit: options.geneLimit,
+    usePairs: trainingPairs(tensor, split),
+  });
+  const support = [...split.supportTrain, ...split.supportVal];
+  const baselines = predictBaselines({ tensor: selected, target: split.target, support, query: split.query });
+  let model: TrainedC3tl | undefined;
+  try {
+    model = await trainC3tl(
+      selected,
+      split,
+      {
+        ...DEFAULT_TRAIN_OPTIONS,
+        preset: options.preset,
+        seed: options.seed,
+        maxEpochs: options.maxEpochs ?? DEFAULT_TRAIN_OPTIONS.maxEpochs,
+      },
+      hooks,
+    );
+    const c3tl = model.predict(support, split.query);
+    return {
+      tensor: selected,
+      support,
+      predictions: { c3tl, ...baselines },
+      train: {
+        backend: tf.getBackend(),
+        seconds: model.seconds,
+        epochs: model.history.length,
+        bestEpoch: model.bestEpoch,
+        parameters: model.parameters,
+        history: model.history,
+      },
+    };
+  } finally {
+    model?.dispose();
+  }
+}
+
 /** Leave-one-context-out evaluation of one target: split, baselines, C3TL, metrics on the held-out pairs. */
 export async function evaluateTarget(
-  _tensor: EffectTensor,
-  _target: number,
-  _options: RunOptions,
-  _hooks: RunHooks = {},
+  tensor: EffectTensor,
+  target: number,
+  options: RunOptions,
+  hooks: RunHooks = {},
 ): Promise<TargetEvaluation> {
-  throw new Error('evaluateTarget: being implemented');
+  const split = evaluationSplit(tensor, target, {
+    supportFraction: options.supportFraction,
+    seed: options.seed,
+  });
+  const fitted = await fitSplit(tensor, split, options, hooks);
+  const G = fitted.tensor.genes.length;
+  const observed = rowsOf(fitted.tensor, target, split.query);
+  const center = contextMean(fitted.tensor, target, fitted.support);
+  const metrics = {} as Record<Method, MetricValues>;
+  const perPair = {} as Record<Method, MetricValues[]>;
+  for (const method of METHODS) {
+    const result = computeMetrics({
+      predicted: fitted.predictions[method],
+      observed,
+      contextMean: center,
+      queryCount: split.query.length,
+      geneCount: G,
+    });
+    metrics[method] = result.mean;
+    perPair[method] = result.perPair;
+  }
+  return {
+    context: tensor.contexts[target],
+    support: fitted.support.length,
+    query: split.query.length,
+    metrics,
+    perPair,
+    queryPerturbations: split.query.map((p) => tensor.perturbations[p]),
+    genes: [...fitted.tensor.genes],
+    observed,
+    predictions: fitted.predictions,
+    contextMean: center,
+    train: fitted.train,
+  };
+}
+
+/** Mean of each metric over targets, per method. */
+export function meanMetrics(rows: readonly Record<Method, MetricValues>[]): Record<Method, MetricValues> {
+  const out = {} as Record<Method, MetricValues>;
+  for (const method of METHODS) {
+    const mean = {} as MetricValues;
+    for (const metric of METRICS) {
+      mean[metric] = rows.reduce((sum, row) => sum + row[method][metric], 0) / Math.max(rows.length, 1);
+    }
+    out[method] = mean;
+  }
+  return out;
+}
+
+/**
+ * Evaluates the named target, or every context in turn ('all'). Contexts that cannot be targets (fewer than
+ * two perturbations shared with other contexts) are listed in `skipped`; naming one of them throws.
+ */
+export async function evaluate(
+  tensor: EffectTensor,
+  target: string,
+  options: RunOptions,
+  hooks: RunHooks & { onTarget?: (evaluation: TargetEvaluation) => void } = {},
+): Promise<EvaluationReport> {
+  const indices = target === 'all' ? tensor.contexts.map((_, c) => c) : [tensor.contexts.indexOf(target)];
+  if (indices[0] < 0) {
+    throw new Error(`No context named "${target}"; the contexts are: ${tensor.contexts.join(', ')}.`);
+  }
+  const targets: EvaluationReport['targets'] = [];
+  const skipped: EvaluationReport['skipped'] = [];
+  let seconds = 0;
+  for (const c of indices) {
+    let evaluation: TargetEvaluation;
+    try {
+      evaluation = await evaluateTarget(tensor, c, options, hooks);
+    } catch (error) {
+      if (target !== 'all' || !(error instanceof Error) || error.name === 'AbortError') throw error;
+      skipped.push({ context: tensor.contexts[c], reason: error.message });
+      continue;
+    }
+    hooks.onTarget?.(evaluation);
+    seconds += evaluation.train.seconds;
+    targets.push({
+      context: evaluation.context,
+      support: evaluation.support,
+      query: evaluation.query,
+      metrics: evaluation.metrics,
+    });
+  }
+  const summary = tensorSummary(tensor);
+  return {
+    dataset: {
+      contexts: summary.contexts,
+      perturbations: summary.perturbations,
+      genes: summary.genes,
+      pairs: summary.pairs,
+    },
+    targets,
+    mean: meanMetrics(targets.map((t) => t.metrics)),
+    train: { backend: tf.getBackend(), seconds },
+    skipped,
+    options,
+  };
 }
 
 /** Prediction mode: all shared measured perturbations of the target are support; predicts the unmeasured ones. */
 export async function predictTarget(
-  _tensor: EffectTensor,
-  _target: number,
-  _options: Omit<RunOptions, 'supportFraction'>,
-  _hooks: RunHooks = {},
+  tensor: EffectTensor,
+  target: number,
+  options: Omit<RunOptions, 'supportFraction'>,
+  hooks: RunHooks = {},
 ): Promise<PredictionResult> {
-  throw new Error('predictTarget: being implemented');
+  const split = predictionSplit(tensor, target, { seed: options.seed });
+  if (split.query.length === 0) {
+    throw new Error(
+      `Context "${tensor.contexts[target]}" has measured every perturbation seen elsewhere: nothing to predict.`,
+    );
+  }
+  const fitted = await fitSplit(tensor, split, options, hooks);
+  return {
+    context: tensor.contexts[target],
+    support: fitted.support.length,
+    perturbations: split.query.map((p) => tensor.perturbations[p]),
+    genes: [...fitted.tensor.genes],
+    predictions: fitted.predictions,
+    train: fitted.train,
+  };
 }
 
 /** Support-fraction sweep (e.g. 0.01, 0.05, 0.1, 0.3) for one target; hooks.onEpoch reports each training. */
 export async function sweepSupport(
-  _tensor: EffectTensor,
-  _target: number,
-  _fractions: readonly number[],
-  _options: Omit<RunOptions, 'supportFraction'>,
-  _hooks: RunHooks & { onPoint?: (point: SweepPoint) => void } = {},
+  tensor: EffectTensor,
+  target: number,
+  fractions: readonly number[],
+  options: Omit<RunOptions, 'supportFraction'>,
+  hooks: RunHooks & { onPoint?: (point: SweepPoint) => void } = {},
 ): Promise<SweepPoint[]> {
-  throw new Error('sweepSupport: being implemented');
+  const points: SweepPoint[] = [];
+  for (const fraction of fractions) {
+    const evaluation = await evaluateTarget(tensor, target, { ...options, supportFraction: fraction }, hooks);
+    const point = { fraction, support: evaluation.support, metrics: evaluation.metrics };
+    points.push(point);
+    hooks.onPoint?.(point);
+  }
+  return points;
 }

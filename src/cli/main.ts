@@ -1,0 +1,255 @@
+/**
+ * C3TL command line: `npm run -s c3tl -- <simulate|inspect|evaluate|predict> [options]`.
+ * Thin wrappers over src/core. Bad input prints one message on stderr and exits with code 2.
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { loadDataset, type LoadedDataset } from '../core/data/load';
+import { tensorSummary } from '../core/data/tensor';
+import {
+  formatCountsMatrix,
+  formatEffectRows,
+  formatSampleSheet,
+  formatWideTable,
+  type Delimiter,
+} from '../core/data/write';
+import { evaluate, predictTarget, type EvaluationReport, type RunOptions } from '../core/eval/protocol';
+import { METHODS, METRICS, type Method } from '../core/eval/types';
+import { simulate } from '../core/simulate/simulator';
+import { useBackend } from './backend';
+import { UsageError, openInputFile } from './node-io';
+
+const USAGE = `Usage: npm run -s c3tl -- <command> [options]
+
+  simulate --out FILE [--contexts N] [--perturbations N] [--genes N] [--seed N]
+           [--format effects|counts] [--no-modulation]
+      Writes the causal simulator's data (FILE.gz is gzipped; .tsv is tab-separated).
+      counts writes FILE plus FILE's sample sheet next to it (name.samples.csv).
+  inspect  --data FILE [--data FILE ...] [--json]
+      Contexts, perturbations, genes and observed pairs, or what is wrong with the input.
+  evaluate --data FILE [--target NAME|all] [--support 0.1] [--seed N] [--json]
+           [--preset small|medium|large] [--genes 2000] [--max-epochs N] [--backend cpu|wasm|webgpu]
+      Leave-one-context-out evaluation of C3TL and the five baselines on held-out pairs.
+  predict  --data FILE --target NAME --out FILE [--method c3tl] [--seed N] [--preset ...] [--backend ...]
+      Predicted effects of every perturbation measured elsewhere but not in NAME, as a wide table.`;
+
+const options = {
+  out: { type: 'string' },
+  data: { type: 'string', multiple: true },
+  contexts: { type: 'string' },
+  perturbations: { type: 'string' },
+  genes: { type: 'string' },
+  seed: { type: 'string' },
+  format: { type: 'string' },
+  'no-modulation': { type: 'boolean' },
+  json: { type: 'boolean' },
+  target: { type: 'string' },
+  support: { type: 'string' },
+  preset: { type: 'string' },
+  'max-epochs': { type: 'string' },
+  backend: { type: 'string' },
+  method: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+function integer(flags: Flags, name: keyof Flags, fallback: number, min = 0): number {
+  const raw = flags[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new UsageError(`--${name} expects an integer >= ${min}, got "${String(raw)}".`);
+  }
+  return value;
+}
+
+function required(flags: Flags, name: 'out' | 'target'): string {
+  const value = flags[name];
+  if (!value) throw new UsageError(`--${name} is required.\n\n${USAGE}`);
+  return value;
+}
+
+function delimiterFor(path: string): Delimiter {
+  return /\.tsv(\.gz)?$/i.test(path) ? '\t' : ',';
+}
+
+function writeText(path: string, text: string): void {
+  writeFileSync(path, path.endsWith('.gz') ? gzipSync(text) : text);
+}
+
+async function loadData(flags: Flags): Promise<LoadedDataset> {
+  const paths = flags.data ?? [];
+  if (paths.length === 0) throw new UsageError(`--data FILE is required.\n\n${USAGE}`);
+  const files = await Promise.all(paths.map(openInputFile));
+  const result = await loadDataset(files);
+  if (!result.ok) throw new UsageError(result.error.message);
+  for (const note of result.data.notes) process.stderr.write(`note: ${note}\n`);
+  return result.data;
+}
+
+function runOptions(flags: Flags): RunOptions {
+  const supportFraction = flags.support === undefined ? 0.1 : Number(flags.support);
+  if (!(supportFraction > 0 && supportFraction < 1)) {
+    throw new UsageError(`--support expects a fraction between 0 and 1, got "${flags.support}".`);
+  }
+  const preset = flags.preset ?? 'small';
+  if (preset !== 'small' && preset !== 'medium' && preset !== 'large') {
+    throw new UsageError(`--preset expects small, medium or large, got "${preset}".`);
+  }
+  const maxEpochs = flags['max-epochs'] === undefined ? undefined : integer(flags, 'max-epochs', 0);
+  return {
+    supportFraction,
+    seed: integer(flags, 'seed', 1),
+    preset,
+    geneLimit: integer(flags, 'genes', 2000),
+    ...(maxEpochs === undefined ? {} : { maxEpochs }),
+  };
+}
+
+function commandSimulate(flags: Flags): void {
+  const out = required(flags, 'out');
+  const format = flags.format ?? 'effects';
+  if (format !== 'effects' && format !== 'counts') {
+    throw new UsageError(`--format expects effects or counts, got "${format}".`);
+  }
+  const data = simulate({
+    contexts: integer(flags, 'contexts', 6, 2),
+    perturbations: integer(flags, 'perturbations', 300, 2),
+    genes: integer(flags, 'genes', 1000, 2),
+    seed: integer(flags, 'seed', 1),
+    modulation: !flags['no-modulation'],
+    counts: format === 'counts',
+  });
+  const delimiter = delimiterFor(out);
+  if (format === 'effects') {
+    writeText(out, formatWideTable(data.tensor, { delimiter }));
+    process.stderr.write(`Wrote ${out}\n`);
+    return;
+  }
+  if (!data.counts) throw new Error('The simulator returned no counts.');
+  const sheet = join(dirname(out), `${basename(out).replace(/(\.[^.]+)?(\.gz)?$/i, '')}.samples.csv`);
+  writeText(out, formatCountsMatrix(data.counts, { delimiter }));
+  writeText(sheet, formatSampleSheet(data.sampleSheet));
+  process.stderr.write(`Wrote ${out} and ${sheet}\n`);
+}
+
+async function commandInspect(flags: Flags): Promise<void> {
+  const data = await loadData(flags);
+  const summary = tensorSummary(data.tensor);
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({ ...summary, contextNames: data.tensor.contexts, sources: data.sources, notes: data.notes })}\n`,
+    );
+    return;
+  }
+  process.stdout.write(
+    [
+      `contexts       ${summary.contexts}  (${data.tensor.contexts.join(', ')})`,
+      `perturbations  ${summary.perturbations}`,
+      `genes          ${summary.genes}`,
+      `observed pairs ${summary.pairs} of ${summary.contexts * summary.perturbations}` +
+        (summary.averagedPairs ? ` (${summary.averagedPairs} averaged from several rows)` : ''),
+      ...data.tensor.contexts.map((c, i) => `  ${c}: ${summary.pairsPerContext[i]} pairs`),
+    ].join('\n') + '\n',
+  );
+}
+
+function formatReport(report: EvaluationReport): string {
+  const width = 14;
+  const header = ['method'.padEnd(width), ...METRICS.map((m) => m.padStart(18))].join('');
+  const table = (metrics: EvaluationReport['mean']) =>
+    METHODS.map((method) =>
+      [method.padEnd(width), ...METRICS.map((m) => metrics[method][m].toFixed(4).padStart(18))].join(''),
+    ).join('\n');
+  const parts = report.targets.map(
+    (t) => `target ${t.context} (support ${t.support}, query ${t.query})\n${header}\n${table(t.metrics)}`,
+  );
+  if (report.targets.length > 1)
+    parts.push(`mean over ${report.targets.length} targets\n${header}\n${table(report.mean)}`);
+  for (const s of report.skipped) parts.push(`skipped ${s.context}: ${s.reason}`);
+  return parts.join('\n\n') + '\n';
+}
+
+async function commandEvaluate(flags: Flags): Promise<void> {
+  const run = runOptions(flags);
+  const backend = await useBackend(flags.backend ?? 'cpu');
+  const data = await loadData(flags);
+  const started = performance.now();
+  const report = await evaluate(data.tensor, flags.target ?? 'all', run, {
+    onTarget: (t) =>
+      process.stderr.write(
+        `${t.context}: c3tl pearson_centered ${t.metrics.c3tl.pearson_centered.toFixed(4)}, ` +
+          `trained ${t.train.epochs} epochs (best ${t.train.bestEpoch}) in ${t.train.seconds.toFixed(1)} s\n`,
+      ),
+  });
+  const seconds = (performance.now() - started) / 1000;
+  process.stderr.write(
+    `Evaluated ${report.targets.length} target(s) in ${seconds.toFixed(1)} s on ${backend.backend}` +
+      `${backend.adapter ? ` (${backend.adapter})` : ''}.\n`,
+  );
+  process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+}
+
+async function commandPredict(flags: Flags): Promise<void> {
+  const out = required(flags, 'out');
+  const target = required(flags, 'target');
+  const method = (flags.method ?? 'c3tl') as Method;
+  if (!METHODS.includes(method)) throw new UsageError(`--method expects one of ${METHODS.join(', ')}.`);
+  const { supportFraction: _unused, ...run } = runOptions(flags);
+  await useBackend(flags.backend ?? 'cpu');
+  const data = await loadData(flags);
+  const index = data.tensor.contexts.indexOf(target);
+  if (index < 0) {
+    throw new UsageError(
+      `No context named "${target}"; the contexts are: ${data.tensor.contexts.join(', ')}.`,
+    );
+  }
+  const result = await predictTarget(data.tensor, index, run);
+  const G = result.genes.length;
+  const values = result.predictions[method];
+  const rows = result.perturbations.map((perturbation, i) => ({
+    context: target,
+    perturbation,
+    values: values.subarray(i * G, (i + 1) * G),
+  }));
+  writeText(out, formatEffectRows(rows, result.genes, { delimiter: delimiterFor(out) }));
+  process.stderr.write(`Wrote ${rows.length} predicted effects (${method}) for ${target} to ${out}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const [command] = parsed.positionals;
+  const flags = parsed.values;
+  if (flags.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return command || flags.help ? 0 : 2;
+  }
+  switch (command) {
+    case 'simulate':
+      commandSimulate(flags);
+      return 0;
+    case 'inspect':
+      await commandInspect(flags);
+      return 0;
+    case 'evaluate':
+      await commandEvaluate(flags);
+      return 0;
+    case 'predict':
+      await commandPredict(flags);
+      return 0;
+    default:
+      throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // Input, usage and data problems all arrive here as one message: no stack trace for the user.
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,23 @@
+import { openAsBlob, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { InputFile } from '../core/data/load';
+
+/** A file on disk as the loader's InputFile (streamed, never read whole). */
+export async function openInputFile(path: string): Promise<InputFile> {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new UsageError(`${path}: no such file.`);
+  }
+  const blob = await openAsBlob(path);
+  return { name: basename(path), size, stream: () => blob.stream() };
+}
+
+/** A problem with what the user asked for; the CLI prints its message and exits with code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
