@@ -22,8 +22,14 @@ export default tseslint.config(
       // The core runs in Node, in the worker and in tests: no DOM, no Node built-ins, no UI or worker code.
       'no-restricted-imports': restrict([
         { group: ['node:*', 'fs', 'path', 'os', 'zlib'], message: 'src/core must not use Node built-ins.' },
-        { group: ['react', 'react-dom', 'react-dom/*', 'plotly.js*', 'comlink'], message: 'src/core is UI-free.' },
-        { group: ['**/ui/**', '**/worker/**', '**/cli/**'], message: 'src/core must not depend on outer layers.' },
+        {
+          group: ['react', 'react-dom', 'react-dom/*', 'plotly.js*', 'comlink'],
+          message: 'src/core is UI-free.',
+        },
+        {
+          group: ['**/ui/**', '**/worker/**', '**/cli/**'],
+          message: 'src/core must not depend on outer layers.',
+        },
       ]),
       'no-restricted-globals': ['error', 'window', 'document', 'localStorage', 'navigator'],
     },
@@ -32,7 +38,10 @@ export default tseslint.config(
     files: ['src/worker/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict([
-        { group: ['node:*', 'react', 'react-dom', 'plotly.js*'], message: 'The worker has no DOM and no Node.' },
+        {
+          group: ['node:*', 'react', 'react-dom', 'plotly.js*'],
+          message: 'The worker has no DOM and no Node.',
+        },
         { group: ['**/ui/**', '**/cli/**'], message: 'The worker must not depend on the UI or the CLI.' },
       ]),
     },
