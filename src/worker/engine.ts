@@ -194,6 +194,20 @@ export function createEngine() {
         .finally(() => release(onProgress));
     },
 
+    /**
+     * Forgets the loaded dataset: stops the running task, then, once it has stopped (the gate runs tasks in
+     * order), drops the tensor so nothing of the user's data stays referenced here. hadDataset says whether
+     * one was loaded. The backend stays selected: it holds no user data.
+     */
+    reset(): Promise<{ hadDataset: boolean }> {
+      gate.cancel();
+      return gate.run(async () => {
+        const hadDataset = tensor !== null;
+        tensor = null;
+        return { hadDataset };
+      });
+    },
+
     /** Stops the running task at its next check (training polls between epochs); true when one was running. */
     cancel(): boolean {
       return gate.cancel();
