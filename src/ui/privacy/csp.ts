@@ -13,8 +13,9 @@ export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
   'worker-src': ["'self'"],
   // fetch/XHR/WebSocket only to the app's origin: the wasm binaries and nothing else.
   'connect-src': ["'self'"],
-  // Plotly injects a <style> element with its rules and sets style attributes on its SVG nodes, so inline
-  // styles are needed for the charts; styles cannot run code or send data off this origin.
+  // Plotly injects a <style> element with its rules and sets style attributes on its SVG nodes: without
+  // 'unsafe-inline' here Chromium refuses both (style-src-elem and style-src-attr violations) and the charts
+  // lose their styling. Inline styles cannot run code, and url() in them is still bound to img-src/font-src.
   'style-src': ["'self'", "'unsafe-inline'"],
   // data:/blob: are the charts' "download as PNG" images, made locally in the page (no network).
   'img-src': ["'self'", 'data:', 'blob:'],
