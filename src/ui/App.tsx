@@ -3,6 +3,7 @@ import { ErrorBanner } from './common/ErrorBanner';
 import { ErrorBoundary } from './common/ErrorBoundary';
 import { DataPanel } from './data/DataPanel';
 import { PredictionPanel } from './results/PredictionPanel';
+import { PrivacyPanel } from './privacy/PrivacyPanel';
 import { ResultsPanel } from './results/ResultsPanel';
 import { SetupPanel } from './setup/SetupPanel';
 import type { EngineClient } from './state/engine-client';
@@ -102,6 +103,7 @@ export function App({ engine }: { engine: EngineClient }) {
           C3TL: causal cellular context transfer learning (Scholkemper &amp; Mukherjee, 2026), reimplemented
           for the browser. Baselines are always shown beside the model.
         </p>
+        <PrivacyPanel engine={engine} />
       </footer>
     </>
   );
