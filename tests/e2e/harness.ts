@@ -9,8 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { CSP_HEADER } from '../../src/ui/privacy/csp';
 
 export const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots', import.meta.url));
@@ -29,10 +30,16 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** Same headers as vite.config.ts: cross-origin isolation lets the wasm backend use threads. */
-const HEADERS = {
+/**
+ * Same headers as `vite preview` (vite.config.ts): cross-origin isolation lets the wasm backend use threads,
+ * and the app's Content-Security-Policy (also in the built index.html) applies to every response, the
+ * engine worker's and the service worker's scripts included (workers take their policy from their own
+ * script's headers, not from the page).
+ */
+export const HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Content-Security-Policy': CSP_HEADER,
   'Cache-Control': 'no-store',
 };
 
@@ -61,7 +68,12 @@ export async function serveDist(root = DIST): Promise<StaticServer> {
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    // Keep-alive connections are cut too, so after close() the origin is really unreachable.
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -124,4 +136,126 @@ export async function snap(target: Page | ReturnType<Page['locator']>, name: str
   const path = join(SCREENSHOTS, `${name}.png`);
   if ('goto' in target) await target.screenshot({ path, fullPage: true });
   else await target.screenshot({ path });
+}
+
+/** One network request as the browser made it (page, dedicated worker or service worker). */
+export interface RecordedRequest {
+  url: string;
+  method: string;
+  resourceType: string;
+  /** Body bytes sent with the request (0 for a GET). */
+  bodyBytes: number;
+  /** Made by the service worker itself (precaching), not by the page or its worker. */
+  byServiceWorker: boolean;
+  /** Answered from the service worker's cache rather than the network (known once the response came). */
+  fromServiceWorker: boolean;
+  /** Why it failed (net::ERR_..., blocked), null while pending or once answered. */
+  failure: string | null;
+  /** performance.now() of the test process when the request started, ms. */
+  at: number;
+}
+
+export interface RequestLog {
+  requests: RecordedRequest[];
+  /** Requests started and not yet finished or failed. */
+  inFlight(): number;
+  /** Resolves once no request has been in flight for quietMs (or rejects after timeoutMs). */
+  quiet(quietMs?: number, timeoutMs?: number): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Records every request of the browser context: context.on('request') sees the pages, their dedicated
+ * workers and the service worker, so nothing the app does on the network escapes it.
+ */
+export function recordRequests(context: BrowserContext): RequestLog {
+  const requests: RecordedRequest[] = [];
+  const byRequest = new Map<Request, RecordedRequest>();
+  const pending = new Set<Request>();
+  let lastChange = performance.now();
+  const onRequest = (request: Request) => {
+    const entry: RecordedRequest = {
+      url: request.url(),
+      method: request.method(),
+      resourceType: request.resourceType(),
+      bodyBytes: request.postDataBuffer()?.byteLength ?? 0,
+      byServiceWorker: request.serviceWorker() !== null,
+      fromServiceWorker: false,
+      failure: null,
+      at: performance.now(),
+    };
+    requests.push(entry);
+    byRequest.set(request, entry);
+    pending.add(request);
+    lastChange = performance.now();
+  };
+  const onDone = (request: Request) => {
+    pending.delete(request);
+    lastChange = performance.now();
+  };
+  const onFailed = (request: Request) => {
+    const entry = byRequest.get(request);
+    if (entry) entry.failure = request.failure()?.errorText ?? 'failed';
+    onDone(request);
+  };
+  const onResponse = (response: { request(): Request; fromServiceWorker(): boolean }) => {
+    const entry = byRequest.get(response.request());
+    if (entry) entry.fromServiceWorker = response.fromServiceWorker();
+  };
+  context.on('request', onRequest);
+  context.on('response', onResponse);
+  context.on('requestfinished', onDone);
+  context.on('requestfailed', onFailed);
+  return {
+    requests,
+    inFlight: () => pending.size,
+    async quiet(quietMs = 1000, timeoutMs = 60_000) {
+      const deadline = performance.now() + timeoutMs;
+      while (pending.size > 0 || performance.now() - lastChange < quietMs) {
+        if (performance.now() > deadline) {
+          const open = [...pending].map((r) => r.url()).join(', ');
+          throw new Error(
+            `The network did not go quiet within ${timeoutMs} ms (in flight: ${open || 'none'}).`,
+          );
+        }
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+    },
+    stop() {
+      context.off('request', onRequest);
+      context.off('response', onResponse);
+      context.off('requestfinished', onDone);
+      context.off('requestfailed', onFailed);
+    },
+  };
+}
+
+type ViolationWindow = { __cspViolations?: string[] };
+
+/**
+ * Collects the Content-Security-Policy violations of every page opened afterwards in the context (an init
+ * script, which the page's own policy does not apply to). Read them with cspViolations(page).
+ */
+export async function watchCspViolations(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const seen: string[] = [];
+    (window as ViolationWindow).__cspViolations = seen;
+    document.addEventListener('securitypolicyviolation', (event) =>
+      seen.push(`${event.violatedDirective} ${event.blockedURI} (${event.sourceFile}:${event.lineNumber})`),
+    );
+  });
+}
+
+/** The violations seen by the page since it (re)loaded: "directive blockedURI (source:line)". */
+export function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...((window as ViolationWindow).__cspViolations ?? [])]);
+}
+
+/**
+ * Waits until the service worker controls the page, i.e. its precache (the whole app) is stored and the
+ * app opens offline; the privacy panel says so too.
+ */
+export async function waitForOfflineReady(page: Page, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout });
+  await page.locator('[data-testid=offline-status][data-status=ready]').waitFor({ timeout });
 }
