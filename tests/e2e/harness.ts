@@ -256,6 +256,17 @@ export function cspViolations(page: Page): Promise<string[]> {
  * app opens offline; the privacy panel says so too.
  */
 export async function waitForOfflineReady(page: Page, timeout = 60_000): Promise<void> {
-  await page.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout });
+  try {
+    await page.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout });
+  } catch (error) {
+    // Say why: an install fails when a precached file is missing (e.g. dist/ rebuilt during the test).
+    const state = await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker?.getRegistration();
+      if (!registration) return 'no registration';
+      const { installing, waiting, active } = registration;
+      return `installing ${installing?.state ?? '-'}, waiting ${waiting?.state ?? '-'}, active ${active?.state ?? '-'}`;
+    });
+    throw new Error(`No service worker took control of the page (${state}): ${String(error)}`);
+  }
   await page.locator('[data-testid=offline-status][data-status=ready]').waitFor({ timeout });
 }
