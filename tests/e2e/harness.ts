@@ -266,7 +266,7 @@ export async function waitForOfflineReady(page: Page, timeout = 60_000): Promise
       const { installing, waiting, active } = registration;
       return `installing ${installing?.state ?? '-'}, waiting ${waiting?.state ?? '-'}, active ${active?.state ?? '-'}`;
     });
-    throw new Error(`No service worker took control of the page (${state}): ${String(error)}`);
+    throw new Error(`No service worker took control of the page (${state}).`, { cause: error });
   }
   await page.locator('[data-testid=offline-status][data-status=ready]').waitFor({ timeout });
 }
