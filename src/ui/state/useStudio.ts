@@ -64,8 +64,14 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
   const failed = useCallback(
     (error: unknown) => {
       flushEpochs();
-      if (cancelRequested.current || isAbort(error)) dispatch({ type: 'task-cancelled' });
-      else dispatch({ type: 'task-failed', message: errorMessage(error) });
+      // Only a cancel the user asked for counts as one: WebGPU, for one, rejects with AbortError on its own.
+      if (cancelRequested.current && isAbort(error)) {
+        dispatch({ type: 'task-cancelled' });
+        return;
+      }
+      // The stack (from the worker) helps a bug report; the banner shows the message.
+      console.error(error);
+      dispatch({ type: 'task-failed', message: errorMessage(error) });
     },
     [flushEpochs],
   );
