@@ -1,6 +1,7 @@
 /**
  * Offline: after one visit the service worker holds the whole app, so with the network cut (the browser
  * set offline and the server shut down) the app reloads, opens in a new tab, simulates the demo and trains.
+ * It is also installable (Chromium reports no installability error).
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +38,10 @@ describe('offline in headless Chromium', () => {
     await page.goto(`${server.origin}/`);
     await engineReady(page);
     await waitForOfflineReady(page);
+    // Installable as an app: Chromium finds no problem with the manifest, icons or service worker.
+    const cdp = await browser.context.newCDPSession(page);
+    expect(await cdp.send('Page.getInstallabilityErrors')).toEqual({ installabilityErrors: [] });
+    await cdp.detach();
 
     // Cut the network twice over: the browser goes offline and the server is gone.
     await browser.context.setOffline(true);
