@@ -10,24 +10,27 @@ export function LossChart({ epochs }: { epochs: EpochLog[] }) {
     const traces: PlotData[] = [
       {
         type: 'scatter',
-        mode: 'lines',
+        // Markers too, so that the first epoch is visible before there is a line to draw.
+        mode: 'lines+markers',
         name: 'training loss',
         x,
         y: epochs.map((e) => e.trainLoss),
         line: { color: '#0b5cad', width: 2 },
+        marker: { size: 5 },
       },
       {
         type: 'scatter',
-        mode: 'lines',
+        mode: 'lines+markers',
         name: 'validation loss',
         x,
         y: epochs.map((e) => (Number.isFinite(e.valLoss) ? e.valLoss : null)),
         line: { color: '#c2410c', width: 2, dash: 'dot' },
+        marker: { size: 5, symbol: 'square' },
       },
     ];
     const best = epochs.length > 0 ? epochs[epochs.length - 1].bestEpoch : null;
     const plotLayout: PlotLayout = {
-      xaxis: { title: { text: 'epoch' }, rangemode: 'tozero' },
+      xaxis: { title: { text: 'epoch' }, rangemode: 'tozero', tickformat: 'd' },
       yaxis: { title: { text: 'loss (MSE, standardised genes)' } },
       legend: { orientation: 'h', y: 1.12 },
       shapes:
