@@ -30,7 +30,13 @@ export function LossChart({ epochs }: { epochs: EpochLog[] }) {
     ];
     const best = epochs.length > 0 ? epochs[epochs.length - 1].bestEpoch : null;
     const plotLayout: PlotLayout = {
-      xaxis: { title: { text: 'epoch' }, rangemode: 'tozero', tickformat: 'd' },
+      xaxis: {
+        title: { text: 'epoch' },
+        rangemode: 'tozero',
+        tickformat: 'd',
+        // Whole epochs only: with few epochs Plotly would otherwise tick at 0.2, 0.4...
+        ...(x.length <= 10 ? { dtick: 1 } : {}),
+      },
       yaxis: { title: { text: 'loss (MSE, standardised genes)' } },
       legend: { orientation: 'h', y: 1.12 },
       shapes:
