@@ -1,0 +1,195 @@
+/**
+ * The reproducibility record of one run: what went in (input files with size and SHA-256, or the demo's
+ * simulator options), every setting, the backend, the versions and the numbers that came out. Evaluating
+ * again with the same record and the same files gives the same numbers on the same backend (training is
+ * seeded); `runOf` turns a record back into the protocol's arguments.
+ */
+import type { InputFile } from './data/source';
+import type { TensorSummary } from './data/tensor';
+import type { ModelPreset, RunOptions, TrainInfo } from './eval/protocol';
+import type { Method, MetricValues } from './eval/types';
+import type { SimulatorOptions } from './simulate/simulator';
+
+export const RECORD_FORMAT = 'c3tl-studio/reproducibility-record';
+export const RECORD_FORMAT_VERSION = 1;
+
+export interface InputFileRecord {
+  name: string;
+  /** Size in bytes as stored (compressed size for .gz). */
+  bytes: number;
+  /** SHA-256 of the stored bytes, 64 lowercase hex digits. */
+  sha256: string;
+}
+
+/** Where the dataset came from: the user's files, or the built-in simulator with its options. */
+export type InputRecord =
+  { kind: 'files'; files: InputFileRecord[] } | { kind: 'demo'; simulator: SimulatorOptions };
+
+export type RunMode = 'evaluate' | 'predict';
+
+export interface RunSettings {
+  mode: RunMode;
+  /** Index of the target context in the dataset's context order. */
+  target: number;
+  /** Its name, so that a reordered input is noticed. */
+  targetName: string;
+  /** Share of the target's shared perturbations used as support (0 < f < 1); null in predict mode. */
+  supportFraction: number | null;
+  seed: number;
+  preset: ModelPreset;
+  /** Most variable genes kept; 0 keeps all. */
+  geneLimit: number;
+  /** Upper bound on epochs; null left the engine's default. */
+  maxEpochs: number | null;
+}
+
+export interface RecordResult {
+  context: string;
+  /** Support size (train + validation). */
+  support: number;
+  /** Held-out pairs (evaluate) or predicted pairs (predict). */
+  query: number;
+  /** Genes used after gene selection. */
+  genes: number;
+  train: Omit<TrainInfo, 'history'>;
+  /** Mean over held-out pairs, per method; null in predict mode (nothing held out). */
+  metrics: Record<Method, MetricValues> | null;
+}
+
+export interface ReproRecord {
+  format: typeof RECORD_FORMAT;
+  formatVersion: typeof RECORD_FORMAT_VERSION;
+  /** ISO 8601 time the run finished. */
+  createdAt: string;
+  versions: { app: string; tfjs: string };
+  backend: { name: string; adapter: string | null; isFallbackAdapter: boolean };
+  input: InputRecord;
+  dataset: Pick<TensorSummary, 'contexts' | 'perturbations' | 'genes' | 'pairs'>;
+  settings: RunSettings;
+  result: RecordResult;
+}
+
+/** The top-level keys of a record, in order (the JSON export and its tests use them). */
+export const RECORD_KEYS = [
+  'format',
+  'formatVersion',
+  'createdAt',
+  'versions',
+  'backend',
+  'input',
+  'dataset',
+  'settings',
+  'result',
+] as const satisfies readonly (keyof ReproRecord)[];
+
+export interface RecordParts {
+  createdAt: Date;
+  versions: ReproRecord['versions'];
+  backend: ReproRecord['backend'];
+  input: InputRecord;
+  dataset: TensorSummary;
+  settings: RunSettings;
+  result: {
+    context: string;
+    support: number;
+    query: number;
+    genes: number;
+    train: TrainInfo;
+    metrics: Record<Method, MetricValues> | null;
+  };
+}
+
+/** Assembles a record; copies what it keeps, drops the epoch history (the loss curve is not needed to rerun). */
+export function buildRecord(parts: RecordParts): ReproRecord {
+  const { history: _history, ...train } = parts.result.train;
+  const metrics = parts.result.metrics;
+  return {
+    format: RECORD_FORMAT,
+    formatVersion: RECORD_FORMAT_VERSION,
+    createdAt: parts.createdAt.toISOString(),
+    versions: { ...parts.versions },
+    backend: { ...parts.backend },
+    input:
+      parts.input.kind === 'files'
+        ? { kind: 'files', files: parts.input.files.map((f) => ({ ...f })) }
+        : { kind: 'demo', simulator: { ...parts.input.simulator } },
+    dataset: {
+      contexts: parts.dataset.contexts,
+      perturbations: parts.dataset.perturbations,
+      genes: parts.dataset.genes,
+      pairs: parts.dataset.pairs,
+    },
+    settings: { ...parts.settings },
+    result: {
+      context: parts.result.context,
+      support: parts.result.support,
+      query: parts.result.query,
+      genes: parts.result.genes,
+      train,
+      metrics: metrics
+        ? (Object.fromEntries(Object.entries(metrics).map(([m, v]) => [m, { ...v }])) as Record<
+            Method,
+            MetricValues
+          >)
+        : null,
+    },
+  };
+}
+
+export type Rerun =
+  | { mode: 'evaluate'; target: number; options: RunOptions }
+  | { mode: 'predict'; target: number; options: Omit<RunOptions, 'supportFraction'> };
+
+/** The protocol's arguments for running a record again (evaluateTarget or predictTarget). */
+export function runOf(record: ReproRecord): Rerun {
+  const s = record.settings;
+  const options = {
+    seed: s.seed,
+    preset: s.preset,
+    geneLimit: s.geneLimit,
+    ...(s.maxEpochs !== null ? { maxEpochs: s.maxEpochs } : {}),
+  };
+  if (s.mode === 'predict') return { mode: 'predict', target: s.target, options };
+  if (s.supportFraction === null) {
+    throw new Error('The record is of an evaluation but has no support fraction.');
+  }
+  return { mode: 'evaluate', target: s.target, options: { ...options, supportFraction: s.supportFraction } };
+}
+
+/** The record as pretty JSON (non-finite metrics, which JSON cannot hold, become null). */
+export function recordJson(record: ReproRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
+function hex(bytes: ArrayBuffer): string {
+  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** SHA-256 of the bytes (Web Crypto: browsers, workers and Node 20), as 64 lowercase hex digits. */
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer> | ArrayBuffer): Promise<string> {
+  return hex(await crypto.subtle.digest('SHA-256', bytes));
+}
+
+/**
+ * Reads a whole input file (stream chunks gathered into one buffer of file.size bytes; Web Crypto has no
+ * incremental digest) and records its name, size and SHA-256. Peak memory: the file's stored size.
+ */
+export async function describeInputFile(file: InputFile): Promise<InputFileRecord> {
+  let buffer = new Uint8Array(file.size);
+  let length = 0;
+  const reader = file.stream().getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (length + value.length > buffer.length) {
+      // The file grew since its size was read: keep every byte that was actually read.
+      const grown = new Uint8Array(Math.max(buffer.length * 2, length + value.length));
+      grown.set(buffer.subarray(0, length));
+      buffer = grown;
+    }
+    buffer.set(value, length);
+    length += value.length;
+  }
+  const bytes = length === buffer.length ? buffer : buffer.slice(0, length);
+  return { name: file.name, bytes: length, sha256: await sha256Hex(bytes) };
+}
