@@ -6,6 +6,7 @@ import type { InputError } from '../core/data/result';
 import type { TensorSummary } from '../core/data/tensor';
 import type { EpochLog, ModelPreset, SweepPoint, TrainInfo } from '../core/eval/protocol';
 import type { Method, MetricValues } from '../core/eval/types';
+import type { ReproRecord, RunMode } from '../core/record';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -80,6 +81,8 @@ export interface EvaluationView {
   /** Length G: mean effect over the target's support (m_t). */
   contextMean: Float32Array;
   train: TrainInfo;
+  /** How to get these numbers again: inputs, settings, backend, versions, metrics (built by the worker). */
+  record?: ReproRecord;
 }
 
 /** Results of prediction mode: C3TL's predictions for pairs never measured in the target. */
@@ -91,6 +94,8 @@ export interface PredictionView {
   /** Q*G predicted effects of C3TL, row-major by perturbation. */
   predictions: Float32Array;
   train: TrainInfo;
+  /** Inputs, settings, backend and versions of this prediction (built by the worker). */
+  record?: ReproRecord;
 }
 
 export interface SweepProgress {
@@ -100,4 +105,62 @@ export interface SweepProgress {
   epoch?: EpochLog;
 }
 
-export type { EpochLog, SweepPoint, TrainInfo, ModelPreset, Method, MetricValues, InputError, TensorSummary };
+/** The setup panel's values as a session keeps them (the UI's SetupValues has this shape). */
+export interface SessionSetup {
+  mode: RunMode;
+  target: number;
+  /** Support share in evaluate mode, in percent. */
+  supportPercent: number;
+  seed: number;
+  preset: ModelPreset;
+  geneLimit: number;
+  maxEpochs: number | null;
+}
+
+/** What the UI holds of a session: its setup and the results it shows. */
+export interface SessionResults {
+  setup: SessionSetup;
+  evaluation: EvaluationView | null;
+  prediction: PredictionView | null;
+  /** Finished support-sweep points, null when no sweep ran. */
+  sweep: SweepPoint[] | null;
+}
+
+/** One saved session in the list (the heavy parts stay in the store until it is restored). */
+export interface SessionSummary {
+  id: string;
+  name: string;
+  /** Milliseconds since 1970-01-01 UTC. */
+  savedAt: number;
+  /** Size of what was stored (typed arrays by their bytes, text as UTF-8), in bytes. */
+  bytes: number;
+  /** Where the dataset came from (DatasetInfo.source). */
+  source: string;
+  contexts: number;
+  perturbations: number;
+  genes: number;
+  mode: RunMode;
+  /** Name of the target context of the setup. */
+  target: string;
+  /** Whether evaluation, prediction or sweep results were saved with the dataset. */
+  hasResults: boolean;
+}
+
+export interface RestoredSession extends SessionResults {
+  summary: SessionSummary;
+  /** The restored dataset, now loaded in the engine. */
+  dataset: DatasetInfo;
+}
+
+export type {
+  EpochLog,
+  SweepPoint,
+  TrainInfo,
+  ModelPreset,
+  Method,
+  MetricValues,
+  InputError,
+  TensorSummary,
+  ReproRecord,
+  RunMode,
+};

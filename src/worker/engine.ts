@@ -23,7 +23,10 @@ import type {
 import { selectBackend } from './backend';
 import { bestBaseline } from './best-baseline';
 import { describeDataset, describeProgress } from './dataset-info';
+import { DEMO_OPTIONS, demoInput, describeFiles, runRecord } from './provenance';
 import { createRunGate } from './run-gate';
+import type { LoadedDataset, SessionStore } from './sessions';
+import { indexedDbSessionStore, sessionMethods } from './sessions';
 
 /** The demo: the simulator with its defaults (raw counts are not needed, which saves memory). */
 export const DEMO_SOURCE =
@@ -57,9 +60,20 @@ function runOptions(setup: RunSetup): RunOptions {
   };
 }
 
-export function createEngine() {
+export interface EngineOptions {
+  /** Where saved sessions live; IndexedDB by default. */
+  sessions?: SessionStore;
+  /** Ids of new sessions; crypto.randomUUID by default. */
+  newSessionId?: () => string;
+  /** Milliseconds since 1970 for the saved-at time; Date.now by default. */
+  now?: () => number;
+}
+
+export function createEngine(engineOptions: EngineOptions = {}) {
   const gate = createRunGate();
   let tensor: EffectTensor | null = null;
+  /** Where the current tensor came from: its DatasetInfo source, loader notes and input record. */
+  let origin: Omit<LoadedDataset, 'tensor'> | null = null;
   let backend: BackendInfo | null = null;
 
   const ensureBackend = async (): Promise<BackendInfo> => {
@@ -86,8 +100,9 @@ export function createEngine() {
     /** Loads the simulated demo dataset and makes it the current one. */
     loadDemo(): Promise<DatasetInfo> {
       return gate.run(async () => {
-        const data = simulate({ counts: false });
+        const data = simulate(DEMO_OPTIONS);
         tensor = data.tensor;
+        origin = { source: DEMO_SOURCE, notes: [], input: demoInput() };
         return describeDataset(tensor, DEMO_SOURCE, []);
       });
     },
@@ -104,9 +119,12 @@ export function createEngine() {
             shouldStop: () => token.stopped,
           });
           if (!result.ok) return { ok: false, error: result.error };
+          notify(onProgress, { fraction: Number.NaN, message: 'Computing SHA-256 checksums of the files…' });
+          const input = await describeFiles(files, () => token.stopped);
           const loaded = result.data.tensor;
           tensor = loaded;
           const source = result.data.sources.map((s) => `${s.file} (${s.format}, ${s.rows} rows)`).join(', ');
+          origin = { source, notes: result.data.notes, input };
           return {
             ok: true,
             dataset: describeDataset(loaded, source, result.data.notes),
@@ -120,7 +138,8 @@ export function createEngine() {
       return gate
         .run(async (token) => {
           const data = requireTensor(setup.target);
-          await ensureBackend();
+          const input = origin?.input;
+          const info = await ensureBackend();
           const result = await evaluateTarget(data, setup.target, runOptions(setup), {
             onEpoch: (log) => notify(onEpoch, log),
             shouldStop: () => token.stopped,
@@ -139,6 +158,16 @@ export function createEngine() {
             predictions: { c3tl: result.predictions.c3tl.slice(), [best]: result.predictions[best].slice() },
             contextMean: result.contextMean.slice(),
             train: result.train,
+            ...(input && {
+              record: runRecord({
+                mode: 'evaluate',
+                tensor: data,
+                input,
+                backend: info,
+                setup,
+                result: { ...result, genes: result.genes.length, metrics: result.metrics },
+              }),
+            }),
           };
           const arrays = [view.observed, view.contextMean, ...Object.values(view.predictions)];
           return Comlink.transfer(view, buffersOf(arrays));
@@ -151,7 +180,8 @@ export function createEngine() {
       return gate
         .run(async (token) => {
           const data = requireTensor(setup.target);
-          await ensureBackend();
+          const input = origin?.input;
+          const info = await ensureBackend();
           const { supportFraction: _unused, ...options } = runOptions(setup);
           const result = await predictTarget(data, setup.target, options, {
             onEpoch: (log) => notify(onEpoch, log),
@@ -164,6 +194,21 @@ export function createEngine() {
             genes: result.genes,
             predictions: result.predictions.c3tl.slice(),
             train: result.train,
+            ...(input && {
+              record: runRecord({
+                mode: 'predict',
+                tensor: data,
+                input,
+                backend: info,
+                setup,
+                result: {
+                  ...result,
+                  query: result.perturbations.length,
+                  genes: result.genes.length,
+                  metrics: null,
+                },
+              }),
+            }),
           };
           return Comlink.transfer(view, [view.predictions.buffer as ArrayBuffer]);
         })
@@ -204,9 +249,23 @@ export function createEngine() {
       return gate.run(async () => {
         const hadDataset = tensor !== null;
         tensor = null;
+        origin = null;
         return { hadDataset };
       });
     },
+
+    ...sessionMethods({
+      gate,
+      store: engineOptions.sessions ?? indexedDbSessionStore(),
+      ...(engineOptions.newSessionId && { newId: engineOptions.newSessionId }),
+      ...(engineOptions.now && { now: engineOptions.now }),
+      current: () => (tensor && origin ? { tensor, ...origin } : null),
+      replace: (dataset) => {
+        const { tensor: restored, ...rest } = dataset;
+        tensor = restored;
+        origin = rest;
+      },
+    }),
 
     /** Stops the running task at its next check (training polls between epochs); true when one was running. */
     cancel(): boolean {

@@ -1,0 +1,95 @@
+/**
+ * What the engine records about a dataset and a run, so that the numbers can be had again: the input
+ * (files with size and SHA-256, or the demo's simulator options), the versions of the app and of tfjs, and
+ * the reproducibility record built when a run finishes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { version as appVersion } from '../../package.json';
+import type { InputFile } from '../core/data/source';
+import type { EffectTensor } from '../core/data/tensor';
+import { tensorSummary } from '../core/data/tensor';
+import type { TrainInfo } from '../core/eval/protocol';
+import type { Method, MetricValues } from '../core/eval/types';
+import type { InputFileRecord, InputRecord, ReproRecord, RunMode } from '../core/record';
+import { buildRecord, describeInputFile } from '../core/record';
+import type { SimulatorOptions } from '../core/simulate/simulator';
+import type { BackendInfo, RunSetup } from './api-types';
+
+/** The demo's simulator options, spelled out so the record names them (they equal the simulator's defaults). */
+export const DEMO_OPTIONS: Readonly<SimulatorOptions> = {
+  contexts: 6,
+  perturbations: 300,
+  genes: 1000,
+  seed: 1,
+  counts: false,
+};
+
+export const VERSIONS: ReproRecord['versions'] = { app: appVersion, tfjs: tf.version_core };
+
+function abortError(): DOMException {
+  return new DOMException('Stopped while computing checksums.', 'AbortError');
+}
+
+/**
+ * Name, size and SHA-256 of each file, one file at a time (each is read whole once more: peak memory is
+ * the largest file's size). shouldStop is polled between files.
+ */
+export async function describeFiles(
+  files: readonly InputFile[],
+  shouldStop: () => boolean = () => false,
+): Promise<InputRecord> {
+  const out: InputFileRecord[] = [];
+  for (const file of files) {
+    if (shouldStop()) throw abortError();
+    out.push(await describeInputFile(file));
+  }
+  return { kind: 'files', files: out };
+}
+
+export function demoInput(): InputRecord {
+  return { kind: 'demo', simulator: { ...DEMO_OPTIONS } };
+}
+
+export interface RunRecordParts {
+  mode: RunMode;
+  tensor: EffectTensor;
+  input: InputRecord;
+  backend: BackendInfo;
+  setup: RunSetup;
+  result: {
+    context: string;
+    support: number;
+    query: number;
+    genes: number;
+    train: TrainInfo;
+    metrics: Record<Method, MetricValues> | null;
+  };
+}
+
+/** The record of a run that just finished on the engine's current backend. */
+export function runRecord(parts: RunRecordParts): ReproRecord {
+  const { setup, mode } = parts;
+  return buildRecord({
+    createdAt: new Date(),
+    versions: VERSIONS,
+    backend: {
+      // The backend that trained (tfjs' own name), with the adapter the engine found.
+      name: parts.result.train.backend,
+      adapter: parts.backend.adapter,
+      isFallbackAdapter: parts.backend.isFallbackAdapter,
+    },
+    input: parts.input,
+    dataset: tensorSummary(parts.tensor),
+    settings: {
+      mode,
+      target: setup.target,
+      targetName: parts.tensor.contexts[setup.target],
+      supportFraction: mode === 'evaluate' ? setup.supportFraction : null,
+      seed: setup.seed,
+      preset: setup.preset,
+      geneLimit: setup.geneLimit,
+      maxEpochs: setup.maxEpochs ?? null,
+    },
+    result: parts.result,
+  });
+}
