@@ -68,9 +68,16 @@ async function setMaxEpochs(page: Page, epochs: number): Promise<void> {
   await input.fill(String(epochs));
 }
 
+/** Waits for the locator, or fails at once with the app's error message when the error banner shows. */
+async function waitOrError(page: Page, target: ReturnType<Page['getByTestId']>): Promise<void> {
+  const error = page.getByTestId('error');
+  await target.or(error).first().waitFor({ timeout: TRAIN_TIMEOUT });
+  if (await error.isVisible()) throw new Error(`The app shows an error: ${await error.textContent()}`);
+}
+
 async function trainToResults(page: Page): Promise<void> {
   await page.getByTestId('train-button').click();
-  await page.getByTestId('metrics-table').waitFor({ timeout: TRAIN_TIMEOUT });
+  await waitOrError(page, page.getByTestId('metrics-table'));
 }
 
 /** Reads every metric cell (full precision from data-value) and checks the visible text is the same number. */
@@ -132,12 +139,12 @@ describe('C3TL Studio in headless Chromium', () => {
     await snap(page.getByTestId('setup-view'), '02-setup');
 
     await page.getByTestId('train-button').click();
-    await page
-      .getByTestId('progress-text')
-      .filter({ hasText: /Epoch \d+ of at most \d+/ })
-      .waitFor({ timeout: TRAIN_TIMEOUT });
+    await waitOrError(
+      page,
+      page.getByTestId('progress-text').filter({ hasText: /Epoch \d+ of at most \d+/ }),
+    );
     await snap(page.getByTestId('training-view'), '03-training');
-    await page.getByTestId('metrics-table').waitFor({ timeout: TRAIN_TIMEOUT });
+    await waitOrError(page, page.getByTestId('metrics-table'));
 
     expectCompleteMetrics(await readMetrics(page));
     await page.locator('[data-testid=scatter-plot] svg.main-svg').first().waitFor();
@@ -278,7 +285,7 @@ describe('C3TL Studio in headless Chromium', () => {
     await page.getByTestId('mode-predict').check();
     await page.getByTestId('train-button').click();
     const table = page.getByTestId('prediction-table');
-    await table.waitFor({ timeout: TRAIN_TIMEOUT });
+    await waitOrError(page, table);
     expect(await table.locator('tbody tr').count()).toBeGreaterThan(0);
     await snap(page.getByTestId('prediction-view'), '09-predictions');
 
