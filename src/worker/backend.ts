@@ -12,6 +12,8 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import type { BackendInfo, BackendName, BackendPreference } from './api-types';
 import type { AdapterInfoLike, AdapterProbe } from './backend-plan';
 import { backendPlan, describeAdapter } from './backend-plan';
+import type { WebGpuBackendLike } from './sync-read-guard';
+import { guardSyncReads } from './sync-read-guard';
 
 // The threaded wasm build starts its pthread workers from the factory's source text (Function.toString);
 // the production minifier renames a variable that text relies on, so those workers die with
@@ -61,41 +63,11 @@ async function wasmDetail(): Promise<{ threads: boolean; text: string }> {
   return { threads, text: `${simd ? 'SIMD' : 'no SIMD'}, ${count} thread${count === 1 ? '' : 's'}` };
 }
 
-/** The part of tfjs-backend-webgpu's backend that guardSyncReads wraps. */
-interface WebGpuBackendLike {
-  readSync(dataId: object): unknown;
-  tensorMap: { get(dataId: object): { values?: unknown; dtype?: string } | undefined };
-}
-
-/**
- * tfjs-backend-webgpu serves dataSync/arraySync of a GPU tensor by drawing it into an OffscreenCanvas
- * 'webgpu' context. In a Chromium worker that destroys the GPUDevice ("Device was destroyed"; the next
- * mapAsync fails with "A valid external Instance reference no longer exists"), and results read afterwards
- * are silently wrong. Values already on the CPU are still returned; a GPU read fails loudly instead.
- */
-export const SYNC_GPU_READ_MESSAGE =
-  'A synchronous read (dataSync/arraySync) of a WebGPU tensor was attempted; in a browser worker it destroys ' +
-  'the GPU device. The engine must read with `await tensor.data()`.';
-
-const guarded = new WeakSet<object>();
-
-function guardSyncReads(): void {
-  const backend = tf.backend() as unknown as WebGpuBackendLike;
-  if (guarded.has(backend)) return;
-  guarded.add(backend);
-  const readSync = backend.readSync.bind(backend);
-  backend.readSync = (dataId: object) => {
-    const data = backend.tensorMap.get(dataId);
-    if (data && (data.values != null || data.dtype === 'string')) return readSync(dataId);
-    throw new Error(SYNC_GPU_READ_MESSAGE);
-  };
-}
-
 async function tryBackend(name: BackendName): Promise<string | null> {
   try {
     if (!(await tf.setBackend(name))) return `${name} failed to start`;
     await tf.ready();
-    if (name === 'webgpu') guardSyncReads();
+    if (name === 'webgpu') guardSyncReads(tf.backend() as unknown as WebGpuBackendLike);
     return null;
   } catch (error) {
     return `${name} failed to start (${String(error)})`;
