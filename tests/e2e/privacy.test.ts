@@ -223,7 +223,9 @@ describe('privacy in headless Chromium', () => {
     const statement = page.getByTestId('privacy-statement');
     expect(await statement.isVisible()).toBe(true);
     expect(await statement.textContent()).toMatch(/kept only in\s+memory/);
-    expect(await statement.textContent()).toMatch(/Nothing is uploaded and nothing is written to disk/);
+    expect(await statement.textContent()).toMatch(
+      /Nothing is\s+uploaded\. Nothing is written to disk unless you save a session/,
+    );
     await waitForOfflineReady(page);
     await loadFile(page);
 

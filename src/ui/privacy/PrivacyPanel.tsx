@@ -42,13 +42,15 @@ export function PrivacyPanel({ engine }: { engine: EngineClient }) {
       {forgotten && (
         <p ref={notice} className="privacy-notice" role="status" data-testid="forget-status">
           Everything was forgotten: the dataset and results are gone from memory, and this site’s stored data
-          (IndexedDB, local and session storage, caches other than the app’s own files) was deleted.
+          (saved sessions and any other IndexedDB data, local and session storage, caches other than the app’s
+          own files) was deleted.
         </p>
       )}
       <p data-testid="privacy-statement">
-        <strong>Your data stays in this browser tab.</strong> Files you open are read here and kept only in
-        memory, in this page and its engine worker. Nothing is uploaded and nothing is written to disk;
-        closing or reloading the tab discards it.
+        <strong>Your data stays on this device.</strong> Files you open are read in this tab and kept only in
+        memory, in this page and its engine worker; closing or reloading the tab discards them. Nothing is
+        uploaded. Nothing is written to disk unless you save a session, which this browser keeps in its
+        IndexedDB storage on this device.
       </p>
       <p data-testid="offline-status" data-status={offline}>
         {OFFLINE_TEXT[offline]}
@@ -64,7 +66,8 @@ export function PrivacyPanel({ engine }: { engine: EngineClient }) {
           {forgetting ? 'Forgetting…' : 'Forget everything'}
         </button>
         <span className="hint">
-          Unloads the dataset, deletes anything stored by this site and reloads the page.
+          Unloads the dataset, deletes saved sessions and anything else this site stored, and reloads the
+          page.
         </span>
       </div>
       {failure && (
@@ -77,13 +80,12 @@ export function PrivacyPanel({ engine }: { engine: EngineClient }) {
         <ul>
           <li>
             <strong>Stored:</strong> a copy of the app’s own files (page, scripts, styles, the WebAssembly
-            engine, icons) in the browser’s Cache Storage, so that it opens offline. It holds no data of
-            yours.
+            engine, icons) in the browser’s Cache Storage, so that it opens offline; it holds no data of
+            yours. Sessions you save, in this site’s IndexedDB, until you delete them.
           </li>
           <li>
-            <strong>Not stored:</strong> your files, the demo, trained models and results. No cookies, no
-            local storage, no IndexedDB. Saving a session (a later feature) will use IndexedDB on this device
-            only, and only when you ask for it.
+            <strong>Not stored:</strong> anything you have not saved as a session: your files, the demo,
+            trained models and results stay in memory. No cookies, no local or session storage.
           </li>
           <li>
             <strong>Sent:</strong> nothing. Once the page has loaded the app makes no network request at all;
@@ -92,14 +94,14 @@ export function PrivacyPanel({ engine }: { engine: EngineClient }) {
           </li>
           <li>
             <strong>Check it yourself:</strong> open the browser’s developer tools on the Network tab, then
-            load a file and train: no request appears. The Application tab lists only the app’s cache under
-            Storage.
+            load a file and train: no request appears. The Application tab lists the app’s cache under
+            Storage, and IndexedDB only once you have saved a session.
           </li>
           <li>
-            <strong>Forget everything</strong> deletes this site’s IndexedDB databases, local and session
-            storage and any cache other than the app’s offline copy, unloads the dataset from the engine and
-            reloads the page. To remove the offline copy too, clear this site’s data in the browser’s
-            settings.
+            <strong>Forget everything</strong> deletes this site’s IndexedDB databases (saved sessions
+            included), local and session storage and any cache other than the app’s offline copy, unloads the
+            dataset from the engine and reloads the page. To remove the offline copy too, clear this site’s
+            data in the browser’s settings.
           </li>
         </ul>
       </details>
