@@ -2,9 +2,11 @@ import { BackendBadge } from './common/BackendBadge';
 import { ErrorBanner } from './common/ErrorBanner';
 import { ErrorBoundary } from './common/ErrorBoundary';
 import { DataPanel } from './data/DataPanel';
+import { ExportPanel } from './export/ExportPanel';
 import { PredictionPanel } from './results/PredictionPanel';
 import { PrivacyPanel } from './privacy/PrivacyPanel';
 import { ResultsPanel } from './results/ResultsPanel';
+import { SessionsPanel } from './sessions/SessionsPanel';
 import { SetupPanel } from './setup/SetupPanel';
 import type { EngineClient } from './state/engine-client';
 import { useStudio } from './state/useStudio';
@@ -17,6 +19,8 @@ export function App({ engine }: { engine: EngineClient }) {
   const busy = task !== null;
   const training = task === 'evaluate' || task === 'predict';
   const showTraining = training || state.epochs.length > 0;
+  // The results on screen: those of the mode the setup shows.
+  const shownResult = setup.mode === 'evaluate' ? state.evaluation : state.prediction;
 
   return (
     <>
@@ -84,6 +88,11 @@ export function App({ engine }: { engine: EngineClient }) {
             <PredictionPanel view={state.prediction} />
           </ErrorBoundary>
         )}
+        {shownResult && (
+          <ErrorBoundary>
+            <ExportPanel view={shownResult} />
+          </ErrorBoundary>
+        )}
         {dataset && (
           <ErrorBoundary>
             <SweepPanel
@@ -97,6 +106,20 @@ export function App({ engine }: { engine: EngineClient }) {
             />
           </ErrorBoundary>
         )}
+        <ErrorBoundary>
+          <SessionsPanel
+            engine={engine}
+            dataset={dataset}
+            results={{
+              setup,
+              evaluation: state.evaluation,
+              prediction: state.prediction,
+              sweep: state.sweep && state.sweep.points.length > 0 ? state.sweep.points : null,
+            }}
+            busy={busy}
+            onRestore={actions.restoreSession}
+          />
+        </ErrorBoundary>
       </main>
       <footer className="app-footer">
         <p>

@@ -1,5 +1,7 @@
 import type { PlotConfig, PlotData, PlotLayout, PlotlyStatic } from 'plotly.js-cartesian-dist-min';
 import { useEffect, useRef, useState } from 'react';
+import type { ImageFormat } from '../export/ChartExport';
+import { ChartExport } from '../export/ChartExport';
 
 export type { PlotData, PlotLayout };
 
@@ -10,6 +12,8 @@ interface PlotProps {
   label: string;
   testId?: string;
   height?: number;
+  /** File name of the PNG/SVG downloads, without extension; default c3tl-<testId>. */
+  exportName?: string;
 }
 
 const CONFIG: PlotConfig = {
@@ -36,7 +40,7 @@ async function loadPlotly(): Promise<PlotlyStatic> {
 }
 
 /** A Plotly chart that re-renders in place (Plotly.react) whenever data or layout change. */
-export function Plot({ data, layout, label, testId, height = 360 }: PlotProps) {
+export function Plot({ data, layout, label, testId, height = 360, exportName }: PlotProps) {
   const ref = useRef<HTMLDivElement>(null);
   const [failure, setFailure] = useState<string | null>(null);
 
@@ -64,10 +68,19 @@ export function Plot({ data, layout, label, testId, height = 360 }: PlotProps) {
     };
   }, []);
 
+  // width/height null: the image has the chart's size on screen (undefined would mean Plotly's 700 x 450).
+  const render = async (format: ImageFormat): Promise<string> => {
+    const root = ref.current;
+    if (!root) throw new Error('the chart is not on the page');
+    const Plotly = await loadPlotly();
+    return Plotly.toImage(root, { format, width: null, height: null, scale: format === 'png' ? 2 : 1 });
+  };
+
   return (
     <figure className="plot">
       <div ref={ref} data-testid={testId} role="img" aria-label={label} style={{ minHeight: height }} />
       {failure && <p className="plot-failure">{failure}</p>}
+      <ChartExport name={exportName ?? `c3tl-${testId ?? 'chart'}`} label={label} render={render} />
     </figure>
   );
 }

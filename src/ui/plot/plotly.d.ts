@@ -11,6 +11,11 @@ declare module 'plotly.js-cartesian-dist-min' {
       config?: PlotConfig,
     ): Promise<HTMLElement>;
     purge(root: HTMLElement): void;
+    /** The drawn chart as a data: URL; width/height null keep its size on screen. */
+    toImage(
+      root: HTMLElement,
+      options: { format: 'png' | 'svg'; width?: number | null; height?: number | null; scale?: number },
+    ): Promise<string>;
     Plots: { resize(root: HTMLElement): void };
   }
   const Plotly: PlotlyStatic;

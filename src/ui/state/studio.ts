@@ -8,11 +8,12 @@ import type {
   LoadProgress,
   ModelPreset,
   PredictionView,
+  RestoredSession,
   SweepPoint,
 } from '../../worker/api-types';
 
 export type Mode = 'evaluate' | 'predict';
-export type Task = 'backend' | 'demo' | 'files' | 'evaluate' | 'predict' | 'sweep';
+export type Task = 'backend' | 'demo' | 'files' | 'evaluate' | 'predict' | 'sweep' | 'restore';
 
 export interface SetupValues {
   target: number;
@@ -98,6 +99,7 @@ export type Action =
   | { type: 'sweep-progress'; points: SweepPoint[]; epoch: EpochLog | null }
   | { type: 'sweep-done'; points: SweepPoint[] }
   | { type: 'setup'; patch: Partial<SetupValues> }
+  | { type: 'session-restored'; session: RestoredSession }
   | { type: 'dismiss-error' }
   | { type: 'engine-crashed'; message: string };
 
@@ -108,6 +110,7 @@ const TASK_NAMES: Record<Task, string> = {
   evaluate: 'Training',
   predict: 'Training',
   sweep: 'Sweep',
+  restore: 'Restoring the session',
 };
 
 export function studioReducer(state: StudioState, action: Action): StudioState {
@@ -226,6 +229,26 @@ export function studioReducer(state: StudioState, action: Action): StudioState {
       };
     case 'setup':
       return { ...state, setup: { ...state.setup, ...action.patch } };
+    case 'session-restored': {
+      const { session } = action;
+      // The loss curve of the run whose results the restored setup shows.
+      const shown = session.setup.mode === 'evaluate' ? session.evaluation : session.prediction;
+      return {
+        ...state,
+        task: null,
+        loadProgress: null,
+        dataset: session.dataset,
+        setup: { ...session.setup },
+        epochs: shown?.train.history ?? [],
+        evaluation: session.evaluation,
+        prediction: session.prediction,
+        sweep: session.sweep
+          ? { points: session.sweep, fractions: SWEEP_FRACTIONS, epoch: null, done: true }
+          : null,
+        status: `Restored the session “${session.summary.name}”.`,
+        error: null,
+      };
+    }
     case 'dismiss-error':
       return { ...state, error: null };
     case 'engine-crashed':

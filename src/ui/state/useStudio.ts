@@ -24,6 +24,8 @@ export interface StudioActions {
   cancel(): void;
   updateSetup(patch: Partial<SetupValues>): void;
   dismissError(): void;
+  /** Puts a saved session's dataset back into the engine and its setup and results into the page. */
+  restoreSession(id: string): void;
 }
 
 function runSetup(setup: SetupValues): RunSetup {
@@ -195,6 +197,13 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
       },
       dismissError() {
         dispatch({ type: 'dismiss-error' });
+      },
+      restoreSession(id) {
+        begin({ type: 'task-start', task: 'restore', status: 'Restoring the saved session…' });
+        api
+          .restoreSession(id)
+          .then((session) => dispatch({ type: 'session-restored', session }))
+          .catch(failed);
       },
     };
   }, [client, begin, failed, onEpoch, flushEpochs]);
