@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random';
 
 /**
@@ -28,21 +27,58 @@ export function orthonormaliseColumns(m: Float32Array, rows: number, cols: numbe
 }
 
 /**
- * Top-`rank` right singular basis of z ([N, G], rows are pairs) by subspace iteration: [G, rank] row-major,
- * orthonormal columns. Costs iterations * 4*N*G*rank flops on the active tfjs backend.
+ * x V for x [N, G] and V [G, k], both row-major: [N, k]. Rows of x that are all zero are skipped, which
+ * makes unobserved pairs free.
  */
-export function principalBasis(z: tf.Tensor2D, rank: number, rng: Rng, iterations = 4): Float32Array {
-  const G = z.shape[1];
+export function projectRows(x: Float32Array, n: number, basis: Float32Array, k: number): Float32Array {
+  const G = basis.length / k;
+  const out = new Float32Array(n * k);
+  const acc = new Float64Array(k);
+  for (let r = 0; r < n; r++) {
+    acc.fill(0);
+    const base = r * G;
+    for (let g = 0; g < G; g++) {
+      const v = x[base + g];
+      if (v === 0) continue;
+      const b = g * k;
+      for (let j = 0; j < k; j++) acc[j] += v * basis[b + j];
+    }
+    for (let j = 0; j < k; j++) out[r * k + j] = acc[j];
+  }
+  return out;
+}
+
+/**
+ * Top-`rank` right singular basis of x ([n, G] row-major, rows are pairs) by subspace iteration: [G, rank]
+ * row-major, orthonormal columns. Plain JavaScript, so every tfjs backend gets the same basis; costs
+ * iterations * 4*n*G*rank flops.
+ */
+export function principalBasis(
+  x: Float32Array,
+  n: number,
+  G: number,
+  rank: number,
+  rng: Rng,
+  iterations = 4,
+): Float32Array {
   const basis = new Float32Array(G * rank);
   for (let i = 0; i < basis.length; i++) basis[i] = rng.normal();
   orthonormaliseColumns(basis, G, rank, rng);
+  const next = new Float64Array(G * rank);
   for (let it = 0; it < iterations; it++) {
-    const next = tf.tidy(() => {
-      const v = tf.tensor2d(basis, [G, rank]);
-      return tf.matMul(z, tf.matMul(z, v), true, false);
-    });
-    basis.set(next.dataSync());
-    next.dispose();
+    // basis <- x^T (x basis), accumulated row by row of x.
+    const projected = projectRows(x, n, basis, rank);
+    next.fill(0);
+    for (let r = 0; r < n; r++) {
+      const base = r * G;
+      for (let g = 0; g < G; g++) {
+        const v = x[base + g];
+        if (v === 0) continue;
+        const b = g * rank;
+        for (let j = 0; j < rank; j++) next[b + j] += v * projected[r * rank + j];
+      }
+    }
+    for (let i = 0; i < basis.length; i++) basis[i] = next[i];
     orthonormaliseColumns(basis, G, rank, rng);
   }
   return basis;

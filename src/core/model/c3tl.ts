@@ -2,22 +2,38 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random';
 
 /**
- * C3TL network (DESIGN.md §2) over standardised effects. Shapes use C contexts, P perturbations, G genes,
- * k the gene-basis rank, d the embedding width, H the decoder width, Q the scored query pairs.
+ * C3TL network (DESIGN.md §2) over scaled effects (each gene divided by its RMS over the training pairs, not
+ * centred, so that 0 stays "no effect"). Shapes use C contexts, P perturbations, G genes, Gb the genes of one
+ * gene block, k the gene-basis rank, d the embedding width, H the decoder width, Q query pairs and Ns support
+ * pairs.
  *
- *   E(y)        = (y V) A + b                                   gene encoder G -> d through the basis V
- *   h_p(-c)     = rho_P(mean over c' != c of phi_P(E(y_c'p)))   perturbation set encoder
- *   z_c         = rho_C(mean over s in S_c of phi_C([E(y_cs), h_s(-c)]))   context set encoder
- *   y_hat_cp    = additive_cp + beta_c * (pm_p(-c) - mean_s pm_s(-c)) + D([h, z, h*z]) U
+ *   E(y)      = (y V) A + a                                        gene encoder G -> d through the basis V
+ *   h_p(-c)   = rho_P(mean over c' != c of phi_P(E(y_c'p)))        perturbation set encoder
+ *   z_c       = rho_C(mean over s in S_c of phi_C([E(y_cs), h_s(-c)]))   context set encoder
+ *   x_p(-c)   = m - delta_g * m nu / (m^2 + nu),  m = pm_p(-c)        perturbation mean, denoised per gene
+ *   y_hat_cp  = x_p + (1 - gamma_g) shift_c + (beta_c + gain(z_c)) * (x_p - xbar_c) + D([h, z, h*z]) U
  *
- * V [G, k] is the top-k principal basis of the training pairs, computed once per target, so the encoder's
- * cost per step does not grow with G. U [k, G], the decoder's output basis, starts at V^T and is trained.
- * beta_c [G] is our addition, a second set encoder over the support: per gene, the shrunken slope of the
- * context's deviation (y_cs - pm_s) on the known effect pm_s across the support. It expresses how a context
- * rescales every known effect gene by gene (amplified, damped, silenced), which the additive baseline cannot,
- * and it is estimated from the context's own support rather than looked up from a context embedding, so it
- * transfers to a context never seen in training. Its gate and D's last layer start at zero, so the untrained
- * model is the additive baseline exactly.
+ * pm_p(-c) is the mean over the other contexts where p is a training pair, and nu = sigma_g^2 / n the
+ * variance of that mean under measurement noise (sigma_g^2 pooled from the spread of each perturbation's
+ * effects across contexts). This is what a set encoder over the other contexts can tell beyond their mean:
+ * a gene that moves by less than its noise is probably not moved at all. shift_c and xbar_c are the
+ * support's means of (y - x) and of x (shift_c is the additive baseline's context term); beta_c [G] is the
+ * per-gene slope of the context's deviation (y_cs - x_s) on x_s across its support, shrunk toward 0. It
+ * says how a context rescales known effects gene by gene (amplified, damped, silenced) and is estimated from
+ * the context's own support, so it transfers to a context never seen in training; gain(z_c) = z_c W + b says
+ * the same from the learnt context representation. V [G, k] is the top-k principal basis of the training
+ * pairs (coordinates scaled to unit RMS); U [k, G], the decoder's output basis, starts at V^T and is trained.
+ *
+ * Every gate (delta, gamma, beta's gate, gain, D's last layer) starts at zero, so the untrained model is the
+ * additive baseline exactly; training has to earn each departure on held-out pairs. Gates enter as
+ * GATE_SCALE * parameter so that Adam moves them about ten times faster than the network's weights: they are
+ * few, informed by every pair, and must be able to open within a short training.
+ *
+ * Per-gene parameters are split into gene blocks (one set of variables per block) and every training step is
+ * scored on one block, so a step costs Q x Gb; the per-step inputs that do not depend on parameters are built
+ * on the host (blockInputs in train.ts). No large op broadcasts over a size-1 axis, slices columns or
+ * gathers: the tfjs cpu backend runs those about fifty times slower than same-shape element-wise ops (a
+ * trailing-axis vector is fine), so a column [N, 1] is spread by a product with a row of ones.
  */
 export interface C3tlArchitecture {
   genes: number;
@@ -26,7 +42,9 @@ export interface C3tlArchitecture {
   hidden: number;
 }
 
-export const PARAMETER_NAMES = [
+export const GATE_SCALE = 30;
+
+export const SHARED_PARAMETER_NAMES = [
   'encoder_w',
   'encoder_b',
   'phi_p_w',
@@ -40,16 +58,36 @@ export const PARAMETER_NAMES = [
   'decoder1_w',
   'decoder1_b',
   'decoder2_w',
+] as const;
+/** Parameters whose last axis is the gene axis; they are held per gene block. */
+export const GENE_PARAMETER_NAMES = [
   'decoder_basis',
+  'denoise_gate',
+  'shift_gate',
   'slope_gate',
   'slope_shrink',
   'gain_w',
   'gain_b',
 ] as const;
+export const PARAMETER_NAMES = [...SHARED_PARAMETER_NAMES, ...GENE_PARAMETER_NAMES] as const;
+export type SharedParameterName = (typeof SHARED_PARAMETER_NAMES)[number];
+export type GeneParameterName = (typeof GENE_PARAMETER_NAMES)[number];
 export type ParameterName = (typeof PARAMETER_NAMES)[number];
-export type C3tlParameters = Record<ParameterName, tf.Variable>;
 
-/** Shapes of every parameter for an architecture. */
+/** A contiguous range of genes [begin, begin + size) of the model's gene order. */
+export interface GeneBlock {
+  begin: number;
+  size: number;
+}
+
+export interface C3tlParameters {
+  shared: Record<SharedParameterName, tf.Variable>;
+  /** One set per gene block, in the order of `geneBlocks`. */
+  blocks: Record<GeneParameterName, tf.Variable>[];
+  geneBlocks: GeneBlock[];
+}
+
+/** Shapes of every parameter for an architecture (gene-axis parameters over all G genes). */
 export function parameterShapes(arch: C3tlArchitecture): Record<ParameterName, number[]> {
   const { genes: G, basisRank: k, embedDim: d, hidden: H } = arch;
   return {
@@ -67,6 +105,8 @@ export function parameterShapes(arch: C3tlArchitecture): Record<ParameterName, n
     decoder1_b: [H],
     decoder2_w: [H, k],
     decoder_basis: [k, G],
+    denoise_gate: [G],
+    shift_gate: [G],
     slope_gate: [G],
     slope_shrink: [G],
     gain_w: [d, G],
@@ -81,12 +121,12 @@ export function parameterCount(arch: C3tlArchitecture): number {
   );
 }
 
-const ZERO_INIT: ReadonlySet<ParameterName> = new Set(['decoder2_w', 'slope_gate', 'gain_w']);
+const ZERO_INIT: ReadonlySet<ParameterName> = new Set(['decoder2_w', 'gain_w']);
 
 /**
  * Initial values, drawn from the seeded Rng on the CPU so every backend starts from identical numbers:
- * Glorot-uniform weights, zero biases, zero output layers, and the decoder basis set to basis^T.
- * basis: [G, k] row-major.
+ * Glorot-uniform weights, zero biases and gates, zero output layers, and the decoder basis set to basis^T.
+ * basis: [G, k] row-major; gene axes in the model's gene order.
  */
 export function initialParameterValues(
   arch: C3tlArchitecture,
@@ -111,144 +151,251 @@ export function initialParameterValues(
   return out;
 }
 
-export function createParameters(
-  arch: C3tlArchitecture,
-  values: Record<ParameterName, Float32Array>,
-): C3tlParameters {
-  const shapes = parameterShapes(arch);
-  const params = {} as C3tlParameters;
-  for (const name of PARAMETER_NAMES) {
-    params[name] = tf.variable(tf.tensor(values[name], shapes[name], 'float32'), true, name);
-  }
-  return params;
+/** Columns [begin, begin + size) of a row-major [rows, G] matrix (a vector is one row). */
+function columns(values: Float32Array, rows: number, block: GeneBlock): Float32Array {
+  const G = values.length / rows;
+  const out = new Float32Array(rows * block.size);
+  for (let r = 0; r < rows; r++)
+    out.set(values.subarray(r * G + block.begin, r * G + block.begin + block.size), r * block.size);
+  return out;
 }
 
 /**
- * Tensors that stay fixed while one target is trained; effects are standardised per gene and 0 where a
- * pair is not a training pair. z: [C*P, G]; zBasis: z V, [C*P, k]; mask: [C*P, 1] training-pair indicator;
- * sumZ: [P, G] sum of z over each perturbation's training pairs; invOther: [C*P, 1] 1 / (number of other
- * contexts with a training pair for p), 0 when there is none.
+ * Variables from initial values; gene-axis parameters are split into the given gene blocks. Variables get
+ * engine-unique names, so that several models may live side by side.
+ */
+export function createParameters(
+  arch: C3tlArchitecture,
+  values: Record<ParameterName, Float32Array>,
+  geneBlocks: GeneBlock[],
+): C3tlParameters {
+  const shapes = parameterShapes(arch);
+  const shared = {} as Record<SharedParameterName, tf.Variable>;
+  for (const name of SHARED_PARAMETER_NAMES) {
+    // tidy disposes the initial tensor; the variable keeps its own reference to the data.
+    shared[name] = tf.tidy(() => tf.variable(tf.tensor(values[name], shapes[name], 'float32')));
+  }
+  const blocks = geneBlocks.map((block) => {
+    const set = {} as Record<GeneParameterName, tf.Variable>;
+    for (const name of GENE_PARAMETER_NAMES) {
+      const shape = shapes[name];
+      const rows = shape.length === 2 ? shape[0] : 1;
+      const blockShape = shape.length === 2 ? [rows, block.size] : [block.size];
+      set[name] = tf.tidy(() =>
+        tf.variable(tf.tensor(columns(values[name], rows, block), blockShape, 'float32')),
+      );
+    }
+    return set;
+  });
+  return { shared, blocks, geneBlocks };
+}
+
+/** Every variable: the shared ones, then each block's. */
+export function allVariables(params: C3tlParameters): tf.Variable[] {
+  return [
+    ...SHARED_PARAMETER_NAMES.map((n) => params.shared[n]),
+    ...params.blocks.flatMap((set) => GENE_PARAMETER_NAMES.map((n) => set[n])),
+  ];
+}
+
+/** Current values with the gene blocks joined again: gene axes in the model's gene order. */
+export function parameterValues(
+  arch: C3tlArchitecture,
+  params: C3tlParameters,
+): Record<ParameterName, Float32Array> {
+  const shapes = parameterShapes(arch);
+  const out = {} as Record<ParameterName, Float32Array>;
+  for (const name of SHARED_PARAMETER_NAMES)
+    out[name] = (params.shared[name].dataSync() as Float32Array).slice();
+  for (const name of GENE_PARAMETER_NAMES) {
+    const shape = shapes[name];
+    const rows = shape.length === 2 ? shape[0] : 1;
+    const G = shape[shape.length - 1];
+    const joined = new Float32Array(rows * G);
+    params.geneBlocks.forEach((block, b) => {
+      const part = params.blocks[b][name].dataSync() as Float32Array;
+      for (let r = 0; r < rows; r++)
+        joined.set(part.subarray(r * block.size, (r + 1) * block.size), r * G + block.begin);
+    });
+    out[name] = joined;
+  }
+  return out;
+}
+
+/**
+ * Parameter-free tensors that stay fixed while one target is trained, for the set encoders. zBasis: [C*P, k]
+ * basis coordinates of the scaled training effects (0 for other pairs); mask: [C*P, d] training-pair
+ * indicator repeated over the embedding; invOther: [C*P, 1] 1 / (number of other contexts with a training
+ * pair for p), 0 when there is none.
  */
 export interface C3tlData {
   contexts: number;
   perturbations: number;
-  z: tf.Tensor2D;
   zBasis: tf.Tensor2D;
   mask: tf.Tensor2D;
-  sumZ: tf.Tensor2D;
   invOther: tf.Tensor2D;
 }
 
 /**
- * One episode as tensors. Ns support pairs over all contexts, Q query pairs. supportPairs,
- * supportPerturbations: [Ns] int32; supportWeights: [C, Ns] with 1/|S_c| where the pair belongs to c;
- * supportPerturbationOneHot: [Ns, P]; queryPairs, queryPerturbations, queryContexts: [Q] int32;
- * queryPerturbationOneHot: [Q, P]; queryContextOneHot: [Q, C]. One-hot products select rows of parameter-
- * dependent tensors, because gather's gradient has no kernel on the wasm backend.
+ * One episode's pairs. Ns support pairs over all contexts, Q query pairs. supportPairs: [Ns] int32 flat pair
+ * indices c*P + p; supportWeights: [C, Ns] with 1/|S_c| where the pair belongs to c; supportPerturbationOneHot:
+ * [Ns, P]; queryPairs: [Q] int32; queryPerturbationOneHot: [Q, P]; queryContextOneHot: [Q, C]. One-hot
+ * products select rows of parameter-dependent tensors, because gather's gradient has no kernel on the wasm
+ * backend.
  */
 export interface EpisodeTensors {
   supportPairs: tf.Tensor1D;
-  supportPerturbations: tf.Tensor1D;
   supportWeights: tf.Tensor2D;
   supportPerturbationOneHot: tf.Tensor2D;
   queryPairs: tf.Tensor1D;
-  queryPerturbations: tf.Tensor1D;
-  queryContexts: tf.Tensor1D;
   queryPerturbationOneHot: tf.Tensor2D;
   queryContextOneHot: tf.Tensor2D;
 }
 
-function dense(x: tf.Tensor2D, w: tf.Variable, b: tf.Variable): tf.Tensor2D {
+/**
+ * The episode's parameter-free inputs on one gene block (scaled units), built on the host: for the support,
+ * observed effects, perturbation means pm_p(-c) and denoising directions -m nu / (m^2 + nu), each [Ns, Gb];
+ * the same means and directions for the queries, [Q, Gb]; and the loss weight of each gene, [Gb].
+ */
+export interface BlockInputs {
+  supportObserved: tf.Tensor2D;
+  supportMean: tf.Tensor2D;
+  supportDenoise: tf.Tensor2D;
+  queryMean: tf.Tensor2D;
+  queryDenoise: tf.Tensor2D;
+  geneWeights: tf.Tensor1D;
+}
+
+/** Which parts of the model may depart from the additive baseline (all true by default; for ablations). */
+export interface C3tlSwitches {
+  /** Denoise the perturbation mean gene by gene (delta). */
+  denoise: boolean;
+  /** Per-gene gate on the support's shift (gamma). */
+  shift: boolean;
+  /** The support slope beta. */
+  slope: boolean;
+  /** The learnt set-encoder paths: gain(z) and the decoder D. */
+  network: boolean;
+}
+
+/** x w + b with b a vector (a trailing-axis broadcast, which the cpu backend runs on its fast path). */
+function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return tf.add(tf.matMul(x, w as tf.Tensor2D), b);
 }
 
-/** pm_p(-c) for the given pairs: mean over other contexts' training pairs, [N, G]. Constants only. */
-function otherContextsMean(data: C3tlData, pairs: tf.Tensor1D, perturbations: tf.Tensor1D): tf.Tensor2D {
-  return tf.mul(
-    tf.sub(
-      tf.gather(data.sumZ, perturbations),
-      tf.mul(tf.gather(data.z, pairs), tf.gather(data.mask, pairs)),
-    ),
-    tf.gather(data.invOther, pairs),
-  );
-}
-
-/**
- * Per-context statistics of the support, [C, G] each (constants): shift = mean_s (y_s - pm_s), the additive
- * baseline's context term; pmMean = mean_s pm_s; and the per-gene covariance and variance of (y - pm) against
- * pm over the support, from which the model estimates how the context rescales known effects gene by gene.
- */
-function supportStatistics(data: C3tlData, episode: EpisodeTensors) {
-  const z = tf.gather(data.z, episode.supportPairs);
-  const pm = otherContextsMean(data, episode.supportPairs, episode.supportPerturbations);
-  const residual = tf.sub(z, pm);
-  const w = episode.supportWeights;
-  const shift = tf.matMul(w, residual);
-  const pmMean = tf.matMul(w, pm);
-  const covariance = tf.sub(tf.matMul(w, tf.mul(residual, pm)), tf.mul(shift, pmMean));
-  const variance = tf.relu(tf.sub(tf.matMul(w, tf.square(pm)), tf.square(pmMean)));
-  return { shift, pmMean, covariance, variance };
-}
-
-/** Standardised predictions for the query pairs: [Q, G]. Call inside tf.tidy or a gradient function. */
-export function forward(params: C3tlParameters, data: C3tlData, episode: EpisodeTensors): tf.Tensor2D {
+/** Context representation z_c, [C, d], and the perturbation encoder for query pairs. */
+function setEncoders(params: C3tlParameters, data: C3tlData, episode: EpisodeTensors) {
   const { contexts: C, perturbations: P } = data;
-  const encode = (zBasis: tf.Tensor2D) => dense(zBasis, params.encoder_w, params.encoder_b);
-  const phiP = (embedded: tf.Tensor2D, mask: tf.Tensor2D) =>
-    tf.mul(tf.relu(dense(embedded, params.phi_p_w, params.phi_p_b)), mask) as tf.Tensor2D;
+  const s = params.shared;
+  const d = s.encoder_b.shape[0];
+  const encode = (zBasis: tf.Tensor2D) => dense(zBasis, s.encoder_w, s.encoder_b);
+  const phiP = (embedded: tf.Tensor2D) => tf.relu(dense(embedded, s.phi_p_w, s.phi_p_b));
 
-  // Sum of phi_P over the training pairs of each perturbation: [P, d].
-  const embedded = encode(data.zBasis);
-  const d = embedded.shape[1];
-  const sumOverContexts = tf.sum(tf.reshape(phiP(embedded, data.mask), [C, P, d]), 0) as tf.Tensor2D;
+  // Sum of phi_P over the training pairs of each perturbation, [P, d], as a product over the context axis.
+  const phiAll = tf.mul(phiP(encode(data.zBasis)), data.mask);
+  const sumOverContexts = tf.reshape(tf.matMul(tf.ones([1, C]), tf.reshape(phiAll, [C, P * d])), [
+    P,
+    d,
+  ]) as tf.Tensor2D;
   /** h_p(-c) and E(y_cp) of the given pairs, leaving the pair's own context out of the mean. */
   const represent = (pairs: tf.Tensor1D, oneHot: tf.Tensor2D) => {
     const own = encode(tf.gather(data.zBasis, pairs) as tf.Tensor2D);
+    const ownPhi = tf.mul(phiP(own), tf.gather(data.mask, pairs));
     const othersMean = tf.mul(
-      tf.sub(tf.matMul(oneHot, sumOverContexts), phiP(own, tf.gather(data.mask, pairs) as tf.Tensor2D)),
-      tf.gather(data.invOther, pairs),
+      tf.sub(tf.matMul(oneHot, sumOverContexts), ownPhi),
+      tf.matMul(tf.gather(data.invOther, pairs) as tf.Tensor2D, tf.ones([1, d])),
     ) as tf.Tensor2D;
-    return { own, h: tf.relu(dense(othersMean, params.rho_p_w, params.rho_p_b)) };
+    return { own, h: tf.relu(dense(othersMean, s.rho_p_w, s.rho_p_b)) };
   };
 
   const support = represent(episode.supportPairs, episode.supportPerturbationOneHot);
-  const phiC = tf.relu(dense(tf.concat([support.own, support.h], 1), params.phi_c_w, params.phi_c_b));
-  const z = tf.relu(dense(tf.matMul(episode.supportWeights, phiC), params.rho_c_w, params.rho_c_b));
-
-  const stats = supportStatistics(data, episode);
-  const pm = otherContextsMean(data, episode.queryPairs, episode.queryPerturbations);
-  const additive = tf.add(pm, tf.gather(stats.shift, episode.queryContexts));
-  // Shrunken per-gene slope of the context's deviation on the known effect, gated from zero.
-  const slope = tf.mul(
-    params.slope_gate,
-    tf.div(stats.covariance, tf.add(stats.variance, tf.add(tf.softplus(params.slope_shrink), 1e-3))),
-  );
-  const transfer = tf.mul(
-    tf.matMul(episode.queryContextOneHot, slope),
-    tf.sub(pm, tf.gather(stats.pmMean, episode.queryContexts)),
-  );
-
-  const hq = represent(episode.queryPairs, episode.queryPerturbationOneHot).h;
-  const zq = tf.matMul(episode.queryContextOneHot, z);
-  const decoderIn = tf.concat([hq, zq, tf.mul(hq, zq)], 1) as tf.Tensor2D;
-  const hidden = tf.relu(dense(decoderIn, params.decoder1_w, params.decoder1_b));
-  const correction = tf.matMul(
-    tf.matMul(hidden, params.decoder2_w as tf.Tensor2D),
-    params.decoder_basis as tf.Tensor2D,
-  );
-  const gain = tf.matMul(episode.queryContextOneHot, dense(z, params.gain_w, params.gain_b));
-  return tf.add(tf.add(tf.add(additive, transfer), tf.mul(gain, pm)), correction) as tf.Tensor2D;
+  const phiC = tf.relu(dense(tf.concat([support.own, support.h], 1), s.phi_c_w, s.phi_c_b));
+  const z = tf.relu(dense(tf.matMul(episode.supportWeights, phiC), s.rho_c_w, s.rho_c_b));
+  return { z, query: () => represent(episode.queryPairs, episode.queryPerturbationOneHot).h };
 }
 
-/** Weighted mean squared error over genes and query pairs; weights: [Q] summing to 1. Scalar. */
+/**
+ * Scaled predictions for the query pairs on gene block b: [Q, Gb]. Call inside tf.tidy or a gradient
+ * function.
+ */
+export function forward(
+  params: C3tlParameters,
+  data: C3tlData,
+  episode: EpisodeTensors,
+  inputs: BlockInputs,
+  options: { block: number; switches: C3tlSwitches },
+): tf.Tensor2D {
+  const { switches } = options;
+  const own = params.blocks[options.block];
+  const gate = (v: tf.Variable) => tf.mul(v, GATE_SCALE);
+
+  // Denoised perturbation means of the support and the query pairs.
+  let xs = inputs.supportMean;
+  let xq = inputs.queryMean;
+  if (switches.denoise) {
+    const delta = gate(own.denoise_gate);
+    xs = tf.add(xs, tf.mul(inputs.supportDenoise, delta));
+    xq = tf.add(xq, tf.mul(inputs.queryDenoise, delta));
+  }
+
+  // Support statistics per context, [C, Gb]: means of (y - x) and of x, covariance and variance.
+  const w = episode.supportWeights;
+  const residual = tf.sub(inputs.supportObserved, xs) as tf.Tensor2D;
+  const shift = tf.matMul(w, residual) as tf.Tensor2D;
+  const xMean = tf.matMul(w, xs);
+  let shiftTerm: tf.Tensor2D = shift;
+  if (switches.shift) shiftTerm = tf.mul(shift, tf.sub(1, gate(own.shift_gate))) as tf.Tensor2D;
+  let scale: tf.Tensor2D | undefined;
+  if (switches.slope) {
+    const covariance = tf.sub(tf.matMul(w, tf.mul(residual, xs)), tf.mul(shift, xMean));
+    const variance = tf.relu(tf.sub(tf.matMul(w, tf.square(xs)), tf.square(xMean))) as tf.Tensor2D;
+    // Shrinkage relative to the context's mean variance over genes, so it is free of the effects' scale.
+    const meanVariance = tf.matMul(
+      tf.mean(variance, 1, true),
+      tf.ones([1, variance.shape[1]]) as tf.Tensor2D,
+    );
+    const floor = tf.add(tf.mul(meanVariance, tf.softplus(own.slope_shrink)), 1e-6);
+    scale = tf.mul(tf.div(covariance, tf.add(variance, floor)), gate(own.slope_gate)) as tf.Tensor2D;
+  }
+  const encoders = switches.network ? setEncoders(params, data, episode) : undefined;
+  if (encoders) {
+    const gain = dense(encoders.z, own.gain_w, own.gain_b);
+    scale = scale ? (tf.add(scale, gain) as tf.Tensor2D) : gain;
+  }
+
+  const select = episode.queryContextOneHot;
+  const terms: tf.Tensor2D[] = [xq, tf.matMul(select, shiftTerm)];
+  if (scale) terms.push(tf.mul(tf.matMul(select, scale), tf.sub(xq, tf.matMul(select, xMean))));
+  if (encoders) {
+    const hq = encoders.query();
+    const zq = tf.matMul(select, encoders.z);
+    const decoderIn = tf.concat([hq, zq, tf.mul(hq, zq)], 1) as tf.Tensor2D;
+    const s = params.shared;
+    const hidden = tf.relu(dense(decoderIn, s.decoder1_w, s.decoder1_b));
+    terms.push(tf.matMul(tf.matMul(hidden, s.decoder2_w as tf.Tensor2D), own.decoder_basis as tf.Tensor2D));
+  }
+  return tf.addN(terms) as tf.Tensor2D;
+}
+
+/**
+ * Weighted mean squared error over the block's genes (weights inputs.geneWeights) and the query pairs
+ * (weights [Q, 1] summing to 1).
+ */
 export function episodeLoss(
   params: C3tlParameters,
   data: C3tlData,
   episode: EpisodeTensors,
-  target: tf.Tensor2D,
-  weights: tf.Tensor1D,
+  inputs: BlockInputs,
+  observed: tf.Tensor2D,
+  weights: tf.Tensor2D,
+  options: { block: number; switches: C3tlSwitches },
 ): tf.Scalar {
-  const predicted = forward(params, data, episode);
-  const perPair = tf.mean(tf.squaredDifference(predicted, target), 1);
+  const predicted = forward(params, data, episode, inputs, options);
+  // The mean over genes as a product with a column of ones: its gradient then needs no [Q, 1] broadcast.
+  const Gb = inputs.geneWeights.shape[0];
+  const perPair = tf.matMul(
+    tf.mul(tf.squaredDifference(predicted, observed), inputs.geneWeights),
+    tf.fill([Gb, 1], 1 / Gb) as tf.Tensor2D,
+  );
   return tf.sum(tf.mul(perPair, weights)) as tf.Scalar;
 }

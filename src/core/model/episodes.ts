@@ -3,12 +3,13 @@ import { shuffled } from '../random';
 
 /**
  * Which pairs the model may learn from, per context: `pairs[c]` lists the perturbation indices of context c
- * that are training pairs (for the target: its training support only).
+ * that are training pairs (for the target: its training support only). `targets` are the contexts trained
+ * as the target is (the target, and the pseudo-target that mimics it for early stopping).
  */
 export interface EpisodePool {
   contexts: number;
   perturbations: number;
-  target: number;
+  targets: number[];
   pairs: number[][];
 }
 
@@ -17,7 +18,7 @@ export interface EpisodeOptions {
   supportFractionRange: [number, number];
   /** Most query pairs scored per step, drawn across contexts (bounds the decoder's batch). */
   maxQueryPairs: number;
-  /** Share of the loss given to the target's own episodes (the transfer step). */
+  /** Share of the loss given to the targets' own episodes (the transfer step), split evenly among them. */
   targetWeight: number;
 }
 
@@ -33,11 +34,12 @@ export interface Episode {
 
 /**
  * Samples one episode per context, mirroring the test: a random support (a fraction of the context's training
- * pairs) and the rest as query. The target's few training pairs are split in halves, so the model practises
+ * pairs) and the rest as query. A target's few training pairs are split in halves, so the model practises
  * on the context it will be asked about.
  */
 export function sampleEpisode(pool: EpisodePool, options: EpisodeOptions, rng: Rng): Episode {
-  const { contexts: C, perturbations: P, target } = pool;
+  const { contexts: C, perturbations: P } = pool;
+  const isTarget = (c: number) => pool.targets.includes(c);
   const supportWeights = new Float32Array(C * P);
   const refQueries: number[] = [];
   const targetQueries: number[] = [];
@@ -46,10 +48,10 @@ export function sampleEpisode(pool: EpisodePool, options: EpisodeOptions, rng: R
     const pairs = pool.pairs[c];
     if (pairs.length < 2) continue;
     const order = shuffled(pairs, rng);
-    const fraction = c === target ? 0.5 : lo + (hi - lo) * rng.next();
+    const fraction = isTarget(c) ? 0.5 : lo + (hi - lo) * rng.next();
     const supportSize = Math.min(order.length - 1, Math.max(1, Math.round(fraction * order.length)));
     for (let i = 0; i < supportSize; i++) supportWeights[c * P + order[i]] = 1 / supportSize;
-    const queries = c === target ? targetQueries : refQueries;
+    const queries = isTarget(c) ? targetQueries : refQueries;
     for (let i = supportSize; i < order.length; i++) queries.push(c * P + order[i]);
   }
   const refTaken = shuffled(refQueries, rng).slice(

@@ -2,19 +2,32 @@ import * as tf from '@tensorflow/tfjs';
 import type { EffectTensor } from '../data/tensor';
 import type { TargetSplit } from '../eval/types';
 import type { EpochLog, ModelPreset, RunHooks } from '../eval/protocol';
-import { createRng } from '../random';
-import type { C3tlArchitecture, C3tlData, C3tlParameters, EpisodeTensors, ParameterName } from './c3tl';
+import { createRng, shuffled, type Rng } from '../random';
+import type {
+  BlockInputs,
+  C3tlArchitecture,
+  C3tlData,
+  C3tlParameters,
+  C3tlSwitches,
+  EpisodeTensors,
+  GeneBlock,
+  ParameterName,
+} from './c3tl';
 import {
-  PARAMETER_NAMES,
+  GENE_PARAMETER_NAMES,
+  SHARED_PARAMETER_NAMES,
+  allVariables,
   createParameters,
   episodeLoss,
   forward,
   initialParameterValues,
   parameterCount,
+  parameterShapes,
+  parameterValues,
 } from './c3tl';
 import type { EpisodeOptions, EpisodePool } from './episodes';
 import { fixedSupportWeights, sampleEpisode } from './episodes';
-import { principalBasis } from './basis';
+import { principalBasis, projectRows } from './basis';
 import { geneStandardisation, type GeneStandardisation } from './standardise';
 
 export const PRESETS: Record<ModelPreset, { basisRank: number; embedDim: number; hidden: number }> = {
@@ -29,10 +42,22 @@ export interface TrainOptions {
   maxEpochs: number;
   /** Optimiser steps between two validations. */
   stepsPerEpoch: number;
-  /** Epochs without a better validation loss before stopping. */
+  /** Epochs without a better validation score before stopping. */
   patience: number;
   learningRate: number;
   episodes: EpisodeOptions;
+  /**
+   * Genes scored per training step: the genes are split (in a seeded random order) into blocks of about this
+   * size and the steps cycle through them, so a step costs Q x block instead of Q x G. 0 or absent: all.
+   */
+  genesPerStep?: number;
+  /**
+   * Pairs of one reference context (the pseudo-target) held out of training to score transfer each epoch;
+   * that context then enters training like the target, with a support only. 0: no pseudo-target. Default 120.
+   */
+  pseudoTargetPairs?: number;
+  /** Which model parts may depart from the additive baseline; default all (for ablations). */
+  switches?: Partial<C3tlSwitches>;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'preset' | 'seed'> = {
@@ -40,8 +65,12 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'preset' | 'seed'> = {
   stepsPerEpoch: 10,
   patience: 8,
   learningRate: 1e-3,
-  episodes: { supportFractionRange: [0.05, 0.3], maxQueryPairs: 512, targetWeight: 0.3 },
+  episodes: { supportFractionRange: [0.05, 0.3], maxQueryPairs: 256, targetWeight: 0.3 },
+  genesPerStep: 512,
+  pseudoTargetPairs: 120,
 };
+
+const DEFAULT_SWITCHES: C3tlSwitches = { denoise: true, shift: true, slope: true, network: false };
 
 export class AbortError extends Error {
   constructor() {
@@ -60,7 +89,7 @@ export interface TrainedC3tl {
   seconds: number;
   /** Effects of the given perturbations in the target, using support as the target's known pairs: Q*G. */
   predict(support: readonly number[], perturbations: readonly number[]): Float32Array;
-  /** Current weights, keyed by parameter name. */
+  /** Current weights, keyed by parameter name, gene axes in the tensor's gene order. */
   weights(): Record<ParameterName, Float32Array>;
   dispose(): void;
 }
@@ -74,52 +103,124 @@ function trainingMask(tensor: EffectTensor, split: TargetSplit, extra: readonly 
   return mask;
 }
 
-function buildData(
+/**
+ * The training pairs on the host, genes in the model's order (position i holds the tensor's gene
+ * genes[i]) and scaled: values C*P*G (0 for other pairs), per perturbation their sum P*G, invOther C*P
+ * (1 / number of other contexts with a training pair for p, 0 if none) and the pooled per-gene variance of
+ * one measurement around its perturbation's mean across contexts, G.
+ */
+interface HostData {
+  contexts: number;
+  perturbations: number;
+  genes: number;
+  /** The tensor's gene at each model position. */
+  geneOrder: Int32Array;
+  mask: Uint8Array;
+  values: Float32Array;
+  sum: Float32Array;
+  invOther: Float32Array;
+  noiseVariance: Float32Array;
+  /**
+   * Loss weight per gene (model order), mean 1: its squared scale, so that errors count as in the original
+   * units where the evaluation's correlations are computed. (Adam makes this moot for the per-gene gates; it
+   * shapes the learnt network's loss.)
+   */
+  geneWeights: Float32Array;
+}
+
+function hostData(
   tensor: EffectTensor,
   mask: Uint8Array,
   standard: GeneStandardisation,
-  basis: (z: tf.Tensor2D) => Float32Array,
-  rank: number,
-): C3tlData {
+  genes: Int32Array,
+): HostData {
   const C = tensor.contexts.length;
   const P = tensor.perturbations.length;
-  const G = tensor.genes.length;
+  const G = genes.length;
   const values = new Float32Array(C * P * G);
-  const sumZ = new Float32Array(P * G);
+  const sum = new Float32Array(P * G);
   const counts = new Uint16Array(P);
+  const inverseScale = Float32Array.from(genes, (g) => 1 / standard.scale[g]);
   for (let pair = 0; pair < C * P; pair++) {
     if (!mask[pair]) continue;
     const p = pair % P;
     counts[p]++;
     const base = pair * G;
-    for (let g = 0; g < G; g++) {
-      const v = (tensor.values[base + g] - standard.mean[g]) / standard.scale[g];
-      values[base + g] = v;
-      sumZ[p * G + g] += v;
+    for (let i = 0; i < G; i++) {
+      const v = tensor.values[base + genes[i]] * inverseScale[i];
+      values[base + i] = v;
+      sum[p * G + i] += v;
     }
   }
+  const squares = new Float64Array(G);
+  let dof = 0;
+  for (let p = 0; p < P; p++) {
+    const n = counts[p];
+    if (n < 2) continue;
+    dof += n - 1;
+    for (let c = 0; c < C; c++) {
+      if (!mask[c * P + p]) continue;
+      const base = (c * P + p) * G;
+      for (let i = 0; i < G; i++) squares[i] += (values[base + i] - sum[p * G + i] / n) ** 2;
+    }
+  }
+  // With no perturbation measured twice the noise is unknown: 1 (a gene's scale) shrinks only small means.
+  const noiseVariance = Float32Array.from(squares, (s) => (dof > 0 ? s / dof : 1));
   const invOther = new Float32Array(C * P);
   for (let pair = 0; pair < C * P; pair++) {
     const others = counts[pair % P] - mask[pair];
     invOther[pair] = others > 0 ? 1 / others : 0;
   }
-  const z = tf.tensor2d(values, [C * P, G]);
-  const v = tf.tensor2d(basis(z), [G, rank]);
-  const zBasis = tf.matMul(z, v) as tf.Tensor2D;
-  v.dispose();
+  let total = 0;
+  for (let i = 0; i < G; i++) total += standard.scale[genes[i]] ** 2;
+  const geneWeights = Float32Array.from(genes, (g) => (G * standard.scale[g] ** 2) / total);
   return {
     contexts: C,
     perturbations: P,
-    z,
-    zBasis,
-    mask: tf.tensor2d(Float32Array.from(mask), [C * P, 1]),
-    sumZ: tf.tensor2d(sumZ, [P, G]),
-    invOther: tf.tensor2d(invOther, [C * P, 1]),
+    genes: G,
+    geneOrder: genes,
+    mask,
+    values,
+    sum,
+    invOther,
+    noiseVariance,
+    geneWeights,
+  };
+}
+
+/**
+ * Set-encoder inputs: basis coordinates of every pair (each coordinate scaled to unit RMS; zeros without a
+ * basis, when the network is switched off) and masks.
+ */
+function deviceData(
+  host: HostData,
+  basis: Float32Array | undefined,
+  rank: number,
+  embedDim: number,
+): C3tlData {
+  const { contexts: C, perturbations: P } = host;
+  const coordinates = basis ? projectRows(host.values, C * P, basis, rank) : new Float32Array(C * P * rank);
+  const pairs = host.mask.reduce((a, b) => a + b, 0);
+  for (let j = 0; j < rank; j++) {
+    let ss = 0;
+    for (let pair = 0; pair < C * P; pair++) ss += coordinates[pair * rank + j] ** 2;
+    const rms = Math.sqrt(ss / Math.max(1, pairs));
+    if (rms > 0) for (let pair = 0; pair < C * P; pair++) coordinates[pair * rank + j] /= rms;
+  }
+  const mask = new Float32Array(C * P * embedDim);
+  for (let pair = 0; pair < C * P; pair++)
+    if (host.mask[pair]) mask.fill(1, pair * embedDim, (pair + 1) * embedDim);
+  return {
+    contexts: C,
+    perturbations: P,
+    zBasis: tf.tensor2d(coordinates, [C * P, rank]),
+    mask: tf.tensor2d(mask, [C * P, embedDim]),
+    invOther: tf.tensor2d(host.invOther, [C * P, 1]),
   };
 }
 
 function disposeData(data: C3tlData): void {
-  tf.dispose([data.z, data.zBasis, data.mask, data.sumZ, data.invOther]);
+  tf.dispose([data.zBasis, data.mask, data.invOther]);
 }
 
 function oneHot(indices: ArrayLike<number>, depth: number): Float32Array {
@@ -128,16 +229,20 @@ function oneHot(indices: ArrayLike<number>, depth: number): Float32Array {
   return out;
 }
 
-/** Flat pair indices c*P + p, and per context the weight 1/|S_c|, of a support given as C*P weights. */
+/** The support pairs (flat indices) of a support given as C*P weights. */
+function supportPairsOf(supportWeights: Float32Array): number[] {
+  const pairs: number[] = [];
+  for (let pair = 0; pair < supportWeights.length; pair++) if (supportWeights[pair] > 0) pairs.push(pair);
+  return pairs;
+}
+
 function episodeTensors(
-  data: C3tlData,
+  host: HostData,
   supportWeights: Float32Array,
+  supportPairs: readonly number[],
   queryPairs: Int32Array,
 ): EpisodeTensors {
-  const { contexts: C, perturbations: P } = data;
-  const supportPairs: number[] = [];
-  for (let pair = 0; pair < supportWeights.length; pair++)
-    if (supportWeights[pair] > 0) supportPairs.push(pair);
+  const { contexts: C, perturbations: P } = host;
   const Ns = supportPairs.length;
   const weights = new Float32Array(C * Ns);
   supportPairs.forEach((pair, i) => (weights[Math.floor(pair / P) * Ns + i] = supportWeights[pair]));
@@ -146,13 +251,10 @@ function episodeTensors(
   const contexts = Int32Array.from(queryPairs, (pair) => Math.floor(pair / P));
   const perturbations = Int32Array.from(queryPairs, (pair) => pair % P);
   return {
-    supportPairs: tf.tensor1d(supportPairs, 'int32'),
-    supportPerturbations: tf.tensor1d(supportPerturbations, 'int32'),
+    supportPairs: tf.tensor1d(supportPairs as number[], 'int32'),
     supportWeights: tf.tensor2d(weights, [C, Ns]),
     supportPerturbationOneHot: tf.tensor2d(oneHot(supportPerturbations, P), [Ns, P]),
     queryPairs: tf.tensor1d(queryPairs, 'int32'),
-    queryPerturbations: tf.tensor1d(perturbations, 'int32'),
-    queryContexts: tf.tensor1d(contexts, 'int32'),
     queryPerturbationOneHot: tf.tensor2d(oneHot(perturbations, P), [Q, P]),
     queryContextOneHot: tf.tensor2d(oneHot(contexts, C), [Q, C]),
   };
@@ -162,30 +264,204 @@ function disposeEpisode(episode: EpisodeTensors): void {
   tf.dispose(Object.values(episode));
 }
 
-/** Standardised observed effects of pairs of the target: [Q, G]. */
-function standardisedRows(
+/**
+ * Perturbation means pm_p(-c) of the given pairs on a gene block, their denoising directions
+ * -m nu / (m^2 + nu) with nu = sigma_g^2 / n, and (optionally) the pairs' own scaled effects: [N, Gb] each.
+ */
+function blockRows(host: HostData, pairs: ArrayLike<number>, block: GeneBlock, withObserved: boolean) {
+  const { perturbations: P, genes: G } = host;
+  const { begin, size } = block;
+  const N = pairs.length;
+  const mean = new Float32Array(N * size);
+  const denoise = new Float32Array(N * size);
+  const observed = withObserved ? new Float32Array(N * size) : undefined;
+  for (let r = 0; r < N; r++) {
+    const pair = pairs[r];
+    const p = pair % P;
+    const inv = host.invOther[pair];
+    const own = host.mask[pair] ? 1 : 0;
+    for (let i = 0; i < size; i++) {
+      const g = begin + i;
+      const y = host.values[pair * G + g];
+      const m = (host.sum[p * G + g] - own * y) * inv;
+      const nu = host.noiseVariance[g] * inv + 1e-6;
+      mean[r * size + i] = m;
+      denoise[r * size + i] = (-m * nu) / (m * m + nu);
+      if (observed) observed[r * size + i] = y;
+    }
+  }
+  return { mean, denoise, observed };
+}
+
+function blockInputs(
+  host: HostData,
+  supportPairs: readonly number[],
+  queryPairs: ArrayLike<number>,
+  block: GeneBlock,
+): { inputs: BlockInputs; queryObserved: tf.Tensor2D } {
+  const support = blockRows(host, supportPairs, block, true);
+  const query = blockRows(host, queryPairs, block, true);
+  const Ns = supportPairs.length;
+  const Q = queryPairs.length;
+  const shape = (n: number): [number, number] => [n, block.size];
+  return {
+    inputs: {
+      supportObserved: tf.tensor2d(support.observed as Float32Array, shape(Ns)),
+      supportMean: tf.tensor2d(support.mean, shape(Ns)),
+      supportDenoise: tf.tensor2d(support.denoise, shape(Ns)),
+      queryMean: tf.tensor2d(query.mean, shape(Q)),
+      queryDenoise: tf.tensor2d(query.denoise, shape(Q)),
+      geneWeights: tf.tensor1d(host.geneWeights.subarray(block.begin, block.begin + block.size)),
+    },
+    queryObserved: tf.tensor2d(query.observed as Float32Array, shape(Q)),
+  };
+}
+
+function disposeInputs(inputs: BlockInputs): void {
+  tf.dispose(Object.values(inputs));
+}
+
+/**
+ * A fixed held-out episode of one context: its tensors per gene block, the observed effects of its queries
+ * in original units (Q*G, model gene order) and the context's support mean there (G), for centred Pearson.
+ */
+interface Scored {
+  episode: EpisodeTensors;
+  blocks: { inputs: BlockInputs; observed: tf.Tensor2D }[];
+  weights: tf.Tensor2D;
+  observed: Float32Array;
+  supportMean: Float32Array;
+}
+
+/** Effects of pairs in original units with genes in the model's order: N*G. */
+function originalRows(tensor: EffectTensor, pairs: ArrayLike<number>, genes: Int32Array): Float32Array {
+  const G = genes.length;
+  const out = new Float32Array(pairs.length * G);
+  for (let r = 0; r < pairs.length; r++) {
+    const base = pairs[r] * G;
+    for (let i = 0; i < G; i++) out[r * G + i] = tensor.values[base + genes[i]];
+  }
+  return out;
+}
+
+function scoredEpisode(
   tensor: EffectTensor,
-  target: number,
-  perturbations: readonly number[],
-  standard: GeneStandardisation,
-): tf.Tensor2D {
-  const P = tensor.perturbations.length;
-  const G = tensor.genes.length;
-  const out = new Float32Array(perturbations.length * G);
-  perturbations.forEach((p, i) => {
-    const base = (target * P + p) * G;
-    for (let g = 0; g < G; g++)
-      out[i * G + g] = (tensor.values[base + g] - standard.mean[g]) / standard.scale[g];
-  });
-  return tf.tensor2d(out, [perturbations.length, G]);
+  host: HostData,
+  scale: Float32Array,
+  support: { weights: Float32Array; pairs: number[] },
+  queryPairs: Int32Array,
+  geneBlocks: GeneBlock[],
+): Scored {
+  const G = host.genes;
+  const Q = queryPairs.length;
+  const observed = originalRows(tensor, queryPairs, host.geneOrder);
+  const supportRows = originalRows(tensor, support.pairs, host.geneOrder);
+  const supportMean = new Float32Array(G);
+  for (let r = 0; r < support.pairs.length; r++)
+    for (let i = 0; i < G; i++) supportMean[i] += supportRows[r * G + i] / support.pairs.length;
+  return {
+    episode: episodeTensors(host, support.weights, support.pairs, queryPairs),
+    blocks: geneBlocks.map((block) => {
+      const { inputs, queryObserved } = blockInputs(host, support.pairs, queryPairs, block);
+      queryObserved.dispose();
+      const scaled = new Float32Array(Q * block.size);
+      for (let q = 0; q < Q; q++)
+        for (let i = 0; i < block.size; i++)
+          scaled[q * block.size + i] = observed[q * G + block.begin + i] / scale[block.begin + i];
+      return { inputs, observed: tf.tensor2d(scaled, [Q, block.size]) };
+    }),
+    weights: tf.fill([Q, 1], 1 / Q) as tf.Tensor2D,
+    observed,
+    supportMean,
+  };
+}
+
+function disposeScored(scored: Scored | undefined): void {
+  if (!scored) return;
+  disposeEpisode(scored.episode);
+  for (const b of scored.blocks) {
+    disposeInputs(b.inputs);
+    b.observed.dispose();
+  }
+  scored.weights.dispose();
+}
+
+/** Pearson correlation of a - m and b - m over genes (0 when either is constant). */
+function centredPearson(a: Float32Array, b: Float32Array, m: Float32Array): number {
+  const n = a.length;
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < n; i++) {
+    sa += a[i] - m[i];
+    sb += b[i] - m[i];
+  }
+  const ma = sa / n;
+  const mb = sb / n;
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i] - m[i] - ma;
+    const y = b[i] - m[i] - mb;
+    ab += x * y;
+    aa += x * x;
+    bb += y * y;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+/**
+ * The pseudo-target, for early stopping: one reference context (seeded choice among those with enough pairs)
+ * enters training like the target, with a support of `supportSize` pairs only, and up to `pairs` of its other
+ * pairs are scored each epoch with that support, as the target's queries will be. Its other pairs still feed
+ * the perturbation means of the other contexts. Mutates pool.pairs of that context; undefined when no
+ * reference context has enough pairs.
+ */
+function pseudoTarget(pool: EpisodePool, supportSize: number, pairs: number, rng: Rng) {
+  const { contexts: C, perturbations: P } = pool;
+  const candidates: number[] = [];
+  for (let c = 0; c < C; c++)
+    if (!pool.targets.includes(c) && pool.pairs[c].length >= supportSize + 4) candidates.push(c);
+  if (candidates.length === 0 || pairs <= 0) return undefined;
+  const context = candidates[rng.int(candidates.length)];
+  const order = shuffled(pool.pairs[context], rng);
+  const support = order.slice(0, supportSize);
+  const queries = order.slice(supportSize, supportSize + pairs);
+  pool.pairs[context] = support.slice().sort((a, b) => a - b);
+  pool.targets.push(context);
+  return {
+    context,
+    support: {
+      weights: fixedSupportWeights(C, P, context, support),
+      pairs: support.map((p) => context * P + p),
+    },
+    queryPairs: Int32Array.from(queries, (p) => context * P + p),
+  };
+}
+
+/** Contiguous blocks of about `size` genes covering [0, G). */
+function geneBlocks(G: number, size: number | undefined): GeneBlock[] {
+  if (!size || size >= G) return [{ begin: 0, size: G }];
+  const count = Math.ceil(G / size);
+  const blocks: GeneBlock[] = [];
+  for (let b = 0; b < count; b++) {
+    const begin = Math.round((b * G) / count);
+    blocks.push({ begin, size: Math.round(((b + 1) * G) / count) - begin });
+  }
+  return blocks;
 }
 
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
- * Trains C3TL for one target split by episodes (DESIGN.md §2.5) with early stopping on the target's
- * validation pairs; keeps the weights of the best validation epoch (epoch 0 is the additive baseline).
- * Runs on whatever tfjs backend is active; leaves no tensors behind once the result is disposed.
+ * Trains C3TL for one target split by episodes (DESIGN.md §2.5) and keeps the weights of the best epoch;
+ * epoch 0, the untrained model, is the additive baseline. "Best" is judged on held-out pairs only: the mean
+ * of the loss on the target's validation pairs and the loss on reference pairs kept out of every training
+ * query, each relative to its epoch-0 value, so that neither a handful of noisy target pairs nor the
+ * reference contexts alone decide. EpochLog.valLoss reports that score in units of the first held-out set's
+ * epoch-0 loss (the target's when it has validation pairs).
+ * Runs on whatever tfjs backend is active; leaves no tensors behind once the result is disposed, and none
+ * when it throws (AbortError when hooks.shouldStop returns true).
  */
 export async function trainC3tl(
   tensor: EffectTensor,
@@ -199,134 +475,198 @@ export async function trainC3tl(
   const G = tensor.genes.length;
   const preset = PRESETS[options.preset];
   const architecture: C3tlArchitecture = { genes: G, ...preset, basisRank: Math.min(preset.basisRank, G) };
+  const switches: C3tlSwitches = { ...DEFAULT_SWITCHES, ...options.switches };
   const rng = createRng(options.seed);
 
   const mask = trainingMask(tensor, split);
   const standard = geneStandardisation(tensor, mask);
-  const pool: EpisodePool = { contexts: C, perturbations: P, target: split.target, pairs: [] };
+  // Genes in a seeded random order, so that contiguous training blocks are random gene sets.
+  const geneOrder = Int32Array.from(
+    shuffled(
+      Array.from({ length: G }, (_, g) => g),
+      rng,
+    ),
+  );
+  const pool: EpisodePool = { contexts: C, perturbations: P, targets: [split.target], pairs: [] };
   for (let c = 0; c < C; c++) {
     const pairs: number[] = [];
     for (let p = 0; p < P; p++) if (mask[c * P + p]) pairs.push(p);
     pool.pairs.push(pairs);
   }
+  const pseudo = pseudoTarget(
+    pool,
+    Math.max(2, split.supportTrain.length),
+    options.pseudoTargetPairs ?? DEFAULT_TRAIN_OPTIONS.pseudoTargetPairs ?? 0,
+    rng.fork(),
+  );
 
-  // The gene basis is fitted once, on the training pairs, and reused for the final model's data.
-  let basis: Float32Array | undefined;
-  const basisOf = (z: tf.Tensor2D) => (basis ??= principalBasis(z, architecture.basisRank, rng.fork()));
-  let data = buildData(tensor, mask, standard, basisOf, architecture.basisRank);
+  let host = hostData(tensor, mask, standard, geneOrder);
+  const modelScale = Float32Array.from(geneOrder, (g) => standard.scale[g]);
+  // The gene basis is fitted once, on the training pairs, and reused for the final model's data; only the
+  // learnt network uses it.
+  const basisRng = rng.fork();
+  const basis = switches.network
+    ? principalBasis(host.values, C * P, G, architecture.basisRank, basisRng)
+    : undefined;
+  let data = deviceData(host, basis, architecture.basisRank, architecture.embedDim);
+  const blocks = geneBlocks(G, options.genesPerStep);
   const params = createParameters(
     architecture,
-    initialParameterValues(architecture, basisOf(data.z), rng.fork()),
+    initialParameterValues(architecture, basis ?? new Float32Array(G * architecture.basisRank), rng.fork()),
+    blocks,
   );
-  const variables = PARAMETER_NAMES.map((name) => params[name]);
-  const optimizer = tf.train.adam(options.learningRate);
+  const variables = allVariables(params);
+  // One optimiser for the shared weights and one per gene block: Adam keys its moments by the position of a
+  // gradient in the list it is given, so each optimiser must always see the same variables.
+  const sharedVariables = SHARED_PARAMETER_NAMES.map((n) => params.shared[n]);
+  const sharedOptimizer = tf.train.adam(options.learningRate);
+  const blockOptimizers = blocks.map(() => tf.train.adam(options.learningRate));
 
-  const hasValidation = split.supportVal.length > 0 && split.supportTrain.length > 0;
-  const validation = hasValidation
-    ? {
-        episode: episodeTensors(
-          data,
-          fixedSupportWeights(C, P, split.target, split.supportTrain),
+  const targetValidation =
+    split.supportVal.length > 0 && split.supportTrain.length > 0
+      ? scoredEpisode(
+          tensor,
+          host,
+          modelScale,
+          {
+            weights: fixedSupportWeights(C, P, split.target, split.supportTrain),
+            pairs: split.supportTrain.map((p) => split.target * P + p),
+          },
           Int32Array.from(split.supportVal, (p) => split.target * P + p),
-        ),
-        observed: standardisedRows(tensor, split.target, split.supportVal, standard),
-        weights: tf.fill([split.supportVal.length], 1 / split.supportVal.length) as tf.Tensor1D,
-      }
-    : undefined;
-  const validationLoss = (): tf.Scalar | undefined =>
-    validation
-      ? tf.tidy(() => episodeLoss(params, data, validation.episode, validation.observed, validation.weights))
+          blocks,
+        )
       : undefined;
+  const pseudoValidation = pseudo
+    ? scoredEpisode(tensor, host, modelScale, pseudo.support, pseudo.queryPairs, blocks)
+    : undefined;
+  const validations = [targetValidation, pseudoValidation].filter((v): v is Scored => v !== undefined);
+  /** Per held-out set, the mean centred Pearson of its queries and its loss (in the training loss's units). */
+  const evaluateHeldOut = async () => {
+    const pearson: number[] = [];
+    const loss: number[] = [];
+    for (const v of validations) {
+      const Q = v.observed.length / G;
+      const predicted = new Float32Array(Q * G);
+      for (let b = 0; b < blocks.length; b++) {
+        const { begin, size } = blocks[b];
+        const scaled = tf.tidy(() =>
+          forward(params, data, v.episode, v.blocks[b].inputs, { block: b, switches }),
+        );
+        const values = (await scaled.data()) as Float32Array;
+        scaled.dispose();
+        for (let q = 0; q < Q; q++)
+          for (let i = 0; i < size; i++)
+            predicted[q * G + begin + i] = values[q * size + i] * modelScale[begin + i];
+      }
+      let r = 0;
+      let sq = 0;
+      for (let q = 0; q < Q; q++) {
+        const row = (x: Float32Array) => x.subarray(q * G, (q + 1) * G);
+        r += centredPearson(row(predicted), row(v.observed), v.supportMean);
+        for (let i = 0; i < G; i++)
+          sq +=
+            (host.geneWeights[i] * ((predicted[q * G + i] - v.observed[q * G + i]) / modelScale[i]) ** 2) / G;
+      }
+      pearson.push(r / Q);
+      loss.push(sq / Q);
+    }
+    return { pearson, loss };
+  };
+  const criterion = (pearson: number[]) => pearson.reduce((a, b) => a + b, 0) / pearson.length;
 
-  let best: tf.Tensor[] = variables.map((v) => v.clone());
-  let bestLoss = Infinity;
+  let best: tf.Tensor[] = [];
   let bestEpoch = 0;
   const history: EpochLog[] = [];
-  const initial = validationLoss();
-  if (initial) {
-    bestLoss = (await initial.data())[0];
-    initial.dispose();
-  }
+  let trainingDisposed = false;
+  const disposeTraining = (): void => {
+    if (trainingDisposed) return;
+    trainingDisposed = true;
+    tf.dispose(best);
+    disposeScored(targetValidation);
+    disposeScored(pseudoValidation);
+    sharedOptimizer.dispose();
+    blockOptimizers.forEach((o) => o.dispose());
+  };
 
   try {
+    const validated = validations.length > 0;
+    let bestScore = validated ? criterion((await evaluateHeldOut()).pearson) : -Infinity;
+    best = variables.map((v) => v.clone());
+
+    let step = 0;
     for (let epoch = 1; epoch <= options.maxEpochs; epoch++) {
       if (hooks.shouldStop?.()) throw new AbortError();
-      let lastLoss: tf.Scalar | null = null;
-      for (let step = 0; step < options.stepsPerEpoch; step++) {
+      // Sum of the epoch's step losses, kept on the device: one read-back per epoch.
+      let lossSum: tf.Tensor | null = null;
+      let steps = 0;
+      for (let s = 0; s < options.stepsPerEpoch; s++, step++) {
         const sampled = sampleEpisode(pool, options.episodes, rng);
         if (sampled.queryPairs.length === 0) break;
-        const episode = episodeTensors(data, sampled.supportWeights, sampled.queryPairs);
-        const weights = tf.tensor1d(sampled.queryWeights);
-        const observed = tf.gather(data.z, episode.queryPairs) as tf.Tensor2D;
-        lastLoss?.dispose();
-        const wantLoss = step === options.stepsPerEpoch - 1;
-        lastLoss = optimizer.minimize(
-          () => episodeLoss(params, data, episode, observed, weights),
-          wantLoss,
-          variables,
+        const b = step % blocks.length;
+        const supportPairs = supportPairsOf(sampled.supportWeights);
+        const episode = episodeTensors(host, sampled.supportWeights, supportPairs, sampled.queryPairs);
+        const { inputs, queryObserved } = blockInputs(host, supportPairs, sampled.queryPairs, blocks[b]);
+        const weights = tf.tensor2d(sampled.queryWeights, [sampled.queryPairs.length, 1]);
+        const blockVariables = GENE_PARAMETER_NAMES.map((n) => params.blocks[b][n]);
+        const { value, grads } = tf.variableGrads(
+          () => episodeLoss(params, data, episode, inputs, queryObserved, weights, { block: b, switches }),
+          [...sharedVariables, ...blockVariables],
         );
+        const gradientsOf = (vars: tf.Variable[]) =>
+          vars.filter((v) => grads[v.name]).map((v) => ({ name: v.name, tensor: grads[v.name] }));
+        const sharedGrads = gradientsOf(sharedVariables);
+        if (sharedGrads.length > 0) sharedOptimizer.applyGradients(sharedGrads);
+        blockOptimizers[b].applyGradients(gradientsOf(blockVariables));
+        tf.dispose(Object.values(grads));
+        const sum: tf.Tensor = lossSum ? tf.add(lossSum, value) : value.clone();
+        lossSum?.dispose();
+        value.dispose();
+        lossSum = sum;
+        steps++;
         disposeEpisode(episode);
-        tf.dispose([weights, observed]);
+        disposeInputs(inputs);
+        tf.dispose([weights, queryObserved]);
       }
-      const trainLoss = lastLoss ? (await lastLoss.data())[0] : NaN;
-      lastLoss?.dispose();
-      const val = validationLoss();
-      const valLoss = val ? (await val.data())[0] : NaN;
-      val?.dispose();
-      const improved = hasValidation ? valLoss < bestLoss : true;
+      const trainLoss = lossSum ? (await lossSum.data())[0] / steps : NaN;
+      lossSum?.dispose();
+      const heldOut = validated ? await evaluateHeldOut() : undefined;
+      const current = heldOut ? criterion(heldOut.pearson) : NaN;
+      const improved = heldOut ? current > bestScore : true;
       if (improved) {
         tf.dispose(best);
         best = variables.map((v) => v.clone());
-        bestLoss = hasValidation ? valLoss : bestLoss;
+        if (heldOut) bestScore = current;
         bestEpoch = epoch;
       }
       const log: EpochLog = {
         epoch,
         maxEpochs: options.maxEpochs,
         trainLoss,
-        valLoss,
+        valLoss: heldOut ? heldOut.loss[0] : NaN,
         bestEpoch,
         elapsedSeconds: (performance.now() - started) / 1000,
       };
       history.push(log);
       hooks.onEpoch?.(log);
       await nextTask();
-      if (hasValidation && epoch - bestEpoch >= options.patience) break;
+      if (validated && epoch - bestEpoch >= options.patience) break;
     }
+    variables.forEach((v, i) => v.assign(best[i]));
   } catch (error) {
-    tf.dispose(best);
-    disposeAll();
-    throw error;
-  }
-
-  variables.forEach((v, i) => v.assign(best[i]));
-  tf.dispose(best);
-  if (validation) {
-    disposeEpisode(validation.episode);
-    tf.dispose([validation.observed, validation.weights]);
-  }
-  optimizer.dispose();
-  // The final model sees the whole support (training and validation pairs) as the target's known pairs.
-  disposeData(data);
-  data = buildData(
-    tensor,
-    trainingMask(tensor, split, split.supportVal),
-    standard,
-    basisOf,
-    architecture.basisRank,
-  );
-
-  function disposeAll(): void {
-    if (validation) {
-      disposeEpisode(validation.episode);
-      tf.dispose([validation.observed, validation.weights]);
-    }
-    optimizer.dispose();
+    disposeTraining();
     disposeData(data);
     tf.dispose(variables);
+    throw error;
   }
+  disposeTraining();
+
+  // The final model sees the whole support (training and validation pairs) as the target's known pairs.
+  disposeData(data);
+  host = hostData(tensor, trainingMask(tensor, split, split.supportVal), standard, geneOrder);
+  data = deviceData(host, basis, architecture.basisRank, architecture.embedDim);
 
   const seconds = (performance.now() - started) / 1000;
+  const shapes = parameterShapes(architecture);
   return {
     architecture,
     parameters: parameterCount(architecture),
@@ -335,26 +675,46 @@ export async function trainC3tl(
     bestEpoch,
     seconds,
     predict(support, perturbations) {
-      if (perturbations.length === 0) return new Float32Array(0);
-      const episode = episodeTensors(
-        data,
-        fixedSupportWeights(C, P, split.target, support),
-        Int32Array.from(perturbations, (p) => split.target * P + p),
-      );
-      const standardised = tf.tidy(() => forward(params, data, episode));
-      const values = standardised.dataSync() as Float32Array;
-      standardised.dispose();
-      disposeEpisode(episode);
-      const out = new Float32Array(values.length);
-      for (let i = 0; i < values.length; i++) {
-        const g = i % G;
-        out[i] = values[i] * standard.scale[g] + standard.mean[g];
+      const Q = perturbations.length;
+      const out = new Float32Array(Q * G);
+      if (Q === 0) return out;
+      const supportWeights = fixedSupportWeights(C, P, split.target, support);
+      const supportPairs = supportPairsOf(supportWeights);
+      // Chunks bound the memory of the [chunk, Gb] intermediates in prediction mode (thousands of pairs).
+      const chunk = 512;
+      for (let start = 0; start < Q; start += chunk) {
+        const part = Int32Array.from(perturbations.slice(start, start + chunk), (p) => split.target * P + p);
+        const episode = episodeTensors(host, supportWeights, supportPairs, part);
+        blocks.forEach((block, b) => {
+          const { inputs, queryObserved } = blockInputs(host, supportPairs, part, block);
+          queryObserved.dispose();
+          const scaled = tf.tidy(() => forward(params, data, episode, inputs, { block: b, switches }));
+          const values = scaled.dataSync() as Float32Array;
+          scaled.dispose();
+          disposeInputs(inputs);
+          for (let q = 0; q < part.length; q++) {
+            const row = (start + q) * G;
+            for (let i = 0; i < block.size; i++) {
+              const g = geneOrder[block.begin + i];
+              out[row + g] = values[q * block.size + i] * standard.scale[g] + standard.mean[g];
+            }
+          }
+        });
+        disposeEpisode(episode);
       }
       return out;
     },
     weights() {
+      const values = parameterValues(architecture, params);
       const out = {} as Record<ParameterName, Float32Array>;
-      for (const name of PARAMETER_NAMES) out[name] = params[name].dataSync() as Float32Array;
+      for (const name of SHARED_PARAMETER_NAMES) out[name] = values[name];
+      for (const name of GENE_PARAMETER_NAMES) {
+        const rows = shapes[name].length === 2 ? shapes[name][0] : 1;
+        const ordered = new Float32Array(values[name].length);
+        for (let r = 0; r < rows; r++)
+          for (let i = 0; i < G; i++) ordered[r * G + geneOrder[i]] = values[name][r * G + i];
+        out[name] = ordered;
+      }
       return out;
     },
     dispose() {
