@@ -46,28 +46,30 @@ export function ExportPanel({ view }: { view: ResultView }) {
             Wide table: context, perturbation, then {plural(view.genes.length, 'gene')}; one row per{' '}
             {evaluation ? 'held-out' : 'predicted'} perturbation ({pairs}).
           </p>
-          {methods.length > 1 && (
-            <label className="field inline">
-              Method
-              <select
-                data-testid="export-method-select"
-                value={method}
-                onChange={(e) => setChosen(e.target.value as Method)}
-              >
-                {methods.map((m) => (
-                  <option key={m} value={m}>
-                    {METHOD_LABELS[m]}
-                  </option>
-                ))}
-              </select>
-            </label>
-          )}
-          <button type="button" data-testid="export-predictions-csv" onClick={() => savePredictions(',')}>
-            CSV
-          </button>
-          <button type="button" data-testid="export-predictions-tsv" onClick={() => savePredictions('\t')}>
-            TSV
-          </button>
+          <div className="export-buttons">
+            {methods.length > 1 && (
+              <label className="field inline">
+                Method
+                <select
+                  data-testid="export-method-select"
+                  value={method}
+                  onChange={(e) => setChosen(e.target.value as Method)}
+                >
+                  {methods.map((m) => (
+                    <option key={m} value={m}>
+                      {METHOD_LABELS[m]}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+            <button type="button" data-testid="export-predictions-csv" onClick={() => savePredictions(',')}>
+              CSV
+            </button>
+            <button type="button" data-testid="export-predictions-tsv" onClick={() => savePredictions('\t')}>
+              TSV
+            </button>
+          </div>
         </div>
         {evaluation && (
           <div className="export-group">
