@@ -73,7 +73,7 @@ async function benchOne(
   const model = await trainC3tl(selected, split, train, { onEpoch: sample });
   const support = [...split.supportTrain, ...split.supportVal];
   const predictStart = performance.now();
-  model.predict(support, split.query);
+  await model.predict(support, split.query);
   const predictSeconds = (performance.now() - predictStart) / 1000;
   sample();
   const epochs = model.history.length;

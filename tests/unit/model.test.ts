@@ -41,8 +41,8 @@ describe('trainC3tl on the cpu backend', () => {
     const epochs: number[] = [];
     const model = await trainC3tl(tensor, split, options(), { onEpoch: (log) => epochs.push(log.epoch) });
     const G = tensor.genes.length;
-    expect(model.predict(supportOf(split), split.query)).toHaveLength(split.query.length * G);
-    expect(model.predict(supportOf(split), [])).toHaveLength(0);
+    expect(await model.predict(supportOf(split), split.query)).toHaveLength(split.query.length * G);
+    expect(await model.predict(supportOf(split), [])).toHaveLength(0);
     const shapes = parameterShapes(model.architecture);
     const weights = model.weights();
     for (const name of PARAMETER_NAMES) {
@@ -70,7 +70,7 @@ describe('trainC3tl on the cpu backend', () => {
     const split = predictionSplit(sparse.tensor, 0, { seed: 1 });
     expect(split.query.length).toBeGreaterThan(0);
     const model = await trainC3tl(sparse.tensor, split, options({ maxEpochs: 1 }));
-    const predicted = model.predict(supportOf(split), split.query);
+    const predicted = await model.predict(supportOf(split), split.query);
     expect(predicted).toHaveLength(split.query.length * sparse.tensor.genes.length);
     expect(predicted.every(Number.isFinite)).toBe(true);
     model.dispose();
@@ -79,7 +79,7 @@ describe('trainC3tl on the cpu backend', () => {
   it.each([0, 2])('is the additive baseline before training (target %i, maxEpochs 0)', async (target) => {
     const split = evaluationSplit(tensor, target, { supportFraction: 0.1, seed: 2 });
     const model = await trainC3tl(tensor, split, options({ maxEpochs: 0 }));
-    const predicted = model.predict(supportOf(split), split.query);
+    const predicted = await model.predict(supportOf(split), split.query);
     const { additive } = predictBaselines({ tensor, target, support: supportOf(split), query: split.query });
     let worst = 0;
     for (let i = 0; i < additive.length; i++) worst = Math.max(worst, Math.abs(predicted[i] - additive[i]));
@@ -94,7 +94,7 @@ describe('trainC3tl on the cpu backend', () => {
     const before = tf.memory().numTensors;
     for (const switches of [{}, { network: true }]) {
       const model = await trainC3tl(tensor, split, options({ maxEpochs: 2, switches }));
-      model.predict(supportOf(split), split.query);
+      await model.predict(supportOf(split), split.query);
       model.weights();
       model.dispose();
       expect(tf.memory().numTensors, JSON.stringify(switches)).toBe(before);
@@ -118,7 +118,7 @@ describe('trainC3tl on the cpu backend', () => {
     const split = evaluationSplit(tensor, 3, { supportFraction: 0.1, seed: 1 });
     const run = async (seed: number) => {
       const model = await trainC3tl(tensor, split, options({ seed, maxEpochs: 3 }));
-      const out = model.predict(supportOf(split), split.query);
+      const out = await model.predict(supportOf(split), split.query);
       model.dispose();
       return out;
     };
@@ -153,7 +153,7 @@ describe('trainC3tl: cpu and wasm backends agree', () => {
       expect(await tf.setBackend(backend)).toBe(true);
       const model = await trainC3tl(tensor, split, options({ maxEpochs: 3 }));
       const out = {
-        predicted: model.predict(supportOf(split), split.query),
+        predicted: await model.predict(supportOf(split), split.query),
         bestEpoch: model.bestEpoch,
         losses: model.history.map((h) => h.trainLoss),
       };

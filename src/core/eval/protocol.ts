@@ -142,7 +142,7 @@ async function fitSplit(
       },
       hooks,
     );
-    const c3tl = model.predict(support, split.query);
+    const c3tl = await model.predict(support, split.query);
     return {
       tensor: selected,
       support,

@@ -88,7 +88,7 @@ export interface TrainedC3tl {
   bestEpoch: number;
   seconds: number;
   /** Effects of the given perturbations in the target, using support as the target's known pairs: Q*G. */
-  predict(support: readonly number[], perturbations: readonly number[]): Float32Array;
+  predict(support: readonly number[], perturbations: readonly number[]): Promise<Float32Array>;
   /** Current weights, keyed by parameter name, gene axes in the tensor's gene order. */
   weights(): Record<ParameterName, Float32Array>;
   dispose(): void;
@@ -674,7 +674,7 @@ export async function trainC3tl(
     history,
     bestEpoch,
     seconds,
-    predict(support, perturbations) {
+    async predict(support, perturbations) {
       const Q = perturbations.length;
       const out = new Float32Array(Q * G);
       if (Q === 0) return out;
@@ -685,11 +685,12 @@ export async function trainC3tl(
       for (let start = 0; start < Q; start += chunk) {
         const part = Int32Array.from(perturbations.slice(start, start + chunk), (p) => split.target * P + p);
         const episode = episodeTensors(host, supportWeights, supportPairs, part);
-        blocks.forEach((block, b) => {
+        for (const [b, block] of blocks.entries()) {
           const { inputs, queryObserved } = blockInputs(host, supportPairs, part, block);
           queryObserved.dispose();
           const scaled = tf.tidy(() => forward(params, data, episode, inputs, { block: b, switches }));
-          const values = scaled.dataSync() as Float32Array;
+          // Asynchronous read: a synchronous one of a WebGPU tensor destroys the device in a browser worker.
+          const values = (await scaled.data()) as Float32Array;
           scaled.dispose();
           disposeInputs(inputs);
           for (let q = 0; q < part.length; q++) {
@@ -699,7 +700,7 @@ export async function trainC3tl(
               out[row + g] = values[q * block.size + i] * standard.scale[g] + standard.mean[g];
             }
           }
-        });
+        }
         disposeEpisode(episode);
       }
       return out;
