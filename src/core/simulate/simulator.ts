@@ -101,7 +101,11 @@ const WORLD: World = {
   silentFraction: 0.05,
   edgeOffFraction: 0.05,
   programs: 3,
-  modulationSd: 0.8,
+  // Edge modulation moderate (factors about 1 +- 0.4), response gains strong (log-SD 1.2, clipped to 1/3..3):
+  // contexts then rescale most genes' responses the same way for every perturbation (the transform the
+  // model can learn from a support), while edge changes add a perturbation-specific part. At 0.8 the edge
+  // part dominates and per-gene gains no longer capture most of a context's transform.
+  modulationSd: 0.4,
   gainSd: 1.2,
   gainNoiseSd: 0.15,
   /** Share of knockdowns aimed at regulators while any are left (screens favour transcription factors). */
