@@ -56,7 +56,10 @@ export interface TrainOptions {
    * that context then enters training like the target, with a support only. 0: no pseudo-target. Default 120.
    */
   pseudoTargetPairs?: number;
-  /** Which model parts may depart from the additive baseline; default all (for ablations). */
+  /**
+   * Which model parts may depart from the additive baseline; default all but the learnt network (see
+   * c3tl.ts), which stays available for screens with many contexts and for ablations.
+   */
   switches?: Partial<C3tlSwitches>;
 }
 
@@ -455,11 +458,14 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Trains C3TL for one target split by episodes (DESIGN.md §2.5) and keeps the weights of the best epoch;
- * epoch 0, the untrained model, is the additive baseline. "Best" is judged on held-out pairs only: the mean
- * of the loss on the target's validation pairs and the loss on reference pairs kept out of every training
- * query, each relative to its epoch-0 value, so that neither a handful of noisy target pairs nor the
- * reference contexts alone decide. EpochLog.valLoss reports that score in units of the first held-out set's
- * epoch-0 loss (the target's when it has validation pairs).
+ * epoch 0, the untrained model, is the additive baseline. "Best" is judged on held-out pairs only, by the
+ * evaluation's own metric: the mean centred Pearson over the target's validation pairs, averaged with the
+ * same over up to pseudoTargetPairs pairs of a pseudo-target, a reference context that is trained as the
+ * target is (a support of as many pairs as the target's) and whose other pairs are never training queries.
+ * The target's 2% are a handful of noisy pairs; the pseudo-target adds a hundred pairs of a context in the
+ * target's situation. EpochLog.trainLoss is the epoch's mean step loss, valLoss the loss on the target's
+ * validation pairs (on the pseudo-target's without them), both in training-loss units (squared error, each
+ * gene weighted by its squared scale, mean weight 1).
  * Runs on whatever tfjs backend is active; leaves no tensors behind once the result is disposed, and none
  * when it throws (AbortError when hooks.shouldStop returns true).
  */
