@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { BackendBadge } from './common/BackendBadge';
 import { ErrorBanner } from './common/ErrorBanner';
 import { ErrorBoundary } from './common/ErrorBoundary';
@@ -13,8 +14,19 @@ import { useStudio } from './state/useStudio';
 import { SweepPanel } from './sweep/SweepPanel';
 import { TrainingPanel } from './training/TrainingPanel';
 
+/** `?demo` in the address loads the built-in demo at once (the README's quick start opens it so). */
+function useDemoFromAddress(loadDemo: () => void): void {
+  const requested = useRef(false);
+  useEffect(() => {
+    if (requested.current || !new URLSearchParams(window.location.search).has('demo')) return;
+    requested.current = true;
+    loadDemo();
+  }, [loadDemo]);
+}
+
 export function App({ engine }: { engine: EngineClient }) {
   const { state, actions } = useStudio(engine);
+  useDemoFromAddress(actions.loadDemo);
   const { task, dataset, setup } = state;
   const busy = task !== null;
   const training = task === 'evaluate' || task === 'predict';

@@ -302,6 +302,15 @@ describe('C3TL Studio in headless Chromium', () => {
     await page.close();
   });
 
+  it('opens with the demo loaded when the address says ?demo (the quick start)', async () => {
+    const { page } = await openApp(browser, server.origin, '/?demo');
+    await expect
+      .poll(() => page.getByTestId('summary-contexts').textContent(), { timeout: 60_000 })
+      .toContain('6');
+    expect(await page.getByTestId('summary-perturbations').textContent()).toContain('300');
+    await page.close();
+  });
+
   it('stays readable in a narrow window (single column)', async () => {
     const { page, log } = await open();
     await page.setViewportSize({ width: 390, height: 844 });

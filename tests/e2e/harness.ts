@@ -117,7 +117,11 @@ export interface PageLog {
 }
 
 /** Opens the app in a new tab and records foreign requests and uncaught errors. */
-export async function openApp(browser: Browser, origin: string): Promise<{ page: Page; log: PageLog }> {
+export async function openApp(
+  browser: Browser,
+  origin: string,
+  path = '/',
+): Promise<{ page: Page; log: PageLog }> {
   const page = await browser.context.newPage();
   const log: PageLog = { foreign: [], errors: [] };
   page.on('request', (request) => {
@@ -126,7 +130,7 @@ export async function openApp(browser: Browser, origin: string): Promise<{ page:
       log.foreign.push(url);
   });
   page.on('pageerror', (error) => log.errors.push(error.message));
-  await page.goto(`${origin}/`);
+  await page.goto(`${origin}${path}`);
   return { page, log };
 }
 
