@@ -147,7 +147,7 @@ describe('trainC3tl on the cpu backend', () => {
 });
 
 describe('trainC3tl: cpu and wasm backends agree', () => {
-  it('gives the same short training within 1e-3 of the largest prediction', async () => {
+  it('gives the same short training within 1e-5 of the largest prediction (measured: 1e-7)', async () => {
     const split = evaluationSplit(tensor, 1, { supportFraction: 0.1, seed: 4 });
     const run = async (backend: 'cpu' | 'wasm') => {
       expect(await tf.setBackend(backend)).toBe(true);
@@ -170,8 +170,8 @@ describe('trainC3tl: cpu and wasm backends agree', () => {
         scale = Math.max(scale, Math.abs(cpu.predicted[i]));
         worst = Math.max(worst, Math.abs(cpu.predicted[i] - wasm.predicted[i]));
       }
-      expect(worst).toBeLessThan(1e-3 * scale);
-      wasm.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i])).toBeLessThan(1e-3 * cpu.losses[i]));
+      expect(worst).toBeLessThan(1e-5 * scale);
+      wasm.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i])).toBeLessThan(1e-5 * cpu.losses[i]));
     } finally {
       await tf.setBackend('cpu');
     }
