@@ -44,7 +44,7 @@ describe('trainC3tl on the cpu backend', () => {
     expect(await model.predict(supportOf(split), split.query)).toHaveLength(split.query.length * G);
     expect(await model.predict(supportOf(split), [])).toHaveLength(0);
     const shapes = parameterShapes(model.architecture);
-    const weights = model.weights();
+    const weights = await model.weights();
     for (const name of PARAMETER_NAMES) {
       expect(weights[name], name).toHaveLength(shapes[name].reduce((a, b) => a * b, 1));
     }
@@ -95,7 +95,7 @@ describe('trainC3tl on the cpu backend', () => {
     for (const switches of [{}, { network: true }]) {
       const model = await trainC3tl(tensor, split, options({ maxEpochs: 2, switches }));
       await model.predict(supportOf(split), split.query);
-      model.weights();
+      await model.weights();
       model.dispose();
       expect(tf.memory().numTensors, JSON.stringify(switches)).toBe(before);
     }

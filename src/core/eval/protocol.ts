@@ -1,7 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
+import { version as appVersion } from '../../../package.json';
 import { selectVariableGenes } from '../data/select';
-import { tensorSummary, type EffectTensor } from '../data/tensor';
+import { tensorSummary, unmeasuredPerturbations, type EffectTensor } from '../data/tensor';
 import { contextMean, predictBaselines } from '../model/baselines';
+import {
+  checkModelAgainst,
+  datasetHash,
+  encodeModelFile,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  restrictToGenes,
+  type ModelFile,
+  type ModelMode,
+} from '../model/model-file';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl, type TrainedC3tl } from '../model/train';
 import { computeMetrics } from './metrics';
 import { evaluationSplit, predictionSplit } from './split';
@@ -62,6 +73,14 @@ export interface TargetEvaluation {
   /** Length G: mean effect over the target's support (m_t). */
   contextMean: Float32Array;
   train: TrainInfo;
+  /** The trained model as a model file's text (model-file.ts), when asked for with keepModelFile. */
+  modelFile?: string;
+}
+
+/** What a run hands back besides its results. */
+export interface KeepOptions {
+  /** Also return the trained model, encoded as a portable model file (costs one read-back of the weights). */
+  keepModelFile?: boolean;
 }
 
 export interface PredictionResult {
@@ -72,6 +91,8 @@ export interface PredictionResult {
   /** Q*G predicted effects per method, row-major by perturbation. */
   predictions: Record<Method, Float32Array>;
   train: TrainInfo;
+  /** The trained model as a model file's text, when asked for with keepModelFile. */
+  modelFile?: string;
 }
 
 export interface SweepPoint {
@@ -114,19 +135,78 @@ interface Fitted {
   support: number[];
   predictions: Record<Method, Float32Array>;
   train: TrainInfo;
+  modelFile?: string;
 }
 
-/** Gene selection on training pairs, the five baselines and C3TL for one split. */
+/** How fitSplit gets its C3TL: trained (and optionally kept as a model file), or restored from one. */
+type ModelSource =
+  | { kind: 'train'; keep?: { mode: ModelMode; supportFraction: number | null } }
+  | { kind: 'restore'; model: ModelFile };
+
+/** The trained model and its run as a model file (weights read back asynchronously). */
+async function modelFileOf(
+  tensor: EffectTensor,
+  selected: EffectTensor,
+  split: TargetSplit,
+  model: TrainedC3tl,
+  options: Omit<RunOptions, 'supportFraction'>,
+  keep: { mode: ModelMode; supportFraction: number | null },
+): Promise<string> {
+  const names = (indices: readonly number[]) => indices.map((p) => tensor.perturbations[p]);
+  const file: ModelFile = {
+    format: MODEL_FORMAT,
+    formatVersion: MODEL_FORMAT_VERSION,
+    createdAt: new Date().toISOString(),
+    versions: { app: appVersion, tfjs: tf.version_core },
+    architecture: { ...model.architecture, preset: options.preset, switches: { ...model.switches } },
+    preprocessing: {
+      genes: [...selected.genes],
+      geneLimit: options.geneLimit,
+      standardisation: model.standardisation,
+    },
+    target: tensor.contexts[split.target],
+    mode: keep.mode,
+    support: { train: names(split.supportTrain), validation: names(split.supportVal) },
+    query: names(split.query),
+    settings: {
+      seed: options.seed,
+      preset: options.preset,
+      supportFraction: keep.supportFraction,
+      geneLimit: options.geneLimit,
+      maxEpochs: options.maxEpochs ?? null,
+    },
+    dataset: {
+      sha256: await datasetHash(tensor),
+      contexts: tensor.contexts.length,
+      perturbations: tensor.perturbations.length,
+      genes: tensor.genes.length,
+    },
+    training: {
+      backend: tf.getBackend(),
+      epochs: model.history.length,
+      bestEpoch: model.bestEpoch,
+      seconds: model.seconds,
+    },
+    weights: await model.weights(),
+  };
+  return encodeModelFile(file);
+}
+
+/**
+ * Gene selection on training pairs (or a restored model's genes), the five baselines and C3TL for one
+ * split: trained, or rebuilt from a model file's weights without training.
+ */
 async function fitSplit(
   tensor: EffectTensor,
   split: TargetSplit,
   options: Omit<RunOptions, 'supportFraction'>,
   hooks: RunHooks,
+  source: ModelSource = { kind: 'train' },
 ): Promise<Fitted> {
-  const selected = selectVariableGenes(tensor, {
-    limit: options.geneLimit,
-    usePairs: trainingPairs(tensor, split),
-  });
+  const restored = source.kind === 'restore' ? source.model : undefined;
+  const selected = restored
+    ? restrictToGenes(tensor, restored.preprocessing.genes)
+    : selectVariableGenes(tensor, { limit: options.geneLimit, usePairs: trainingPairs(tensor, split) });
   const support = [...split.supportTrain, ...split.supportVal];
   const baselines = predictBaselines({ tensor: selected, target: split.target, support, query: split.query });
   let model: TrainedC3tl | undefined;
@@ -138,11 +218,17 @@ async function fitSplit(
         ...DEFAULT_TRAIN_OPTIONS,
         preset: options.preset,
         seed: options.seed,
-        maxEpochs: options.maxEpochs ?? DEFAULT_TRAIN_OPTIONS.maxEpochs,
+        maxEpochs: restored ? 0 : (options.maxEpochs ?? DEFAULT_TRAIN_OPTIONS.maxEpochs),
+        ...(restored && {
+          switches: restored.architecture.switches,
+          initialWeights: restored.weights,
+          standardisation: restored.preprocessing.standardisation,
+        }),
       },
       hooks,
     );
     const c3tl = await model.predict(support, split.query);
+    const keep = source.kind === 'train' ? source.keep : undefined;
     return {
       tensor: selected,
       support,
@@ -155,24 +241,16 @@ async function fitSplit(
         parameters: model.parameters,
         history: model.history,
       },
+      ...(keep && { modelFile: await modelFileOf(tensor, selected, split, model, options, keep) }),
     };
   } finally {
     model?.dispose();
   }
 }
 
-/** Leave-one-context-out evaluation of one target: split, baselines, C3TL, metrics on the held-out pairs. */
-export async function evaluateTarget(
-  tensor: EffectTensor,
-  target: number,
-  options: RunOptions,
-  hooks: RunHooks = {},
-): Promise<TargetEvaluation> {
-  const split = evaluationSplit(tensor, target, {
-    supportFraction: options.supportFraction,
-    seed: options.seed,
-  });
-  const fitted = await fitSplit(tensor, split, options, hooks);
+/** Metrics of every method on the split's query pairs (observed in the target). */
+function evaluation(tensor: EffectTensor, split: TargetSplit, fitted: Fitted): TargetEvaluation {
+  const target = split.target;
   const G = fitted.tensor.genes.length;
   const observed = rowsOf(fitted.tensor, target, split.query);
   const center = contextMean(fitted.tensor, target, fitted.support);
@@ -201,7 +279,39 @@ export async function evaluateTarget(
     predictions: fitted.predictions,
     contextMean: center,
     train: fitted.train,
+    ...(fitted.modelFile !== undefined && { modelFile: fitted.modelFile }),
   };
+}
+
+function prediction(tensor: EffectTensor, split: TargetSplit, fitted: Fitted): PredictionResult {
+  return {
+    context: tensor.contexts[split.target],
+    support: fitted.support.length,
+    perturbations: split.query.map((p) => tensor.perturbations[p]),
+    genes: [...fitted.tensor.genes],
+    predictions: fitted.predictions,
+    train: fitted.train,
+    ...(fitted.modelFile !== undefined && { modelFile: fitted.modelFile }),
+  };
+}
+
+/** Leave-one-context-out evaluation of one target: split, baselines, C3TL, metrics on the held-out pairs. */
+export async function evaluateTarget(
+  tensor: EffectTensor,
+  target: number,
+  options: RunOptions,
+  hooks: RunHooks = {},
+  keep: KeepOptions = {},
+): Promise<TargetEvaluation> {
+  const split = evaluationSplit(tensor, target, {
+    supportFraction: options.supportFraction,
+    seed: options.seed,
+  });
+  const fitted = await fitSplit(tensor, split, options, hooks, {
+    kind: 'train',
+    ...(keep.keepModelFile && { keep: { mode: 'evaluate', supportFraction: options.supportFraction } }),
+  });
+  return evaluation(tensor, split, fitted);
 }
 
 /** Mean of each metric over targets, per method. */
@@ -274,6 +384,7 @@ export async function predictTarget(
   target: number,
   options: Omit<RunOptions, 'supportFraction'>,
   hooks: RunHooks = {},
+  keep: KeepOptions = {},
 ): Promise<PredictionResult> {
   const split = predictionSplit(tensor, target, { seed: options.seed });
   if (split.query.length === 0) {
@@ -281,15 +392,60 @@ export async function predictTarget(
       `Context "${tensor.contexts[target]}" has measured every perturbation seen elsewhere: nothing to predict.`,
     );
   }
-  const fitted = await fitSplit(tensor, split, options, hooks);
-  return {
-    context: tensor.contexts[target],
-    support: fitted.support.length,
-    perturbations: split.query.map((p) => tensor.perturbations[p]),
-    genes: [...fitted.tensor.genes],
-    predictions: fitted.predictions,
-    train: fitted.train,
+  const fitted = await fitSplit(tensor, split, options, hooks, {
+    kind: 'train',
+    ...(keep.keepModelFile && { keep: { mode: 'predict', supportFraction: null } }),
+  });
+  return prediction(tensor, split, fitted);
+}
+
+/** A restored model's results: held-out metrics for an evaluate-mode model, predictions for a predict one. */
+export type RestoredRun =
+  | { mode: 'evaluate'; evaluation: TargetEvaluation; notes: string[] }
+  | { mode: 'predict'; prediction: PredictionResult; notes: string[] };
+
+/**
+ * Applies a model file to a dataset without training (checkModelAgainst first; its refusal is thrown as an
+ * Error with the message). The model is rebuilt on the dataset with the file's genes, target, support and
+ * weights. An evaluate-mode model predicts and scores its held-out query pairs (those measured in the
+ * target here); a predict-mode model predicts the target's perturbations that are unmeasured here.
+ * notes: e.g. that the dataset differs from the one the model was trained on.
+ */
+export async function predictWithModelFile(
+  tensor: EffectTensor,
+  model: ModelFile,
+  hooks: RunHooks = {},
+): Promise<RestoredRun> {
+  const checked = await checkModelAgainst(tensor, model);
+  if (!checked.ok) throw new Error(checked.error.message);
+  const target = checked.data.target;
+  const P = tensor.perturbations.length;
+  const index = new Map(tensor.perturbations.map((p, i) => [p, i]));
+  const indices = (names: readonly string[]) =>
+    names.map((n) => index.get(n)).filter((i): i is number => i !== undefined);
+  const supportTrain = indices(model.support.train);
+  const supportVal = indices(model.support.validation);
+  const query =
+    model.mode === 'evaluate'
+      ? indices(model.query).filter((p) => tensor.observed[target * P + p])
+      : unmeasuredPerturbations(tensor, target);
+  if (query.length === 0) {
+    throw new Error(
+      model.mode === 'evaluate'
+        ? `None of the model's ${model.query.length} held-out perturbations is measured in "${model.target}" in this dataset.`
+        : `Context "${model.target}" has measured every perturbation seen elsewhere: nothing to predict.`,
+    );
+  }
+  const split: TargetSplit = { target, supportTrain, supportVal, query };
+  const options = {
+    seed: model.settings.seed,
+    preset: model.architecture.preset,
+    geneLimit: model.preprocessing.geneLimit,
   };
+  const fitted = await fitSplit(tensor, split, options, hooks, { kind: 'restore', model });
+  return model.mode === 'evaluate'
+    ? { mode: 'evaluate', evaluation: evaluation(tensor, split, fitted), notes: checked.notes }
+    : { mode: 'predict', prediction: prediction(tensor, split, fitted), notes: checked.notes };
 }
 
 /** Support-fraction sweep (e.g. 0.01, 0.05, 0.1, 0.3) for one target; hooks.onEpoch reports each training. */

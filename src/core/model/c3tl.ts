@@ -205,25 +205,28 @@ export function allVariables(params: C3tlParameters): tf.Variable[] {
   ];
 }
 
-/** Current values with the gene blocks joined again: gene axes in the model's gene order. */
-export function parameterValues(
+/**
+ * Current values with the gene blocks joined again: gene axes in the model's gene order. Read back
+ * asynchronously: a synchronous read of a WebGPU tensor destroys the device in a browser worker.
+ */
+export async function parameterValues(
   arch: C3tlArchitecture,
   params: C3tlParameters,
-): Record<ParameterName, Float32Array> {
+): Promise<Record<ParameterName, Float32Array>> {
   const shapes = parameterShapes(arch);
   const out = {} as Record<ParameterName, Float32Array>;
   for (const name of SHARED_PARAMETER_NAMES)
-    out[name] = (params.shared[name].dataSync() as Float32Array).slice();
+    out[name] = ((await params.shared[name].data()) as Float32Array).slice();
   for (const name of GENE_PARAMETER_NAMES) {
     const shape = shapes[name];
     const rows = shape.length === 2 ? shape[0] : 1;
     const G = shape[shape.length - 1];
     const joined = new Float32Array(rows * G);
-    params.geneBlocks.forEach((block, b) => {
-      const part = params.blocks[b][name].dataSync() as Float32Array;
+    for (const [b, block] of params.geneBlocks.entries()) {
+      const part = (await params.blocks[b][name].data()) as Float32Array;
       for (let r = 0; r < rows; r++)
         joined.set(part.subarray(r * block.size, (r + 1) * block.size), r * G + block.begin);
-    });
+    }
     out[name] = joined;
   }
   return out;

@@ -61,6 +61,14 @@ export interface TrainOptions {
    * c3tl.ts), which stays available for screens with many contexts and for ablations.
    */
   switches?: Partial<C3tlSwitches>;
+  /**
+   * Weights to start from instead of the seeded initialisation (a restored model file), keyed by parameter
+   * name, gene axes in the tensor's gene order as `TrainedC3tl.weights()` returns them. With maxEpochs 0 the
+   * model predicts with exactly these weights.
+   */
+  initialWeights?: Record<ParameterName, Float32Array>;
+  /** Per-gene scale to use instead of the one computed from the training pairs (a restored model's), G. */
+  standardisation?: GeneStandardisation;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'preset' | 'seed'> = {
@@ -92,8 +100,10 @@ export interface TrainedC3tl {
   seconds: number;
   /** Effects of the given perturbations in the target, using support as the target's known pairs: Q*G. */
   predict(support: readonly number[], perturbations: readonly number[]): Promise<Float32Array>;
-  /** Current weights, keyed by parameter name, gene axes in the tensor's gene order. */
-  weights(): Record<ParameterName, Float32Array>;
+  /** Current weights, keyed by parameter name, gene axes in the tensor's gene order (read asynchronously). */
+  weights(): Promise<Record<ParameterName, Float32Array>>;
+  /** Which model parts were switched on (a model file keeps them to rebuild the same model). */
+  switches: C3tlSwitches;
   dispose(): void;
 }
 
@@ -454,6 +464,36 @@ function geneBlocks(G: number, size: number | undefined): GeneBlock[] {
   return blocks;
 }
 
+/**
+ * Weights given with gene axes in the tensor's gene order, reordered to the model's (position i holds gene
+ * geneOrder[i]); checks every length against the architecture.
+ */
+function modelOrderWeights(
+  architecture: C3tlArchitecture,
+  weights: Record<ParameterName, Float32Array>,
+  geneOrder: Int32Array,
+): Record<ParameterName, Float32Array> {
+  const shapes = parameterShapes(architecture);
+  const G = geneOrder.length;
+  const out = {} as Record<ParameterName, Float32Array>;
+  for (const name of [...SHARED_PARAMETER_NAMES, ...GENE_PARAMETER_NAMES]) {
+    const size = shapes[name].reduce((a, b) => a * b, 1);
+    const given = weights[name] as Float32Array | undefined;
+    if (given?.length !== size) {
+      throw new Error(`Weight ${name} has ${given?.length ?? 'no'} values; the architecture needs ${size}.`);
+    }
+    out[name] = given;
+  }
+  for (const name of GENE_PARAMETER_NAMES) {
+    const rows = shapes[name].length === 2 ? shapes[name][0] : 1;
+    const ordered = new Float32Array(rows * G);
+    for (let r = 0; r < rows; r++)
+      for (let i = 0; i < G; i++) ordered[r * G + i] = out[name][r * G + geneOrder[i]];
+    out[name] = ordered;
+  }
+  return out;
+}
+
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
@@ -485,7 +525,10 @@ export async function trainC3tl(
   const rng = createRng(options.seed);
 
   const mask = trainingMask(tensor, split);
-  const standard = geneStandardisation(tensor, mask);
+  const standard = options.standardisation ?? geneStandardisation(tensor, mask);
+  if (standard.scale.length !== G || standard.mean.length !== G) {
+    throw new Error(`The standardisation has ${standard.scale.length} genes; the tensor has ${G}.`);
+  }
   // Genes in a seeded random order, so that contiguous training blocks are random gene sets.
   const geneOrder = Int32Array.from(
     shuffled(
@@ -516,9 +559,16 @@ export async function trainC3tl(
     : undefined;
   let data = deviceData(host, basis, architecture.basisRank, architecture.embedDim);
   const blocks = geneBlocks(G, options.genesPerStep);
+  const initialRng = rng.fork();
   const params = createParameters(
     architecture,
-    initialParameterValues(architecture, basis ?? new Float32Array(G * architecture.basisRank), rng.fork()),
+    options.initialWeights
+      ? modelOrderWeights(architecture, options.initialWeights, geneOrder)
+      : initialParameterValues(
+          architecture,
+          basis ?? new Float32Array(G * architecture.basisRank),
+          initialRng,
+        ),
     blocks,
   );
   const variables = allVariables(params);
@@ -595,7 +645,8 @@ export async function trainC3tl(
   };
 
   try {
-    const validated = validations.length > 0;
+    // Without epochs nothing is compared: the held-out score would only cost time.
+    const validated = validations.length > 0 && options.maxEpochs > 0;
     let bestScore = validated ? criterion((await evaluateHeldOut()).pearson) : -Infinity;
     best = variables.map((v) => v.clone());
 
@@ -675,6 +726,7 @@ export async function trainC3tl(
   const shapes = parameterShapes(architecture);
   return {
     architecture,
+    switches,
     parameters: parameterCount(architecture),
     standardisation: standard,
     history,
@@ -711,8 +763,8 @@ export async function trainC3tl(
       }
       return out;
     },
-    weights() {
-      const values = parameterValues(architecture, params);
+    async weights() {
+      const values = await parameterValues(architecture, params);
       const out = {} as Record<ParameterName, Float32Array>;
       for (const name of SHARED_PARAMETER_NAMES) out[name] = values[name];
       for (const name of GENE_PARAMETER_NAMES) {
