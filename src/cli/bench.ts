@@ -87,7 +87,11 @@ async function benchOne(
     bestEpoch: model.bestEpoch,
     trainSeconds: model.seconds,
     epochsPerSecond: epochs / model.seconds,
-    pairGenesPerSecond: (steps * train.episodes.maxQueryPairs * selected.genes.length) / model.seconds,
+    pairGenesPerSecond:
+      (steps *
+        train.episodes.maxQueryPairs *
+        Math.min(train.genesPerStep ?? Infinity, selected.genes.length)) /
+      model.seconds,
     predictSeconds,
     peakHeapMiB: peakHeap / MiB,
     peakRssMiB: peakRss / MiB,
