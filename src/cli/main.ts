@@ -2,7 +2,7 @@
  * C3TL command line: `npm run -s c3tl -- <simulate|inspect|evaluate|predict> [options]`.
  * Thin wrappers over src/core. Bad input prints one message on stderr and exits with code 2.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -15,7 +15,14 @@ import {
   formatWideTable,
   type Delimiter,
 } from '../core/data/write';
-import { evaluate, predictTarget, type EvaluationReport, type RunOptions } from '../core/eval/protocol';
+import {
+  evaluate,
+  predictTarget,
+  predictWithModelFile,
+  type EvaluationReport,
+  type RunOptions,
+} from '../core/eval/protocol';
+import { decodeModelFile } from '../core/model/model-file';
 import { METHODS, METRICS, type Method } from '../core/eval/types';
 import { simulate } from '../core/simulate/simulator';
 import { useBackend } from './backend';
@@ -31,9 +38,14 @@ const USAGE = `Usage: npm run -s c3tl -- <command> [options]
       Contexts, perturbations, genes and observed pairs, or what is wrong with the input.
   evaluate --data FILE [--target NAME|all] [--support 0.1] [--seed N] [--json]
            [--preset small|medium|large] [--genes 2000] [--max-epochs N] [--backend cpu|wasm|webgpu]
+           [--save-model FILE.c3tl.json]
       Leave-one-context-out evaluation of C3TL and the five baselines on held-out pairs.
+      --save-model (one target only) writes the trained model file.
   predict  --data FILE --target NAME --out FILE [--method c3tl] [--seed N] [--preset ...] [--backend ...]
-      Predicted effects of every perturbation measured elsewhere but not in NAME, as a wide table.`;
+           [--save-model FILE.c3tl.json | --model FILE.c3tl.json]
+      Predicted effects of every perturbation measured elsewhere but not in NAME, as a wide table.
+      --model applies a saved model (browser or CLI) without training: the dataset must hold its genes,
+      target and support; an evaluate-mode model predicts its held-out pairs.`;
 
 const options = {
   out: { type: 'string' },
@@ -51,6 +63,8 @@ const options = {
   'max-epochs': { type: 'string' },
   backend: { type: 'string' },
   method: { type: 'string' },
+  'save-model': { type: 'string' },
+  model: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -177,14 +191,29 @@ async function commandEvaluate(flags: Flags): Promise<void> {
   const run = runOptions(flags);
   const backend = await useBackend(flags.backend ?? 'cpu');
   const data = await loadData(flags);
+  const saveModel = flags['save-model'];
+  if (saveModel && (flags.target ?? 'all') === 'all') {
+    throw new UsageError('--save-model needs one --target NAME (a model file holds one target).');
+  }
   const started = performance.now();
-  const report = await evaluate(data.tensor, flags.target ?? 'all', run, {
-    onTarget: (t) =>
-      process.stderr.write(
-        `${t.context}: c3tl pearson_centered ${t.metrics.c3tl.pearson_centered.toFixed(4)}, ` +
-          `trained ${t.train.epochs} epochs (best ${t.train.bestEpoch}) in ${t.train.seconds.toFixed(1)} s\n`,
-      ),
-  });
+  const report = await evaluate(
+    data.tensor,
+    flags.target ?? 'all',
+    run,
+    {
+      onTarget: (t) => {
+        process.stderr.write(
+          `${t.context}: c3tl pearson_centered ${t.metrics.c3tl.pearson_centered.toFixed(4)}, ` +
+            `trained ${t.train.epochs} epochs (best ${t.train.bestEpoch}) in ${t.train.seconds.toFixed(1)} s\n`,
+        );
+        if (saveModel && t.modelFile !== undefined) {
+          writeFileSync(saveModel, t.modelFile);
+          process.stderr.write(`Wrote the model to ${saveModel}\n`);
+        }
+      },
+    },
+    { keepModelFile: Boolean(saveModel) },
+  );
   const seconds = (performance.now() - started) / 1000;
   process.stderr.write(
     `Evaluated ${report.targets.length} target(s) in ${seconds.toFixed(1)} s on ${backend.backend}` +
@@ -195,28 +224,64 @@ async function commandEvaluate(flags: Flags): Promise<void> {
 
 async function commandPredict(flags: Flags): Promise<void> {
   const out = required(flags, 'out');
-  const target = required(flags, 'target');
   const method = (flags.method ?? 'c3tl') as Method;
   if (!METHODS.includes(method)) throw new UsageError(`--method expects one of ${METHODS.join(', ')}.`);
+  const modelPath = flags.model;
+  const saveModel = flags['save-model'];
+  if (modelPath && saveModel) throw new UsageError('--model and --save-model cannot be used together.');
+  const target = modelPath ? flags.target : required(flags, 'target');
   const { supportFraction: _unused, ...run } = runOptions(flags);
   await useBackend(flags.backend ?? 'cpu');
   const data = await loadData(flags);
-  const index = data.tensor.contexts.indexOf(target);
-  if (index < 0) {
-    throw new UsageError(
-      `No context named "${target}"; the contexts are: ${data.tensor.contexts.join(', ')}.`,
-    );
+  let result: { context: string; perturbations: string[]; genes: string[]; values: Float32Array };
+  if (modelPath) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(modelPath);
+    } catch {
+      throw new UsageError(`${modelPath}: no such file, or it cannot be read.`);
+    }
+    const decoded = decodeModelFile(bytes, basename(modelPath));
+    if (!decoded.ok) throw new UsageError(decoded.error.message);
+    const model = decoded.data;
+    if (target !== undefined && target !== model.target) {
+      throw new UsageError(`The model was trained for target "${model.target}", not "${target}".`);
+    }
+    const restored = await predictWithModelFile(data.tensor, model, {}, basename(modelPath));
+    for (const note of restored.notes) process.stderr.write(`note: ${note}\n`);
+    result =
+      restored.mode === 'predict'
+        ? { ...restored.prediction, values: restored.prediction.predictions[method] }
+        : {
+            ...restored.evaluation,
+            perturbations: restored.evaluation.queryPerturbations,
+            values: restored.evaluation.predictions[method],
+          };
+  } else {
+    const name = target ?? '';
+    const index = data.tensor.contexts.indexOf(name);
+    if (index < 0) {
+      throw new UsageError(
+        `No context named "${name}"; the contexts are: ${data.tensor.contexts.join(', ')}.`,
+      );
+    }
+    const predicted = await predictTarget(data.tensor, index, run, {}, { keepModelFile: Boolean(saveModel) });
+    if (saveModel && predicted.modelFile !== undefined) {
+      writeFileSync(saveModel, predicted.modelFile);
+      process.stderr.write(`Wrote the model to ${saveModel}\n`);
+    }
+    result = { ...predicted, values: predicted.predictions[method] };
   }
-  const result = await predictTarget(data.tensor, index, run);
   const G = result.genes.length;
-  const values = result.predictions[method];
   const rows = result.perturbations.map((perturbation, i) => ({
-    context: target,
+    context: result.context,
     perturbation,
-    values: values.subarray(i * G, (i + 1) * G),
+    values: result.values.subarray(i * G, (i + 1) * G),
   }));
   writeText(out, formatEffectRows(rows, result.genes, { delimiter: delimiterFor(out) }));
-  process.stderr.write(`Wrote ${rows.length} predicted effects (${method}) for ${target} to ${out}\n`);
+  process.stderr.write(
+    `Wrote ${rows.length} predicted effects (${method}) for ${result.context} to ${out}\n`,
+  );
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EffectTensor } from '../../src/core/data/tensor';
+import { formatWideTable } from '../../src/core/data/write';
 import {
   evaluateTarget,
   predictTarget,
@@ -271,5 +276,94 @@ describe('predictWithModelFile (cpu)', () => {
     expect(Array.from((await rebuilt.weights()).gain_w)).toEqual(Array.from(weights.gain_w));
     rebuilt.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('CLI --save-model and --model', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'c3tl-model-'));
+  const c3tl = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    return { code: r.status, stderr: r.stderr };
+  };
+  /** Rows of a predictions table: header, then name columns and numbers. */
+  const table = (path: string) =>
+    readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(','));
+  const expectSameTable = (a: string, b: string) => {
+    const [ta, tb] = [table(a), table(b)];
+    expect(tb[0]).toEqual(ta[0]);
+    expect(tb.map((r) => r.slice(0, 2))).toEqual(ta.map((r) => r.slice(0, 2)));
+    for (let i = 1; i < ta.length; i++)
+      for (let j = 2; j < ta[i].length; j++)
+        expect(Math.abs(Number(ta[i][j]) - Number(tb[i][j]))).toBeLessThan(1e-5);
+  };
+  const data = join(dir, 'sparse.csv');
+  writeFileSync(data, formatWideTable(sparse, { delimiter: ',' }));
+  const target = sparse.contexts[predictableTarget(sparse)];
+
+  it('predict --model gives the table of the predict that trained and saved it, without training', () => {
+    const model = join(dir, 'predict.c3tl.json');
+    const trained = join(dir, 'trained.csv');
+    const common = ['--data', data, '--genes', '50', '--max-epochs', '2'];
+    const first = c3tl('predict', ...common, '--target', target, '--out', trained, '--save-model', model);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/Wrote the model to/);
+    const restored = join(dir, 'restored.csv');
+    const second = c3tl('predict', '--data', data, '--model', model, '--out', restored);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).not.toMatch(/note:/);
+    expectSameTable(trained, restored);
+  });
+
+  it('evaluate --save-model writes a model whose held-out predictions predict --model gives back', () => {
+    const effects = join(dir, 'dense.csv');
+    writeFileSync(effects, formatWideTable(dense, { delimiter: ',' }));
+    const model = join(dir, 'evaluate.c3tl.json');
+    const r = c3tl(
+      'evaluate',
+      '--data',
+      effects,
+      '--target',
+      'ctx02',
+      '--genes',
+      '100',
+      '--max-epochs',
+      '2',
+      '--support',
+      '0.25',
+      '--save-model',
+      model,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const saved = decoded(readFileSync(model, 'utf8'));
+    expect(saved).toMatchObject({ mode: 'evaluate', target: 'ctx02', settings: { supportFraction: 0.25 } });
+    const out = join(dir, 'heldout.csv');
+    const p = c3tl('predict', '--data', effects, '--model', model, '--out', out);
+    expect(p.code, p.stderr).toBe(0);
+    expect(
+      table(out)
+        .slice(1)
+        .map((row) => row[1]),
+    ).toEqual(saved.query);
+    expect(c3tl('evaluate', '--data', effects, '--save-model', model).stderr).toMatch(/needs one --target/);
+  });
+
+  it('refuses a model for a dataset with another gene set, with the reason', () => {
+    const model = join(dir, 'predict.c3tl.json');
+    const renamed = join(dir, 'renamed.csv');
+    writeFileSync(
+      renamed,
+      formatWideTable({ ...sparse, genes: sparse.genes.map((g) => `${g}_v2`) }, { delimiter: ',' }),
+    );
+    const r = c3tl('predict', '--data', renamed, '--model', model, '--out', join(dir, 'never.csv'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /error: predict\.c3tl\.json: expected a dataset with the model's genes \(the model was trained on 50 genes\), found a dataset that lacks 50 of them/,
+    );
   });
 });

@@ -336,6 +336,7 @@ export async function evaluate(
   target: string,
   options: RunOptions,
   hooks: RunHooks & { onTarget?: (evaluation: TargetEvaluation) => void } = {},
+  keep: KeepOptions = {},
 ): Promise<EvaluationReport> {
   const indices = target === 'all' ? tensor.contexts.map((_, c) => c) : [tensor.contexts.indexOf(target)];
   if (indices[0] < 0) {
@@ -347,7 +348,7 @@ export async function evaluate(
   for (const c of indices) {
     let evaluation: TargetEvaluation;
     try {
-      evaluation = await evaluateTarget(tensor, c, options, hooks);
+      evaluation = await evaluateTarget(tensor, c, options, hooks, keep);
     } catch (error) {
       if (target !== 'all' || !(error instanceof Error) || error.name === 'AbortError') throw error;
       skipped.push({ context: tensor.contexts[c], reason: error.message });
@@ -409,14 +410,16 @@ export type RestoredRun =
  * Error with the message). The model is rebuilt on the dataset with the file's genes, target, support and
  * weights. An evaluate-mode model predicts and scores its held-out query pairs (those measured in the
  * target here); a predict-mode model predicts the target's perturbations that are unmeasured here.
- * notes: e.g. that the dataset differs from the one the model was trained on.
+ * notes: e.g. that the dataset differs from the one the model was trained on. file names the model file in
+ * messages.
  */
 export async function predictWithModelFile(
   tensor: EffectTensor,
   model: ModelFile,
   hooks: RunHooks = {},
+  file = 'model file',
 ): Promise<RestoredRun> {
-  const checked = await checkModelAgainst(tensor, model);
+  const checked = await checkModelAgainst(tensor, model, file);
   if (!checked.ok) throw new Error(checked.error.message);
   const target = checked.data.target;
   const P = tensor.perturbations.length;

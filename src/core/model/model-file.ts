@@ -295,7 +295,7 @@ export function decodeModelFile(input: string | Uint8Array, file = 'model file')
 
 function examples(names: readonly string[]): string {
   const shown = names.slice(0, 3).map((n) => `"${n}"`);
-  return names.length > 3 ? `${shown.join(', ')}, ...` : shown.join(', ');
+  return names.length > 3 ? `${shown.join(', ')} and ${names.length - 3} more` : shown.join(', ');
 }
 
 /**
