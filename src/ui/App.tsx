@@ -4,6 +4,7 @@ import { ErrorBanner } from './common/ErrorBanner';
 import { ErrorBoundary } from './common/ErrorBoundary';
 import { DataPanel } from './data/DataPanel';
 import { ExportPanel } from './export/ExportPanel';
+import { ModelImport } from './export/ModelImport';
 import { PredictionPanel } from './results/PredictionPanel';
 import { PrivacyPanel } from './privacy/PrivacyPanel';
 import { ResultsPanel } from './results/ResultsPanel';
@@ -80,6 +81,11 @@ export function App({ engine }: { engine: EngineClient }) {
             />
           </ErrorBoundary>
         )}
+        {dataset && (
+          <ErrorBoundary>
+            <ModelImport busy={busy} onFile={actions.importModel} />
+          </ErrorBoundary>
+        )}
         {showTraining && (
           <ErrorBoundary>
             <TrainingPanel
@@ -102,7 +108,7 @@ export function App({ engine }: { engine: EngineClient }) {
         )}
         {shownResult && (
           <ErrorBoundary>
-            <ExportPanel view={shownResult} />
+            <ExportPanel view={shownResult} engine={engine} />
           </ErrorBoundary>
         )}
         {dataset && (

@@ -98,6 +98,23 @@ export interface PredictionView {
   record?: ReproRecord;
 }
 
+/** A model file as the engine hands it out for download. */
+export interface ModelDownload {
+  /** Suggested file name, ending in .c3tl.json. */
+  name: string;
+  /** The model file's text (core/model/model-file.ts). */
+  text: string;
+}
+
+/**
+ * What applying a model file gave: the results of its mode (computed without training) and notes (e.g.
+ * that the dataset differs from the one it was trained on), or why it was refused.
+ */
+export type ModelImportOutcome =
+  | { ok: true; mode: 'evaluate'; evaluation: EvaluationView; target: number; notes: string[] }
+  | { ok: true; mode: 'predict'; prediction: PredictionView; target: number; notes: string[] }
+  | { ok: false; message: string };
+
 export interface SweepProgress {
   /** Points finished so far, in the order of the requested fractions. */
   points: SweepPoint[];
@@ -144,6 +161,8 @@ export interface SessionSummary {
   target: string;
   /** Whether evaluation, prediction or sweep results were saved with the dataset. */
   hasResults: boolean;
+  /** Whether a trained model file was saved with it (absent in sessions saved before model files). */
+  hasModel?: boolean;
 }
 
 export interface RestoredSession extends SessionResults {

@@ -6,8 +6,15 @@
 import * as Comlink from 'comlink';
 import { loadDataset } from '../core/data/load';
 import type { EffectTensor } from '../core/data/tensor';
-import type { EpochLog, RunOptions, SweepPoint } from '../core/eval/protocol';
-import { evaluateTarget, predictTarget, sweepSupport } from '../core/eval/protocol';
+import type {
+  EpochLog,
+  PredictionResult,
+  RunOptions,
+  SweepPoint,
+  TargetEvaluation,
+} from '../core/eval/protocol';
+import { evaluateTarget, predictTarget, predictWithModelFile, sweepSupport } from '../core/eval/protocol';
+import { decodeModelFile, MODEL_FILE_EXTENSION } from '../core/model/model-file';
 import { simulate } from '../core/simulate/simulator';
 import type {
   BackendInfo,
@@ -16,6 +23,8 @@ import type {
   EvaluationView,
   LoadOutcome,
   LoadProgress,
+  ModelDownload,
+  ModelImportOutcome,
   PredictionView,
   RunSetup,
   SweepProgress,
@@ -60,6 +69,51 @@ function runOptions(setup: RunSetup): RunOptions {
   };
 }
 
+/** The UI's slice of an evaluation: C3TL and the best baseline's predictions, arrays copied. */
+function evaluationView(result: TargetEvaluation): EvaluationView {
+  const best = bestBaseline(result.metrics);
+  return {
+    context: result.context,
+    support: result.support,
+    query: result.query,
+    metrics: result.metrics,
+    perPair: result.perPair,
+    queryPerturbations: result.queryPerturbations,
+    genes: result.genes,
+    observed: result.observed.slice(),
+    bestBaseline: best,
+    predictions: { c3tl: result.predictions.c3tl.slice(), [best]: result.predictions[best].slice() },
+    contextMean: result.contextMean.slice(),
+    train: result.train,
+  };
+}
+
+function predictionView(result: PredictionResult): PredictionView {
+  return {
+    context: result.context,
+    support: result.support,
+    perturbations: result.perturbations,
+    genes: result.genes,
+    predictions: result.predictions.c3tl.slice(),
+    train: result.train,
+  };
+}
+
+function evaluationBuffers(view: EvaluationView): ArrayBuffer[] {
+  return buffersOf([view.observed, view.contextMean, ...Object.values(view.predictions)]);
+}
+
+/** The target named in a model file's text ('' when it cannot be read). */
+function modelTarget(text: string): string {
+  const decoded = decodeModelFile(text);
+  return decoded.ok ? decoded.data.target : '';
+}
+
+/** A file-name-safe form of a context name. */
+function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'model';
+}
+
 export interface EngineOptions {
   /** Where saved sessions live; IndexedDB by default. */
   sessions?: SessionStore;
@@ -75,6 +129,8 @@ export function createEngine(engineOptions: EngineOptions = {}) {
   /** Where the current tensor came from: its DatasetInfo source, loader notes and input record. */
   let origin: Omit<LoadedDataset, 'tensor'> | null = null;
   let backend: BackendInfo | null = null;
+  /** The model of the last run, as a model file's text, and its target's name. */
+  let lastModel: { target: string; text: string } | null = null;
 
   const ensureBackend = async (): Promise<BackendInfo> => {
     backend ??= await selectBackend('auto');
@@ -140,24 +196,16 @@ export function createEngine(engineOptions: EngineOptions = {}) {
           const data = requireTensor(setup.target);
           const input = origin?.input;
           const info = await ensureBackend();
-          const result = await evaluateTarget(data, setup.target, runOptions(setup), {
-            onEpoch: (log) => notify(onEpoch, log),
-            shouldStop: () => token.stopped,
-          });
-          const best = bestBaseline(result.metrics);
+          const result = await evaluateTarget(
+            data,
+            setup.target,
+            runOptions(setup),
+            { onEpoch: (log) => notify(onEpoch, log), shouldStop: () => token.stopped },
+            { keepModelFile: true },
+          );
+          lastModel = result.modelFile ? { target: result.context, text: result.modelFile } : null;
           const view: EvaluationView = {
-            context: result.context,
-            support: result.support,
-            query: result.query,
-            metrics: result.metrics,
-            perPair: result.perPair,
-            queryPerturbations: result.queryPerturbations,
-            genes: result.genes,
-            observed: result.observed.slice(),
-            bestBaseline: best,
-            predictions: { c3tl: result.predictions.c3tl.slice(), [best]: result.predictions[best].slice() },
-            contextMean: result.contextMean.slice(),
-            train: result.train,
+            ...evaluationView(result),
             ...(input && {
               record: runRecord({
                 mode: 'evaluate',
@@ -169,8 +217,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
               }),
             }),
           };
-          const arrays = [view.observed, view.contextMean, ...Object.values(view.predictions)];
-          return Comlink.transfer(view, buffersOf(arrays));
+          return Comlink.transfer(view, evaluationBuffers(view));
         })
         .finally(() => release(onEpoch));
     },
@@ -183,17 +230,16 @@ export function createEngine(engineOptions: EngineOptions = {}) {
           const input = origin?.input;
           const info = await ensureBackend();
           const { supportFraction: _unused, ...options } = runOptions(setup);
-          const result = await predictTarget(data, setup.target, options, {
-            onEpoch: (log) => notify(onEpoch, log),
-            shouldStop: () => token.stopped,
-          });
+          const result = await predictTarget(
+            data,
+            setup.target,
+            options,
+            { onEpoch: (log) => notify(onEpoch, log), shouldStop: () => token.stopped },
+            { keepModelFile: true },
+          );
+          lastModel = result.modelFile ? { target: result.context, text: result.modelFile } : null;
           const view: PredictionView = {
-            context: result.context,
-            support: result.support,
-            perturbations: result.perturbations,
-            genes: result.genes,
-            predictions: result.predictions.c3tl.slice(),
-            train: result.train,
+            ...predictionView(result),
             ...(input && {
               record: runRecord({
                 mode: 'predict',
@@ -213,6 +259,67 @@ export function createEngine(engineOptions: EngineOptions = {}) {
           return Comlink.transfer(view, [view.predictions.buffer as ArrayBuffer]);
         })
         .finally(() => release(onEpoch));
+    },
+
+    /** The model of the last evaluate or predict run (or of a restored session) as a model file. */
+    exportModel(): Promise<ModelDownload> {
+      return gate.run(async () => {
+        if (lastModel === null) throw new Error('No trained model yet: train (evaluate or predict) first.');
+        return {
+          name: `c3tl-model_${fileSafe(lastModel.target)}${MODEL_FILE_EXTENSION}`,
+          text: lastModel.text,
+        };
+      });
+    },
+
+    /**
+     * Applies a model file to the loaded dataset without training: held-out metrics for a model saved from
+     * an evaluation, predictions of the target's unmeasured perturbations for one saved from a prediction.
+     * A refusal (damaged or newer file, missing genes, target or support) comes back as data.
+     */
+    importModel(text: string, fileName = 'model file'): Promise<ModelImportOutcome> {
+      return gate.run(async (token): Promise<ModelImportOutcome> => {
+        if (tensor === null)
+          return { ok: false, message: 'Load the dataset the model was trained on first.' };
+        const data = tensor;
+        const decoded = decodeModelFile(text, fileName);
+        if (!decoded.ok) return { ok: false, message: decoded.error.message };
+        await ensureBackend();
+        let restored;
+        try {
+          restored = await predictWithModelFile(
+            data,
+            decoded.data,
+            { shouldStop: () => token.stopped },
+            fileName,
+          );
+        } catch (error) {
+          if (error instanceof Error && error.name === 'AbortError') throw error;
+          return { ok: false, message: error instanceof Error ? error.message : String(error) };
+        }
+        lastModel = { target: decoded.data.target, text };
+        const target = data.contexts.indexOf(decoded.data.target);
+        if (restored.mode === 'evaluate') {
+          const evaluation = evaluationView(restored.evaluation);
+          const outcome: ModelImportOutcome = {
+            ok: true,
+            mode: 'evaluate',
+            evaluation,
+            target,
+            notes: restored.notes,
+          };
+          return Comlink.transfer(outcome, evaluationBuffers(evaluation));
+        }
+        const prediction = predictionView(restored.prediction);
+        const outcome: ModelImportOutcome = {
+          ok: true,
+          mode: 'predict',
+          prediction,
+          target,
+          notes: restored.notes,
+        };
+        return Comlink.transfer(outcome, [prediction.predictions.buffer as ArrayBuffer]);
+      });
     },
 
     /** Support-fraction sweep for the target: one evaluation per fraction, reported as each finishes. */
@@ -250,6 +357,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
         const hadDataset = tensor !== null;
         tensor = null;
         origin = null;
+        lastModel = null;
         return { hadDataset };
       });
     },
@@ -260,6 +368,10 @@ export function createEngine(engineOptions: EngineOptions = {}) {
       ...(engineOptions.newSessionId && { newId: engineOptions.newSessionId }),
       ...(engineOptions.now && { now: engineOptions.now }),
       current: () => (tensor && origin ? { tensor, ...origin } : null),
+      model: () => lastModel?.text ?? null,
+      replaceModel: (text) => {
+        lastModel = text === null ? null : { target: modelTarget(text), text };
+      },
       replace: (dataset) => {
         const { tensor: restored, ...rest } = dataset;
         tensor = restored;

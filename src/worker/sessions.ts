@@ -42,8 +42,9 @@ export interface StoredSession {
   dataset: StoredDataset;
   results: SessionResults;
   /**
-   * Trained C3TL weights in core's model-file format. Not written yet: the engine does not keep a trained
-   * model after a run; the field is reserved so that stored sessions need no migration when it does.
+   * The last trained (or imported) C3TL model as core's model file (model-file.ts), UTF-8 bytes; absent when
+   * none was trained. Restoring makes it the engine's model again, so it can be exported or applied without
+   * retraining.
    */
   modelFile?: Uint8Array;
 }
@@ -227,6 +228,10 @@ export interface SessionHost {
   current(): LoadedDataset | null;
   /** Makes a restored dataset the engine's current one. */
   replace(dataset: LoadedDataset): void;
+  /** The engine's last model file (text), null when none; saved with the session. */
+  model?: () => string | null;
+  /** Makes a restored session's model file the engine's model (null: none). */
+  replaceModel?: (text: string | null) => void;
   /** New session ids (crypto.randomUUID in the app). */
   newId?: () => string;
   now?: () => number;
@@ -259,7 +264,13 @@ export function sessionMethods(host: SessionHost) {
         const title = name.trim().slice(0, MAX_NAME_LENGTH);
         if (title === '') throw new Error('A session needs a name.');
         const id = newId();
-        const session: StoredSession = { id, dataset: storeDataset(dataset), results };
+        const model = host.model?.() ?? null;
+        const session: StoredSession = {
+          id,
+          dataset: storeDataset(dataset),
+          results,
+          ...(model !== null && { modelFile: encoder.encode(model) }),
+        };
         const summary: SessionSummary = {
           id,
           name: title,
@@ -272,6 +283,7 @@ export function sessionMethods(host: SessionHost) {
           mode: results.setup.mode,
           target: dataset.tensor.contexts[results.setup.target] ?? '',
           hasResults: results.evaluation !== null || results.prediction !== null || results.sweep !== null,
+          hasModel: model !== null,
         };
         summary.bytes = storedBytes(session) + storedBytes(summary);
         await host.store.put(summary, session);
@@ -291,6 +303,8 @@ export function sessionMethods(host: SessionHost) {
         if (found === null) throw new Error('That session is no longer stored (deleted in another tab?).');
         const dataset = restoreDataset(found.session.dataset);
         host.replace(dataset);
+        const modelFile = found.session.modelFile;
+        host.replaceModel?.(modelFile ? new TextDecoder().decode(modelFile) : null);
         const info: DatasetInfo = describeDataset(dataset.tensor, dataset.source, dataset.notes);
         const restored: RestoredSession = { summary: found.summary, dataset: info, ...found.session.results };
         return Comlink.transfer(restored, buffersOf(found.session.results));

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import type { Delimiter } from '../../core/data/write';
 import { recordJson } from '../../core/record';
 import type { Method } from '../../worker/api-types';
+import type { EngineClient } from '../state/engine-client';
 import { plural } from '../lib/format';
 import { METHOD_LABELS } from '../lib/labels';
 import { downloadText } from './download';
@@ -15,13 +16,23 @@ const TABLE_TYPES: Record<Delimiter, { ext: string; type: string }> = {
 };
 
 /** Step 5: take the results away (tables, the record) and see how to get the same numbers again. */
-export function ExportPanel({ view }: { view: ResultView }) {
+export function ExportPanel({ view, engine }: { view: ResultView; engine?: EngineClient }) {
+  const [modelError, setModelError] = useState<string | null>(null);
   const methods = useMemo(() => exportableMethods(view), [view]);
   const [chosen, setChosen] = useState<Method>('c3tl');
   const method = methods.includes(chosen) ? chosen : methods[0];
   const evaluation = 'queryPerturbations' in view ? view : null;
   const pairs = 'queryPerturbations' in view ? view.queryPerturbations.length : view.perturbations.length;
   const record = useMemo(() => (view.record ? recordJson(view.record) : null), [view]);
+
+  const saveModel = () => {
+    if (!engine) return;
+    setModelError(null);
+    engine.api
+      .exportModel()
+      .then(({ name, text }) => downloadText(text, name, 'application/json'))
+      .catch((error: unknown) => setModelError(error instanceof Error ? error.message : String(error)));
+  };
 
   const savePredictions = (delimiter: Delimiter) => {
     const { ext, type } = TABLE_TYPES[delimiter];
@@ -88,6 +99,24 @@ export function ExportPanel({ view }: { view: ResultView }) {
             >
               Metrics CSV
             </button>
+          </div>
+        )}
+        {engine && (
+          <div className="export-group">
+            <h3>Model</h3>
+            <p className="hint">
+              The trained C3TL model as one portable file (weights, genes, target, support, settings, the
+              dataset’s SHA-256). Apply it later here or with the CLI (<code>predict --model</code>) to
+              predict without training.
+            </p>
+            <button type="button" data-testid="export-model" onClick={saveModel}>
+              Model file
+            </button>
+            {modelError && (
+              <p className="hint" role="alert" data-testid="export-model-error">
+                {modelError}
+              </p>
+            )}
           </div>
         )}
         {record && (

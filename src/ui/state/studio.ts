@@ -6,6 +6,7 @@ import type {
   EpochLog,
   EvaluationView,
   LoadProgress,
+  ModelImportOutcome,
   ModelPreset,
   PredictionView,
   RestoredSession,
@@ -13,7 +14,7 @@ import type {
 } from '../../worker/api-types';
 
 export type Mode = 'evaluate' | 'predict';
-export type Task = 'backend' | 'demo' | 'files' | 'evaluate' | 'predict' | 'sweep' | 'restore';
+export type Task = 'backend' | 'demo' | 'files' | 'evaluate' | 'predict' | 'sweep' | 'restore' | 'model';
 
 export interface SetupValues {
   target: number;
@@ -100,6 +101,7 @@ export type Action =
   | { type: 'sweep-done'; points: SweepPoint[] }
   | { type: 'setup'; patch: Partial<SetupValues> }
   | { type: 'session-restored'; session: RestoredSession }
+  | { type: 'model-applied'; outcome: ModelImportOutcome & { ok: true } }
   | { type: 'dismiss-error' }
   | { type: 'engine-crashed'; message: string };
 
@@ -111,6 +113,7 @@ const TASK_NAMES: Record<Task, string> = {
   predict: 'Training',
   sweep: 'Sweep',
   restore: 'Restoring the session',
+  model: 'Applying the model file',
 };
 
 export function studioReducer(state: StudioState, action: Action): StudioState {
@@ -246,6 +249,22 @@ export function studioReducer(state: StudioState, action: Action): StudioState {
           ? { points: session.sweep, fractions: SWEEP_FRACTIONS, epoch: null, done: true }
           : null,
         status: `Restored the session “${session.summary.name}”.`,
+        error: null,
+      };
+    }
+    case 'model-applied': {
+      const { outcome } = action;
+      const view = outcome.mode === 'evaluate' ? outcome.evaluation : outcome.prediction;
+      const note = outcome.notes.length > 0 ? ` ${outcome.notes.join(' ')}` : '';
+      return {
+        ...state,
+        task: null,
+        setup: { ...state.setup, mode: outcome.mode, target: outcome.target },
+        epochs: [],
+        ...(outcome.mode === 'evaluate'
+          ? { evaluation: outcome.evaluation }
+          : { prediction: outcome.prediction }),
+        status: `Applied the model file to ${view.context} without training.${note}`,
         error: null,
       };
     }

@@ -4,6 +4,7 @@ import type {
   BackendPreference,
   EpochLog,
   LoadProgress,
+  ModelImportOutcome,
   RunSetup,
   SweepProgress,
 } from '../../worker/api-types';
@@ -26,6 +27,8 @@ export interface StudioActions {
   dismissError(): void;
   /** Puts a saved session's dataset back into the engine and its setup and results into the page. */
   restoreSession(id: string): void;
+  /** Applies a model file to the loaded dataset (no training); a refusal shows as the error. */
+  importModel(file: File): void;
 }
 
 function runSetup(setup: SetupValues): RunSetup {
@@ -203,6 +206,20 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
         api
           .restoreSession(id)
           .then((session) => dispatch({ type: 'session-restored', session }))
+          .catch(failed);
+      },
+      importModel(file) {
+        begin({ type: 'task-start', task: 'model', status: `Applying the model file ${file.name}…` });
+        file
+          .text()
+          .then((text): Promise<ModelImportOutcome> => api.importModel(text, file.name))
+          .then((outcome) =>
+            dispatch(
+              outcome.ok
+                ? { type: 'model-applied', outcome }
+                : { type: 'task-failed', message: outcome.message },
+            ),
+          )
           .catch(failed);
       },
     };
