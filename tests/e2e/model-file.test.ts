@@ -1,0 +1,151 @@
+/**
+ * The portable model file in real headless Chromium: a model trained and exported in one page is applied
+ * in a fresh page (a new engine worker, nothing kept) to the same data and gives the same numbers without
+ * training; a dataset with another gene set is refused with the reason.
+ */
+import { readFileSync } from 'node:fs';
+import Papa from 'papaparse';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatWideTable } from '../../src/core/data/write';
+import type { Method, Metric } from '../../src/core/eval/types';
+import { METHODS } from '../../src/core/eval/types';
+import { decodeModelFile } from '../../src/core/model/model-file';
+import { simulate } from '../../src/core/simulate/simulator';
+import type { Browser, StaticServer } from './harness';
+import { launchBrowser, openApp, serveDist, snap } from './harness';
+
+const TRAIN_TIMEOUT = 180_000;
+
+let server: StaticServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await serveDist();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openDemo(): Promise<{ page: Page; errors: string[] }> {
+  const { page, log } = await openApp(browser, server.origin);
+  await page
+    .getByTestId('backend')
+    .filter({ hasText: /webgpu|wasm|cpu/ })
+    .waitFor();
+  await page.getByTestId('demo-button').click();
+  await page.getByTestId('dataset-summary').filter({ hasText: 'Built-in demo' }).waitFor();
+  return { page, errors: log.errors };
+}
+
+async function waitOrError(page: Page, target: Locator): Promise<void> {
+  const error = page.getByTestId('error');
+  await target.or(error).first().waitFor({ timeout: TRAIN_TIMEOUT });
+  if (await error.isVisible()) throw new Error(`The app shows an error: ${await error.textContent()}`);
+}
+
+type Metrics = Record<Method, Record<Metric, number>>;
+
+async function readMetrics(page: Page): Promise<Metrics> {
+  const cells = await page
+    .getByTestId('metrics-table')
+    .locator('tbody td')
+    .evaluateAll((tds) =>
+      tds.map((td) => ({
+        method: td.closest('tr')?.getAttribute('data-method') ?? '',
+        metric: td.getAttribute('data-metric') ?? '',
+        value: Number(td.getAttribute('data-value')),
+      })),
+    );
+  const out = {} as Metrics;
+  for (const { method, metric, value } of cells) {
+    out[method as Method] ??= {} as Record<Metric, number>;
+    out[method as Method][metric as Metric] = value;
+  }
+  expect(Object.keys(out).sort()).toEqual([...METHODS].sort());
+  return out;
+}
+
+async function download(page: Page, button: Locator): Promise<{ name: string; bytes: Buffer }> {
+  const [file] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  const bytes = readFileSync(await file.path());
+  return { name: file.suggestedFilename(), bytes };
+}
+
+function table(bytes: Buffer): string[][] {
+  const parsed = Papa.parse<string[]>(bytes.toString('utf8').trimEnd(), { delimiter: ',' });
+  expect(parsed.errors).toEqual([]);
+  return parsed.data;
+}
+
+describe('model file in headless Chromium', () => {
+  it('exports a trained model; a fresh page applies it to the same data and gets the same numbers without training', async () => {
+    const first = await openDemo();
+    const advanced = first.page.locator('details.advanced summary');
+    if (!(await first.page.getByTestId('max-epochs-input').isVisible())) await advanced.click();
+    await first.page.getByTestId('max-epochs-input').fill('2');
+    await first.page.getByTestId('train-button').click();
+    await waitOrError(first.page, first.page.getByTestId('metrics-table'));
+    const metrics = await readMetrics(first.page);
+    const predictions = table(
+      (await download(first.page, first.page.getByTestId('export-predictions-csv'))).bytes,
+    );
+    const model = await download(first.page, first.page.getByTestId('export-model'));
+    expect(model.name).toBe('c3tl-model_ctx01.c3tl.json');
+    // The browser's file is the CLI's format: core decodes it.
+    const decoded = decodeModelFile(model.bytes);
+    expect(decoded.ok && decoded.data).toMatchObject({
+      format: 'c3tl-model',
+      target: 'ctx01',
+      mode: 'evaluate',
+    });
+    expect(first.errors).toEqual([]);
+    await first.page.close();
+
+    const second = await openDemo();
+    await second.page
+      .getByTestId('model-input')
+      .setInputFiles({ name: model.name, mimeType: 'application/json', buffer: model.bytes });
+    await waitOrError(second.page, second.page.getByTestId('metrics-table'));
+    await second.page.getByTestId('status').filter({ hasText: 'without training' }).waitFor();
+    const restored = await readMetrics(second.page);
+    for (const method of METHODS)
+      for (const [metric, value] of Object.entries(metrics[method]))
+        expect(Math.abs(restored[method][metric as Metric] - value), `${method} ${metric}`).toBeLessThan(
+          1e-5,
+        );
+    const again = table(
+      (await download(second.page, second.page.getByTestId('export-predictions-csv'))).bytes,
+    );
+    expect(again[0]).toEqual(predictions[0]);
+    expect(again.map((row) => row[1])).toEqual(predictions.map((row) => row[1]));
+    let max = 0;
+    for (let i = 1; i < predictions.length; i++)
+      for (let j = 2; j < predictions[i].length; j++)
+        max = Math.max(max, Math.abs(Number(again[i][j]) - Number(predictions[i][j])));
+    expect(max).toBeLessThan(1e-5);
+    await snap(second.page, '40-model-applied');
+
+    // Another gene set: the model is refused with the reason, in the error banner.
+    const { tensor } = simulate({ contexts: 3, perturbations: 40, genes: 60, seed: 7, counts: false });
+    await second.page.getByTestId('file-input').setInputFiles({
+      name: 'other-genes.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(formatWideTable({ ...tensor, genes: tensor.genes.map((g) => `${g}_other`) })),
+    });
+    await second.page.getByTestId('dataset-summary').filter({ hasText: 'other-genes.csv' }).waitFor();
+    await second.page
+      .getByTestId('model-input')
+      .setInputFiles({ name: model.name, mimeType: 'application/json', buffer: model.bytes });
+    const error = second.page.getByTestId('error');
+    await error.waitFor({ timeout: TRAIN_TIMEOUT });
+    expect(await error.textContent()).toMatch(
+      /c3tl-model_ctx01\.c3tl\.json: expected a dataset with the model's genes \(the model was trained on 1000 genes\), found a dataset that lacks 1000 of them/,
+    );
+    expect(second.errors).toEqual([]);
+    await second.page.close();
+  });
+});
