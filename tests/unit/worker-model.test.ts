@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatWideTable } from '../../src/core/data/write';
+import { simulate } from '../../src/core/simulate/simulator';
+import type { RunSetup, SessionSummary } from '../../src/worker/api-types';
+import { createEngine } from '../../src/worker/engine';
+import type { SessionStore, StoredSession } from '../../src/worker/sessions';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function memoryStore(): SessionStore & {
+  rows: Map<string, { summary: SessionSummary; session: StoredSession }>;
+} {
+  const rows = new Map<string, { summary: SessionSummary; session: StoredSession }>();
+  return {
+    rows,
+    list: async () => [...rows.values()].map((r) => structuredClone(r.summary)),
+    put: async (summary, session) => {
+      rows.set(summary.id, structuredClone({ summary, session }));
+    },
+    get: async (id) => (rows.has(id) ? structuredClone(rows.get(id)!) : null),
+    delete: async (id) => rows.delete(id),
+  };
+}
+
+const SETUP: RunSetup = {
+  target: 1,
+  supportFraction: 0.25,
+  seed: 2,
+  preset: 'small',
+  geneLimit: 80,
+  maxEpochs: 2,
+};
+
+function effectsFile(genes = 90): File {
+  const { tensor } = simulate({ contexts: 3, perturbations: 30, genes, seed: 4, counts: false });
+  return new File([formatWideTable(tensor)], 'effects.csv', { type: 'text/csv' });
+}
+
+describe('engine model files', () => {
+  it('exports the last run, applies it without training, saves it with a session and restores it', async () => {
+    const store = memoryStore();
+    const engine = createEngine({ sessions: store, newSessionId: () => 's1' });
+    await engine.initBackend('cpu');
+    await expect(engine.exportModel()).rejects.toThrow(/No trained model yet/);
+    expect((await engine.loadFiles([effectsFile()])).ok).toBe(true);
+    const trained = await engine.evaluate(SETUP);
+    const { name, text } = await engine.exportModel();
+    expect(name).toBe('c3tl-model_ctx02.c3tl.json');
+
+    const fresh = createEngine({ sessions: memoryStore() });
+    await fresh.initBackend('cpu');
+    expect(await fresh.importModel(text, name)).toEqual({
+      ok: false,
+      message: 'Load the dataset the model was trained on first.',
+    });
+    expect((await fresh.loadFiles([effectsFile()])).ok).toBe(true);
+    const applied = await fresh.importModel(text, name);
+    if (!applied.ok || applied.mode !== 'evaluate') throw new Error(JSON.stringify(applied));
+    expect(applied.target).toBe(1);
+    expect(applied.notes).toEqual([]);
+    expect(applied.evaluation.train.epochs).toBe(0);
+    const a = applied.evaluation.predictions.c3tl!;
+    const b = trained.predictions.c3tl!;
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-5);
+
+    expect(await fresh.importModel('{"format":"c3tl-model","formatVersion":9}', name)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/version 9, written by a newer C3TL Studio/),
+    });
+    expect((await fresh.loadFiles([effectsFile(40)])).ok).toBe(true);
+    expect(await fresh.importModel(text, name)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/trained on 80 genes\), found a dataset that lacks \d+ of them/),
+    });
+
+    const results = {
+      setup: {
+        mode: 'evaluate' as const,
+        target: 1,
+        supportPercent: 25,
+        seed: 2,
+        preset: 'small' as const,
+        geneLimit: 80,
+        maxEpochs: 2,
+      },
+      evaluation: null,
+      prediction: null,
+      sweep: null,
+    };
+    const summary = await engine.saveSession('with model', results);
+    expect(summary.hasModel).toBe(true);
+    expect(new TextDecoder().decode(store.rows.get('s1')!.session.modelFile)).toBe(text);
+    await engine.reset();
+    await expect(engine.exportModel()).rejects.toThrow(/No trained model yet/);
+    await engine.restoreSession('s1');
+    expect((await engine.exportModel()).text).toBe(text);
+  });
+});
