@@ -12,9 +12,8 @@ import { simulate } from '../../src/core/simulate/simulator';
 import { MALFORMED } from '../fixtures/malformed';
 import type { Browser, PageLog, StaticServer } from './harness';
 import { launchBrowser, openApp, serveDist, snap } from './harness';
+import { TRAIN_TIMEOUT, setMaxEpochs, trainToResults, waitOrError } from './driver';
 
-/** Training waits: the demo trains in seconds on wasm, the WebGPU fallback adapter is much slower. */
-const TRAIN_TIMEOUT = 180_000;
 /** |Δ| allowed between the wasm and WebGPU runs of the same seed, for every metric of every method. */
 const BACKEND_TOLERANCE = 1e-3;
 
@@ -60,24 +59,6 @@ async function open(): Promise<{ page: Page; log: PageLog }> {
 async function loadSmallFile(page: Page, size: FileSize = SMALL): Promise<void> {
   await page.getByTestId('file-input').setInputFiles(effectsFile(size));
   await page.getByTestId('dataset-summary').filter({ hasText: 'small-effects.csv' }).waitFor();
-}
-
-async function setMaxEpochs(page: Page, epochs: number): Promise<void> {
-  const input = page.getByTestId('max-epochs-input');
-  if (!(await input.isVisible())) await page.locator('details.advanced summary').click();
-  await input.fill(String(epochs));
-}
-
-/** Waits for the locator, or fails at once with the app's error message when the error banner shows. */
-async function waitOrError(page: Page, target: ReturnType<Page['getByTestId']>): Promise<void> {
-  const error = page.getByTestId('error');
-  await target.or(error).first().waitFor({ timeout: TRAIN_TIMEOUT });
-  if (await error.isVisible()) throw new Error(`The app shows an error: ${await error.textContent()}`);
-}
-
-async function trainToResults(page: Page): Promise<void> {
-  await page.getByTestId('train-button').click();
-  await waitOrError(page, page.getByTestId('metrics-table'));
 }
 
 /** Reads every metric cell (full precision from data-value) and checks the visible text is the same number. */

@@ -3,19 +3,17 @@
  * in a fresh page (a new engine worker, nothing kept) to the same data and gives the same numbers without
  * training; a dataset with another gene set is refused with the reason.
  */
-import { readFileSync } from 'node:fs';
 import Papa from 'papaparse';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatWideTable } from '../../src/core/data/write';
-import type { Method, Metric } from '../../src/core/eval/types';
+import type { Metric } from '../../src/core/eval/types';
 import { METHODS } from '../../src/core/eval/types';
 import { decodeModelFile } from '../../src/core/model/model-file';
 import { simulate } from '../../src/core/simulate/simulator';
 import type { Browser, StaticServer } from './harness';
 import { launchBrowser, openApp, serveDist, snap } from './harness';
-
-const TRAIN_TIMEOUT = 180_000;
+import { TRAIN_TIMEOUT, download, readMetrics, waitOrError } from './driver';
 
 let server: StaticServer;
 let browser: Browser;
@@ -39,40 +37,6 @@ async function openDemo(): Promise<{ page: Page; errors: string[] }> {
   await page.getByTestId('demo-button').click();
   await page.getByTestId('dataset-summary').filter({ hasText: 'Built-in demo' }).waitFor();
   return { page, errors: log.errors };
-}
-
-async function waitOrError(page: Page, target: Locator): Promise<void> {
-  const error = page.getByTestId('error');
-  await target.or(error).first().waitFor({ timeout: TRAIN_TIMEOUT });
-  if (await error.isVisible()) throw new Error(`The app shows an error: ${await error.textContent()}`);
-}
-
-type Metrics = Record<Method, Record<Metric, number>>;
-
-async function readMetrics(page: Page): Promise<Metrics> {
-  const cells = await page
-    .getByTestId('metrics-table')
-    .locator('tbody td')
-    .evaluateAll((tds) =>
-      tds.map((td) => ({
-        method: td.closest('tr')?.getAttribute('data-method') ?? '',
-        metric: td.getAttribute('data-metric') ?? '',
-        value: Number(td.getAttribute('data-value')),
-      })),
-    );
-  const out = {} as Metrics;
-  for (const { method, metric, value } of cells) {
-    out[method as Method] ??= {} as Record<Metric, number>;
-    out[method as Method][metric as Metric] = value;
-  }
-  expect(Object.keys(out).sort()).toEqual([...METHODS].sort());
-  return out;
-}
-
-async function download(page: Page, button: Locator): Promise<{ name: string; bytes: Buffer }> {
-  const [file] = await Promise.all([page.waitForEvent('download'), button.click()]);
-  const bytes = readFileSync(await file.path());
-  return { name: file.suggestedFilename(), bytes };
 }
 
 function table(bytes: Buffer): string[][] {

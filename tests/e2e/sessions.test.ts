@@ -5,21 +5,28 @@
  * record of a loaded file carries its SHA-256.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import Papa from 'papaparse';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import packageJson from '../../package.json';
 import { formatWideTable } from '../../src/core/data/write';
-import type { Method, Metric } from '../../src/core/eval/types';
+import type { Method } from '../../src/core/eval/types';
 import { METHODS, METRICS } from '../../src/core/eval/types';
 import type { ReproRecord } from '../../src/core/record';
 import { RECORD_KEYS } from '../../src/core/record';
 import { simulate } from '../../src/core/simulate/simulator';
 import type { Browser, PageLog, StaticServer } from './harness';
 import { launchBrowser, openApp, serveDist, snap } from './harness';
+import type { Downloaded } from './driver';
+import {
+  TRAIN_TIMEOUT,
+  download,
+  readMetrics,
+  setMaxEpochs,
+  trainToResults as train,
+  waitOrError,
+} from './driver';
 
-const TRAIN_TIMEOUT = 180_000;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 let server: StaticServer;
@@ -46,61 +53,6 @@ async function open(): Promise<{ page: Page; log: PageLog }> {
   const opened = await openApp(browser, server.origin);
   await waitReady(opened.page);
   return opened;
-}
-
-async function setMaxEpochs(page: Page, epochs: number): Promise<void> {
-  const input = page.getByTestId('max-epochs-input');
-  if (!(await input.isVisible())) await page.locator('details.advanced summary').click();
-  await input.fill(String(epochs));
-}
-
-/** Waits for the locator, or fails at once with the app's error message when the error banner shows. */
-async function waitOrError(page: Page, target: Locator): Promise<void> {
-  const error = page.getByTestId('error');
-  await target.or(error).first().waitFor({ timeout: TRAIN_TIMEOUT });
-  if (await error.isVisible()) throw new Error(`The app shows an error: ${await error.textContent()}`);
-}
-
-async function train(page: Page): Promise<void> {
-  await page.getByTestId('train-button').click();
-  await waitOrError(page, page.getByTestId('metrics-table'));
-}
-
-type Metrics = Record<Method, Record<Metric, number>>;
-
-/** Full-precision metrics from the table's data-value attributes. */
-async function readMetrics(page: Page): Promise<Metrics> {
-  const cells = await page
-    .getByTestId('metrics-table')
-    .locator('tbody td')
-    .evaluateAll((tds) =>
-      tds.map((td) => ({
-        method: td.closest('tr')?.getAttribute('data-method') ?? '',
-        metric: td.getAttribute('data-metric') ?? '',
-        value: Number(td.getAttribute('data-value')),
-      })),
-    );
-  const out = {} as Metrics;
-  for (const { method, metric, value } of cells) {
-    out[method as Method] ??= {} as Record<Metric, number>;
-    out[method as Method][metric as Metric] = value;
-  }
-  expect(Object.keys(out).sort()).toEqual([...METHODS].sort());
-  return out;
-}
-
-interface Downloaded {
-  name: string;
-  bytes: Buffer;
-}
-
-/** Clicks the button and returns the file the browser saved. */
-async function download(page: Page, button: Locator): Promise<Downloaded> {
-  const [file] = await Promise.all([page.waitForEvent('download'), button.click()]);
-  const path = await file.path();
-  const bytes = readFileSync(path);
-  expect(bytes.length, file.suggestedFilename()).toBeGreaterThan(0);
-  return { name: file.suggestedFilename(), bytes };
 }
 
 function parseTable(file: Downloaded, delimiter: ',' | '\t'): string[][] {
