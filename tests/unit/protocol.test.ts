@@ -91,6 +91,16 @@ describe('sweepSupport', () => {
     expect(points.map((p) => p.fraction)).toEqual([0.1, 0.3]);
     expect(points[0].support).toBeLessThan(points[1].support);
   });
+
+  it('scores every fraction on the same held-out pairs: those the largest support leaves', async () => {
+    const options = { seed: 1, preset: 'small' as const, geneLimit: 50, maxEpochs: 0 };
+    const points = await sweepSupport(small, 0, [0.1, 0.3], options);
+    const atLargest = await evaluateTarget(small, 0, { ...options, supportFraction: 0.3 });
+    // With no training, each point is the baselines on that query: the 30% point must equal a plain evaluation.
+    expect(points[1].metrics.additive).toEqual(atLargest.metrics.additive);
+    const atSmallest = await evaluateTarget(small, 0, { ...options, supportFraction: 0.1 });
+    expect(points[0].metrics.perturb_mean).not.toEqual(atSmallest.metrics.perturb_mean);
+  });
 });
 
 const PBMC = '../shared/data/pbmc-drugs/effects.csv.gz';

@@ -451,7 +451,10 @@ export async function predictWithModelFile(
     : { mode: 'predict', prediction: prediction(tensor, split, fitted), notes: checked.notes };
 }
 
-/** Support-fraction sweep (e.g. 0.01, 0.05, 0.1, 0.3) for one target; hooks.onEpoch reports each training. */
+/**
+ * Support-fraction sweep (e.g. 0.01, 0.05, 0.1, 0.3) for one target, all points scored on the same held-out
+ * pairs; hooks.onEpoch reports each training.
+ */
 export async function sweepSupport(
   tensor: EffectTensor,
   target: number,
@@ -459,10 +462,17 @@ export async function sweepSupport(
   options: Omit<RunOptions, 'supportFraction'>,
   hooks: RunHooks & { onPoint?: (point: SweepPoint) => void } = {},
 ): Promise<SweepPoint[]> {
+  // Every point is scored on the same held-out pairs, those left by the largest support: supports of one seed
+  // are nested prefixes of one shuffle, so each smaller support is disjoint from that query.
+  const largest = Math.max(...fractions);
+  const { query } = evaluationSplit(tensor, target, { supportFraction: largest, seed: options.seed });
   const points: SweepPoint[] = [];
   for (const fraction of fractions) {
-    const evaluation = await evaluateTarget(tensor, target, { ...options, supportFraction: fraction }, hooks);
-    const point = { fraction, support: evaluation.support, metrics: evaluation.metrics };
+    const own = evaluationSplit(tensor, target, { supportFraction: fraction, seed: options.seed });
+    const split: TargetSplit = { ...own, query };
+    const fitted = await fitSplit(tensor, split, options, hooks, { kind: 'train' });
+    const scored = evaluation(tensor, split, fitted);
+    const point = { fraction, support: scored.support, metrics: scored.metrics };
     points.push(point);
     hooks.onPoint?.(point);
   }

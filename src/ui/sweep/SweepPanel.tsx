@@ -65,7 +65,8 @@ export function SweepPanel({ dataset, setup, sweep, busy, cancelling, onSweep, o
       <h2 id="sweep-heading">How many perturbations must I measure?</h2>
       <p className="hint">
         Trains once per support size ({SWEEP_FRACTIONS.map(formatPercent).join(', ')} of the {shared} shared
-        perturbations of {context}) with the setup above, and scores each on its held-out pairs.
+        perturbations of {context}) with the setup above, and scores all of them on the same held-out pairs
+        (those the 30% support leaves out).
       </p>
       <div className="actions">
         <button type="button" data-testid="sweep-button" onClick={onSweep} disabled={busy || shared < 2}>
