@@ -66,7 +66,7 @@ export function SweepPanel({ dataset, setup, sweep, busy, cancelling, onSweep, o
       <p className="hint">
         Trains once per support size ({SWEEP_FRACTIONS.map(formatPercent).join(', ')} of the {shared} shared
         perturbations of {context}) with the setup above, and scores all of them on the same held-out pairs
-        (those the 30% support leaves out).
+        (those the {formatPercent(Math.max(...SWEEP_FRACTIONS))} support leaves out).
       </p>
       <div className="actions">
         <button type="button" data-testid="sweep-button" onClick={onSweep} disabled={busy || shared < 2}>
