@@ -4,7 +4,7 @@
  */
 import type { InputError } from '../core/data/result';
 import type { TensorSummary } from '../core/data/tensor';
-import type { EpochLog, ModelPreset, SweepPoint, TrainInfo } from '../core/eval/protocol';
+import type { EpochLog, ModelPreset, SweepPoint, TargetEvaluation, TrainInfo } from '../core/eval/protocol';
 import type { Method, MetricValues } from '../core/eval/types';
 import type { ReproRecord, RunMode } from '../core/record';
 
@@ -62,25 +62,12 @@ export interface RunSetup {
   maxEpochs?: number;
 }
 
-/** Results of evaluate mode, slimmed to what the views need. */
-export interface EvaluationView {
-  context: string;
-  support: number;
-  query: number;
-  metrics: Record<Method, MetricValues>;
-  /** Per query pair, in the order of queryPerturbations. */
-  perPair: Record<Method, MetricValues[]>;
-  queryPerturbations: string[];
-  genes: string[];
-  /** Q*G observed effects of the query pairs, row-major by query pair. */
-  observed: Float32Array;
+/** Results of evaluate mode, slimmed to what the views need: the core's evaluation minus most predictions. */
+export interface EvaluationView extends Omit<TargetEvaluation, 'predictions' | 'modelFile'> {
   /** The baseline with the highest mean pearson_centered. */
   bestBaseline: Method;
   /** Q*G predictions of C3TL and of the best baseline. */
   predictions: Partial<Record<Method, Float32Array>>;
-  /** Length G: mean effect over the target's support (m_t). */
-  contextMean: Float32Array;
-  train: TrainInfo;
   /** How to get these numbers again: inputs, settings, backend, versions, metrics (built by the worker). */
   record?: ReproRecord;
 }
