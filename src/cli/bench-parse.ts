@@ -7,14 +7,12 @@
  * Peak RSS is the process maximum (getrusage), reported next to the RSS before parsing; peak heap and
  * ArrayBuffer memory are sampled at every progress callback (once per chunk read).
  */
-import { createWriteStream, mkdtempSync, openAsBlob, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, openAsBlob, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { once } from 'node:events';
-import { createGzip } from 'node:zlib';
 import { loadDataset } from '../core/data/load';
 import { tensorSummary } from '../core/data/tensor';
-import { createRng } from '../core/random';
+import { writeWideTable } from './synthetic-csv';
 
 interface Args {
   mb: number;
@@ -40,51 +38,13 @@ function parseArgs(argv: readonly string[]): Args {
 const MiB = 1024 * 1024;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
 
-/**
- * Rows of 8 contexts x P perturbations, 5% of them repeated (replicates to average), values with 4 decimals;
- * written line by line so the generator itself stays small in memory. Returns the bytes of text written.
- */
-async function writeTable(path: string, args: Args): Promise<{ textBytes: number; rows: number }> {
-  const rng = createRng(42);
-  const G = args.genes;
-  const header =
-    ['context', 'perturbation', ...Array.from({ length: G }, (_, g) => `GENE${g + 1}`)].join(',') + '\n';
-  const bytesPerRow = G * 7.5;
-  const target = args.mb * 1e6;
-  const rows = Math.max(16, Math.round(target / bytesPerRow));
-  const contexts = 8;
-  const out = createWriteStream(path);
-  const sink = args.gzip ? createGzip({ level: 6 }) : out;
-  if (args.gzip) sink.pipe(out);
-  const write = async (text: string): Promise<void> => {
-    if (!sink.write(text)) await once(sink, 'drain');
-  };
-  let textBytes = 0;
-  await write(header);
-  textBytes += header.length;
-  const uniqueRows = Math.round(rows * 0.95);
-  for (let r = 0; r < rows; r++) {
-    const i = r < uniqueRows ? r : rng.int(uniqueRows);
-    const parts = new Array<string>(G + 2);
-    parts[0] = `cell${(i % contexts) + 1}`;
-    parts[1] = `pert${Math.floor(i / contexts) + 1}`;
-    for (let g = 0; g < G; g++) parts[g + 2] = (rng.normal() * 1.5).toFixed(4);
-    const line = parts.join(',') + '\n';
-    textBytes += line.length;
-    await write(line);
-  }
-  sink.end();
-  await once(out, 'finish');
-  return { textBytes, rows };
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'c3tl-bench-'));
   const path = join(dir, args.gzip ? 'effects.csv.gz' : 'effects.csv');
   try {
     const t0 = performance.now();
-    const written = await writeTable(path, args);
+    const written = await writeWideTable(path, args);
     const fileBytes = statSync(path).size;
     console.log(
       `generated ${path}: ${mib(fileBytes)} on disk, ${mib(written.textBytes)} of text, ${written.rows} rows x ${args.genes} genes in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
