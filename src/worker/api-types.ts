@@ -23,6 +23,53 @@ export interface BackendInfo {
   available: BackendName[];
   /** Whether the wasm backend may use threads (needs a cross-origin isolated page). */
   wasmThreads: boolean;
+  /** The timing of every available backend on this device; null until one was measured or read back. */
+  calibration: CalibrationInfo | null;
+}
+
+/** Which part of a backend's calibration ran past its time limit. */
+export type CalibrationPhase = 'warm-up' | 'timed';
+
+/** One backend's calibration: the time of a C3TL training step, or why there is none. */
+export type CalibrationFigure =
+  | {
+      backend: BackendName;
+      status: 'measured';
+      /** Mean wall time of one training step (optimiser update included), milliseconds. */
+      msPerStep: number;
+      /** Steps timed. */
+      steps: number;
+    }
+  | {
+      backend: BackendName;
+      status: 'missed';
+      phase: CalibrationPhase;
+      /** The limit it ran past, milliseconds (the warm-up's, or the timed part's for its first steps). */
+      limitMs: number;
+    }
+  | { backend: BackendName; status: 'failed'; message: string };
+
+/** The figures of one calibration, as the UI shows them. */
+export interface CalibrationInfo {
+  /** One per backend measured, in the order they were measured. */
+  figures: CalibrationFigure[];
+  /** When they were measured, milliseconds since 1970-01-01 UTC. */
+  measuredAt: number;
+  /** Wall time of the whole calibration (problem set-up, warm-ups and timed parts), milliseconds. */
+  totalMs: number;
+  /** True when the figures were read back from this device's store instead of measured now. */
+  fromStore: boolean;
+  /** True when the figures are kept on this device (in IndexedDB) for the next visit. */
+  stored: boolean;
+}
+
+/** How the engine should treat stored calibration figures when it activates a backend. */
+export interface BackendOptions {
+  /**
+   * Whether new figures may be written to this device's store; default true. The page that follows
+   * "Forget everything" passes false, so forgetting does not immediately store something again.
+   */
+  remember?: boolean;
 }
 
 /** What the UI shows about the loaded dataset. */

@@ -1,6 +1,7 @@
 /**
- * Picks the tfjs backend for the worker: WebGPU on a real GPU, wasm (SIMD, threads when the page is
- * cross-origin isolated) otherwise, cpu as the last resort. The user may override the choice.
+ * Activates the tfjs backend for the worker: 'auto' takes the fastest one measured on this device
+ * (calibrate.ts), or by rule WebGPU on a real GPU, wasm (SIMD) otherwise, cpu as the last resort. The user
+ * may override the choice.
  */
 // The same tfjs instance as src/core (the full package registers the cpu backend and the gradients).
 import * as tf from '@tensorflow/tfjs';
@@ -11,7 +12,9 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendInfo, BackendName, BackendPreference } from './api-types';
 import type { AdapterInfoLike, AdapterProbe } from './backend-plan';
-import { backendPlan, describeAdapter } from './backend-plan';
+import { describeAdapter } from './backend-plan';
+import type { CalibrationOutcome } from './calibrate-rules';
+import { calibratedPlan } from './calibrate-rules';
 import type { WebGpuBackendLike } from './sync-read-guard';
 import { guardSyncReads } from './sync-read-guard';
 
@@ -63,7 +66,8 @@ async function wasmDetail(): Promise<{ threads: boolean; text: string }> {
   return { threads, text: `${simd ? 'SIMD' : 'no SIMD'}, ${count} thread${count === 1 ? '' : 's'}` };
 }
 
-async function tryBackend(name: BackendName): Promise<string | null> {
+/** Makes `name` the active tfjs backend: null once it runs, else why it could not start. */
+export async function activateBackend(name: BackendName): Promise<string | null> {
   try {
     if (!(await tf.setBackend(name))) return `${name} failed to start`;
     await tf.ready();
@@ -74,28 +78,46 @@ async function tryBackend(name: BackendName): Promise<string | null> {
   }
 }
 
-/**
- * Activates the best backend for the preference and says which one and why. tf.setBackend resolves to
- * false (it does not throw) when a backend fails to initialise, so every attempt is checked.
- */
-export async function selectBackend(preference: BackendPreference): Promise<BackendInfo> {
-  const probe = await probeWebGpu();
-  const plan = backendPlan(preference, probe);
+/** Backends that can run here: webgpu when an adapter (fallback ones included) was offered, wasm, cpu. */
+export function availableBackends(probe: AdapterProbe): BackendName[] {
   const available: BackendName[] = [];
   if (probe.adapter !== null) available.push('webgpu');
   if (typeof WebAssembly === 'object') available.push('wasm');
   available.push('cpu');
+  return available;
+}
+
+export interface SelectOptions {
+  /** The adapter probe, when the caller already has one. */
+  probe?: AdapterProbe;
+  /** Calibration figures for 'auto' (or why there are none); without them 'auto' follows the rule. */
+  calibration?: CalibrationOutcome | null;
+}
+
+/**
+ * Activates the best backend for the preference and says which one and why. tf.setBackend resolves to
+ * false (it does not throw) when a backend fails to initialise, so every attempt is checked.
+ */
+export async function selectBackend(
+  preference: BackendPreference,
+  options: SelectOptions = {},
+): Promise<BackendInfo> {
+  const probe = options.probe ?? (await probeWebGpu());
+  const available = availableBackends(probe);
+  const calibration = options.calibration ?? null;
+  const plan = calibratedPlan(preference, probe, available, calibration);
 
   const failures: string[] = [];
   for (const name of plan.order) {
-    const failure = await tryBackend(name);
+    const failure = await activateBackend(name);
     if (failure !== null) {
       failures.push(failure);
       continue;
     }
     const wasm = name === 'wasm' ? await wasmDetail() : null;
     const detail = wasm ? ` (${wasm.text})` : '';
-    const why = failures.length === 0 ? plan.reason : `${failures.join('; ')}: using ${name}`;
+    const why =
+      failures.length === 0 ? plan.reason : `${plan.reason}; but ${failures.join('; ')}: using ${name}`;
     return {
       name,
       adapter: probe.adapter,
@@ -103,6 +125,7 @@ export async function selectBackend(preference: BackendPreference): Promise<Back
       reason: `${why}${detail}`,
       available,
       wasmThreads: wasm?.threads ?? false,
+      calibration: calibration?.ok ? calibration.info : null,
     };
   }
   throw new Error(`No tfjs backend could start: ${failures.join('; ')}`);

@@ -18,7 +18,9 @@ import { decodeModelFile, MODEL_FILE_EXTENSION } from '../core/model/model-file'
 import { simulate } from '../core/simulate/simulator';
 import type {
   BackendInfo,
+  BackendOptions,
   BackendPreference,
+  CalibrationInfo,
   DatasetInfo,
   EvaluationView,
   LoadOutcome,
@@ -29,10 +31,22 @@ import type {
   RunSetup,
   SweepProgress,
 } from './api-types';
-import { selectBackend } from './backend';
+import { activateBackend, availableBackends, probeWebGpu, selectBackend } from './backend';
+import type { AdapterProbe } from './backend-plan';
+import { calibrateBackends } from './calibrate';
+import type {
+  CalibrationLimits,
+  CalibrationOutcome,
+  CalibrationRecord,
+  DeviceTraits,
+} from './calibrate-rules';
+import { CALIBRATION_VERSION, deviceFingerprint, reusableRecord, worthStoring } from './calibrate-rules';
+import type { CalibrationStore } from './calibrate-store';
+import { indexedDbCalibrationStore } from './calibrate-store';
 import { bestBaseline } from './best-baseline';
 import { describeDataset, describeProgress } from './dataset-info';
 import { DEMO_OPTIONS, demoInput, describeFiles, runRecord } from './provenance';
+import type { StopToken } from './run-gate';
 import { createRunGate } from './run-gate';
 import type { LoadedDataset, SessionStore } from './sessions';
 import { indexedDbSessionStore, sessionMethods } from './sessions';
@@ -119,8 +133,19 @@ export interface EngineOptions {
   sessions?: SessionStore;
   /** Ids of new sessions; crypto.randomUUID by default. */
   newSessionId?: () => string;
-  /** Milliseconds since 1970 for the saved-at time; Date.now by default. */
+  /** Milliseconds since 1970 for the saved-at and measured-at times; Date.now by default. */
   now?: () => number;
+  /** Where calibration figures are remembered per device; IndexedDB by default. */
+  calibration?: CalibrationStore;
+  /** This browser and its cores, for the figures' key; read from navigator by default. */
+  device?: () => Pick<DeviceTraits, 'userAgent' | 'hardwareConcurrency'>;
+  /** Time limits of the calibration; calibrate-rules' defaults otherwise. */
+  calibrationLimits?: Partial<CalibrationLimits>;
+}
+
+function navigatorTraits(): Pick<DeviceTraits, 'userAgent' | 'hardwareConcurrency'> {
+  const nav = globalThis.navigator as { userAgent?: string; hardwareConcurrency?: number } | undefined;
+  return { userAgent: nav?.userAgent ?? 'unknown', hardwareConcurrency: nav?.hardwareConcurrency ?? 0 };
 }
 
 export function createEngine(engineOptions: EngineOptions = {}) {
@@ -129,12 +154,84 @@ export function createEngine(engineOptions: EngineOptions = {}) {
   /** Where the current tensor came from: its DatasetInfo source, loader notes and input record. */
   let origin: Omit<LoadedDataset, 'tensor'> | null = null;
   let backend: BackendInfo | null = null;
+  let preference: BackendPreference = 'auto';
+  /** This page's calibration figures, once measured or read back (a failed calibration is tried again). */
+  let calibration: CalibrationInfo | null = null;
+  /** Whether new figures may be stored (false for the page that follows "Forget everything"). */
+  let remember = true;
+  const calibrationStore = engineOptions.calibration ?? indexedDbCalibrationStore();
+  const clock = engineOptions.now ?? (() => Date.now());
   /** The model of the last run, as a model file's text, and its target's name. */
   let lastModel: { target: string; text: string } | null = null;
 
-  const ensureBackend = async (): Promise<BackendInfo> => {
-    backend ??= await selectBackend('auto');
+  /**
+   * This device's figures: read back from the store when they were measured here by this version of the
+   * step (unless forced), else measured now on every available backend and stored. A calibration that
+   * throws or is cancelled gives its reason instead, and 'auto' falls back to the rule.
+   */
+  const calibrate = async (
+    probe: AdapterProbe,
+    force: boolean,
+    token: StopToken,
+  ): Promise<CalibrationOutcome> => {
+    const device = (engineOptions.device ?? navigatorTraits)();
+    const fingerprint = deviceFingerprint({
+      ...device,
+      adapter: probe.adapter,
+      isFallbackAdapter: probe.isFallbackAdapter,
+    });
+    if (!force) {
+      // An unreadable store (no IndexedDB, private mode) only means measuring again.
+      const stored = reusableRecord(await calibrationStore.get(fingerprint).catch(() => null), fingerprint);
+      if (stored) {
+        const { figures, measuredAt, totalMs } = stored;
+        return { ok: true, info: { figures, measuredAt, totalMs, fromStore: true, stored: true } };
+      }
+    }
+    try {
+      const run = await calibrateBackends({
+        backends: availableBackends(probe),
+        activate: activateBackend,
+        shouldStop: () => token.stopped,
+        ...(engineOptions.calibrationLimits && { limits: engineOptions.calibrationLimits }),
+      });
+      const record: CalibrationRecord = {
+        fingerprint,
+        version: CALIBRATION_VERSION,
+        figures: run.figures,
+        measuredAt: clock(),
+        totalMs: run.totalMs,
+      };
+      const stored =
+        remember && worthStoring(run.figures)
+          ? await calibrationStore.put(record).then(
+              () => true,
+              () => false,
+            )
+          : false;
+      const { figures, measuredAt, totalMs } = record;
+      return { ok: true, info: { figures, measuredAt, totalMs, fromStore: false, stored } };
+    } catch (error) {
+      const why = token.stopped ? 'cancelled' : error instanceof Error ? error.message : String(error);
+      return { ok: false, problem: why };
+    }
+  };
+
+  /** Activates the backend for the preference; 'auto' calibrates first unless this page already did. */
+  const activate = async (wanted: BackendPreference, token: StopToken, force = false) => {
+    const probe = await probeWebGpu();
+    let outcome: CalibrationOutcome | null = calibration && { ok: true, info: calibration };
+    if (force || (wanted === 'auto' && calibration === null)) {
+      outcome = await calibrate(probe, force, token);
+      if (outcome.ok) calibration = outcome.info;
+    }
+    preference = wanted;
+    backend = await selectBackend(wanted, { probe, calibration: outcome });
     return backend;
+  };
+
+  const ensureBackend = async (token: StopToken): Promise<BackendInfo> => {
+    return backend ?? (await activate('auto', token));
   };
   const requireTensor = (target: number): EffectTensor => {
     if (tensor === null) throw new Error('No dataset is loaded: load the demo or a file first.');
@@ -145,12 +242,19 @@ export function createEngine(engineOptions: EngineOptions = {}) {
   };
 
   return {
-    /** Activates the backend for a preference ('auto' picks the fastest); waits for a running task. */
-    initBackend(preference: BackendPreference): Promise<BackendInfo> {
-      return gate.run(async () => {
-        backend = await selectBackend(preference);
-        return backend;
-      });
+    /**
+     * Activates the backend for a preference; waits for a running task. 'auto' picks the fastest backend
+     * measured on this device: the first time, a short calibration times a training step on each one
+     * (figures stored per device are reused), and BackendInfo.calibration carries the figures.
+     */
+    initBackend(wanted: BackendPreference, options: BackendOptions = {}): Promise<BackendInfo> {
+      if (options.remember === false) remember = false;
+      return gate.run((token) => activate(wanted, token));
+    },
+
+    /** Measures every backend again (ignoring stored figures), stores the figures and re-applies the preference. */
+    recalibrate(): Promise<BackendInfo> {
+      return gate.run((token) => activate(preference, token, true));
     },
 
     /** Loads the simulated demo dataset and makes it the current one. */
@@ -195,7 +299,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
         .run(async (token) => {
           const data = requireTensor(setup.target);
           const input = origin?.input;
-          const info = await ensureBackend();
+          const info = await ensureBackend(token);
           const result = await evaluateTarget(
             data,
             setup.target,
@@ -228,7 +332,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
         .run(async (token) => {
           const data = requireTensor(setup.target);
           const input = origin?.input;
-          const info = await ensureBackend();
+          const info = await ensureBackend(token);
           const { supportFraction: _unused, ...options } = runOptions(setup);
           const result = await predictTarget(
             data,
@@ -284,7 +388,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
         const data = tensor;
         const decoded = decodeModelFile(text, fileName);
         if (!decoded.ok) return { ok: false, message: decoded.error.message };
-        await ensureBackend();
+        await ensureBackend(token);
         let restored;
         try {
           restored = await predictWithModelFile(
@@ -331,7 +435,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
       return gate
         .run(async (token) => {
           const data = requireTensor(setup.target);
-          await ensureBackend();
+          await ensureBackend(token);
           const { supportFraction: _unused, ...options } = runOptions(setup);
           const points: SweepPoint[] = [];
           return sweepSupport(data, setup.target, fractions, options, {
