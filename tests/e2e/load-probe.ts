@@ -26,10 +26,21 @@ export interface MainThreadRead {
   bytes: number;
 }
 
+/** A change of the load message with its numbers masked ("Reading x.csv: # of #", sizes masked), i.e. a new stage. */
+export interface PhaseMark {
+  phase: string;
+  at: number;
+}
+
 export interface LoadProbe {
   progress: ProgressSample[];
+  phases: PhaseMark[];
   longTasks: LongTask[];
   mainThreadReads: MainThreadRead[];
+  /** performance.now() when a file input last fired 'change' (a file was chosen), or null. */
+  chosenAt: number | null;
+  /** performance.now() when the dataset summary first appeared after that, or null. */
+  shownAt: number | null;
 }
 
 type ProbeWindow = { __loadProbe?: LoadProbe };
@@ -47,12 +58,44 @@ const LARGE_READ_BYTES = 8 * 1024 * 1024;
  * which would mean the parse is not running in the worker.
  */
 export async function installLoadProbe(context: BrowserContext): Promise<void> {
+  // tsx (the CLI benchmark) compiles with esbuild's keepNames, which wraps named functions in __name(...)
+  // calls; the serialized init script needs that helper in the page too.
+  await context.addInitScript({ content: 'globalThis.__name ??= (target) => target;' });
   await context.addInitScript(
     ({ largeBytes }) => {
-      const probe: LoadProbe = { progress: [], longTasks: [], mainThreadReads: [] };
+      const probe: LoadProbe = {
+        progress: [],
+        phases: [],
+        longTasks: [],
+        mainThreadReads: [],
+        chosenAt: null,
+        shownAt: null,
+      };
       (window as ProbeWindow).__loadProbe = probe;
+      document.addEventListener(
+        'change',
+        (event) => {
+          if (event.target instanceof HTMLInputElement && event.target.type === 'file') {
+            probe.chosenAt = performance.now();
+            probe.shownAt = null;
+          }
+        },
+        true,
+      );
 
       const sample = (): void => {
+        if (
+          probe.chosenAt !== null &&
+          probe.shownAt === null &&
+          document.querySelector('[data-testid=dataset-summary]') !== null
+        ) {
+          probe.shownAt = performance.now();
+        }
+        const label = document.querySelector('[data-testid=load-progress] label');
+        const phase = label?.textContent?.replace(/\d[\d.,]*\s*[kMG]?B\b/g, '#').trim();
+        if (phase && probe.phases[probe.phases.length - 1]?.phase !== phase) {
+          probe.phases.push({ phase, at: performance.now() });
+        }
         const bar = document.querySelector('[data-testid=load-progress] progress');
         const raw = bar?.getAttribute('value');
         if (bar == null || raw == null) return;
@@ -65,6 +108,7 @@ export async function installLoadProbe(context: BrowserContext): Promise<void> {
       new MutationObserver(sample).observe(document, {
         subtree: true,
         childList: true,
+        characterData: true,
         attributes: true,
         attributeFilter: ['value'],
       });
