@@ -2,33 +2,19 @@
  * End-to-end harness: serves the built dist/ with the cross-origin isolation headers on a free localhost
  * port and drives the real Chromium of the machine through playwright-core (no browser download).
  */
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import type { StaticServer } from '../../src/cli/static-server';
+import { ISOLATION_HEADERS, serveStatic } from '../../src/cli/static-server';
 import { CSP_HEADER } from '../../src/ui/privacy/csp';
 
 export const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /**
  * Same headers as `vite preview` (vite.config.ts): cross-origin isolation lets the wasm backend use threads,
@@ -37,44 +23,19 @@ const TYPES: Record<string, string> = {
  * script's headers, not from the page).
  */
 export const HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
+  ...ISOLATION_HEADERS,
   'Content-Security-Policy': CSP_HEADER,
   'Cache-Control': 'no-store',
 };
 
-export interface StaticServer {
-  origin: string;
-  close(): Promise<void>;
-}
+export type { StaticServer };
 
 /** A tiny static file server for dist/ on 127.0.0.1 and a free port. */
 export async function serveDist(root = DIST): Promise<StaticServer> {
   if (!existsSync(join(root, 'index.html'))) {
     throw new Error(`${root}/index.html is missing: run "vite build" first (npm run test:e2e does).`);
   }
-  const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    const file = normalize(join(root, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { ...HEADERS, 'Content-Type': 'text/plain' });
-      res.end('not found');
-      return;
-    }
-    res.writeHead(200, { ...HEADERS, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    // Keep-alive connections are cut too, so after close() the origin is really unreachable.
-    close: () =>
-      new Promise<void>((ok) => {
-        server.close(() => ok());
-        server.closeAllConnections();
-      }),
-  };
+  return serveStatic(root, HEADERS);
 }
 
 export interface Browser {

@@ -1,0 +1,459 @@
+/**
+ * Browser training benchmark: `npx tsx src/cli/bench-browser.ts [--json] [--backends webgpu,wasm,cpu]
+ * [--sizes demo,pbmc,replogle,tahoe] [--max-epochs N] [--preset small] [--stop-check]`.
+ *
+ * Bundles the benchmark page and its worker (src/bench, not part of the app) with esbuild into a temporary
+ * folder beside the tfjs wasm binaries, serves it cross-origin isolated under the app's CSP, and drives the
+ * machine's headless Chromium with WebGPU exposed (DESIGN.md §9). Every backend the browser offers among
+ * those asked for runs every size in a fresh page and worker, measured by src/core/bench.ts; the runner adds
+ * what only it can see: the worker's JS heap peak (CDP Runtime.getHeapUsage on the worker target, polled), and
+ * the RSS peaks of the renderer and GPU processes (/proc, polled). With --stop-check it then starts a
+ * Tahoe-scale run, asks the worker to stop after its second epoch and reports how long stopping took and
+ * whether the tab and the worker stayed alive. Prints the same table (or JSON) as src/cli/bench.ts plus
+ * those columns.
+ */
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import type { Browser, CDPSession, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { BenchColumn, BenchRow } from '../core/bench';
+import { BENCH_COLUMNS, BENCH_SIZES, benchTable, isBenchSize } from '../core/bench';
+import type { ModelPreset } from '../core/eval/protocol';
+import { DEFAULT_TRAIN_OPTIONS } from '../core/model/train';
+import type { BackendOffer, BenchBackend, BenchPageApi, RunOutcome, StopResult } from '../bench/protocol';
+import { CSP_HEADER } from '../ui/privacy/csp';
+import { ISOLATION_HEADERS, serveStatic } from './static-server';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Real data beside the checkout (DESIGN.md); skipped when absent, never copied. */
+const PBMC = join(ROOT, '../shared/data/pbmc-drugs/effects.csv.gz');
+const CHROMIUM = '/usr/bin/chromium';
+/** DESIGN.md §9: headless Chromium exposes WebGPU (SwiftShader on a CPU-only machine) only with these. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+];
+const WASM_FILES = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+];
+const SAMPLE_MS = 250;
+const MiB = 1024 * 1024;
+
+/** A Node benchmark row (peakRssMiB: the renderer's) plus what the browser adds. */
+export interface BrowserBenchRow extends BenchRow {
+  /** True when the WebGPU adapter is a software fallback; null for other backends. */
+  isFallbackAdapter: boolean | null;
+  /** wasm build details, null for other backends. */
+  wasm: string | null;
+  /** Where peakHeapMiB (the worker's JS heap) comes from. */
+  heapSource: string;
+  /** Peak of the worker's ArrayBuffer backing stores (typed arrays live there, outside the JS heap), MiB. */
+  peakWorkerArrayBuffersMiB: number | null;
+  /** Peak RSS of the GPU process (where WebGPU buffers live with SwiftShader), MiB. */
+  peakGpuProcessRssMiB: number | null;
+  /** Peak of webgpu's allocated GPU buffers (its pool included), MiB; null for other backends. */
+  peakGpuAllocatedMiB: number | null;
+}
+
+export interface BrowserBenchReport {
+  chromium: string;
+  offer: BackendOffer;
+  rows: BrowserBenchRow[];
+  stopCheck?: StopCheck;
+}
+
+export interface StopCheck extends StopResult {
+  backend: BenchBackend;
+  size: string;
+  /** From the runner asking to stop to the page reporting the stop, seconds (includes the CDP round trips). */
+  roundTripSeconds: number;
+  /** The page still evaluated script after the stop. */
+  tabAlive: boolean;
+  peakRendererRssMiB: number | null;
+}
+
+const mib = (value: number | null) => (value === null ? '-' : value.toFixed(0));
+
+const BROWSER_COLUMNS: BenchColumn<BrowserBenchRow>[] = [
+  ...BENCH_COLUMNS.map(([header, cell]): BenchColumn<BrowserBenchRow> => [
+    header === 'RSS MiB' ? 'renderer RSS MiB' : header === 'heap MiB' ? 'worker heap MiB' : header,
+    cell,
+  ]),
+  ['worker ArrayBuffers MiB', (r) => mib(r.peakWorkerArrayBuffersMiB)],
+  ['GPU-process RSS MiB', (r) => mib(r.peakGpuProcessRssMiB)],
+  ['GPU buffers MiB', (r) => mib(r.peakGpuAllocatedMiB)],
+];
+
+/** Bundles page and worker into a temporary folder with index.html and the tfjs wasm binaries. */
+async function bundle(): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), 'c3tl-bench-'));
+  await build({
+    entryPoints: { page: join(ROOT, 'src/bench/page.ts'), worker: join(ROOT, 'src/bench/worker.ts') },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outdir: out,
+    logLevel: 'error',
+  });
+  copyFileSync(join(ROOT, 'src/bench/index.html'), join(out, 'index.html'));
+  const wasmDir = join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  for (const file of WASM_FILES) copyFileSync(join(wasmDir, file), join(out, file));
+  return out;
+}
+
+/** Resident set size of a process, bytes (0 when it is gone). */
+function rssOf(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Chromium's processes under this Node process, by their --type (the browser process has none). */
+function chromiumProcesses(): { pid: number; type: string }[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while the table was read.
+    }
+  }
+  const found: { pid: number; type: string }[] = [];
+  const stack = [process.pid];
+  while (stack.length > 0) {
+    for (const pid of children.get(stack.pop() as number) ?? []) {
+      stack.push(pid);
+      let args: string[];
+      try {
+        // Chromium rewrites its command line as one space-separated string (its process title).
+        args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
+      } catch {
+        continue;
+      }
+      // Chromium's own WebUI renderers (omnibox popups) are not the benchmark's tab.
+      if (args.includes('--top-chrome-webui')) continue;
+      const type = args.find((a) => a.startsWith('--type='))?.slice('--type='.length) ?? 'browser';
+      found.push({ pid, type });
+    }
+  }
+  return found;
+}
+
+/** Runtime.getHeapUsage's reply: V8 heap in use, and ArrayBuffer backing stores (outside it), bytes. */
+interface HeapUsage {
+  usedSize?: number;
+  backingStorageSize?: number;
+}
+
+/**
+ * Polls the worker's JS heap (CDP, non-flat session on every worker target) and the renderer and GPU
+ * process RSS every SAMPLE_MS; peaks since the last reset. The largest renderer is the benchmark tab (the
+ * worker runs in its process); spare renderers stay far smaller.
+ */
+class Sampler {
+  peakHeap = 0;
+  peakBacking = 0;
+  peakRenderer = 0;
+  peakGpuProcess = 0;
+  private sessions = new Map<string, string>();
+  private pending = new Map<number, (result: HeapUsage) => void>();
+  private nextId = 1;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private busy = false;
+
+  constructor(private cdp: CDPSession) {
+    cdp.on('Target.receivedMessageFromTarget', (event) => {
+      const message = JSON.parse(event.message) as { id?: number; result?: HeapUsage };
+      if (message.id === undefined) return;
+      this.pending.get(message.id)?.(message.result ?? {});
+      this.pending.delete(message.id);
+    });
+    cdp.on('Target.detachedFromTarget', (event) => {
+      for (const [target, session] of this.sessions)
+        if (session === event.sessionId) this.sessions.delete(target);
+    });
+  }
+
+  reset(): void {
+    this.peakHeap = 0;
+    this.peakBacking = 0;
+    this.peakRenderer = 0;
+    this.peakGpuProcess = 0;
+  }
+
+  start(): void {
+    // Two loops: /proc is read synchronously and never waits on the browser; a CDP reply may come late.
+    this.timers.push(setInterval(() => this.sampleProcesses(), SAMPLE_MS));
+    this.timers.push(
+      setInterval(() => {
+        if (this.busy) return;
+        this.busy = true;
+        this.sampleWorkers().finally(() => (this.busy = false));
+      }, SAMPLE_MS),
+    );
+  }
+
+  stop(): void {
+    this.timers.forEach((timer) => clearInterval(timer));
+    this.timers = [];
+  }
+
+  private sampleProcesses(): void {
+    for (const { pid, type } of chromiumProcesses()) {
+      if (type === 'renderer') this.peakRenderer = Math.max(this.peakRenderer, rssOf(pid));
+      if (type === 'gpu-process') this.peakGpuProcess = Math.max(this.peakGpuProcess, rssOf(pid));
+    }
+  }
+
+  private async sampleWorkers(): Promise<void> {
+    try {
+      const { targetInfos } = await this.cdp.send('Target.getTargets');
+      const workers = targetInfos.filter((t) => t.type === 'worker' && t.url.endsWith('/worker.js'));
+      await Promise.all(workers.map((w) => this.workerHeap(w.targetId)));
+    } catch {
+      // The worker went away between listing and asking: the next sample sees the next one.
+    }
+  }
+
+  private async workerHeap(targetId: string): Promise<void> {
+    let session = this.sessions.get(targetId);
+    if (!session) {
+      // Non-flat: playwright's CDPSession cannot address flat child sessions.
+      session = (await this.cdp.send('Target.attachToTarget', { targetId, flatten: false })).sessionId;
+      this.sessions.set(targetId, session);
+    }
+    const id = this.nextId++;
+    const reply = new Promise<HeapUsage>((resolve) => {
+      this.pending.set(id, resolve);
+      // A worker busy in a long kernel answers late; do not wait for it forever.
+      setTimeout(() => {
+        this.pending.delete(id);
+        resolve({});
+      }, 10_000);
+    });
+    await this.cdp.send('Target.sendMessageToTarget', {
+      sessionId: session,
+      message: JSON.stringify({ id, method: 'Runtime.getHeapUsage' }),
+    });
+    const { usedSize, backingStorageSize } = await reply;
+    if (usedSize !== undefined) this.peakHeap = Math.max(this.peakHeap, usedSize);
+    if (backingStorageSize !== undefined) this.peakBacking = Math.max(this.peakBacking, backingStorageSize);
+  }
+}
+
+interface BenchWindow {
+  c3tlBench: BenchPageApi;
+}
+
+async function openBenchPage(browser: Browser, origin: string, size: string): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => process.stderr.write(`page error: ${error.message}\n`));
+  await page.exposeFunction('c3tlBenchProgress', (text: string) => process.stderr.write(`  ${text}\n`));
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => 'c3tlBench' in window);
+  // The real file goes straight from ../shared/data into the page's file input.
+  if (size === 'pbmc') await page.setInputFiles('#file', PBMC);
+  return page;
+}
+
+interface Options {
+  backends: string[];
+  sizes: string[];
+  maxEpochs: number;
+  preset: ModelPreset;
+  stopCheck: boolean;
+}
+
+async function runAll(options: Options): Promise<BrowserBenchReport> {
+  const folder = await bundle();
+  const server = await serveStatic(folder, {
+    ...ISOLATION_HEADERS,
+    'Content-Security-Policy': CSP_HEADER,
+    'Cache-Control': 'no-store',
+  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  try {
+    const sampler = new Sampler(await browser.newBrowserCDPSession());
+    sampler.start();
+    const probePage = await openBenchPage(browser, server.origin, 'demo');
+    const offer = await probePage.evaluate(() => (window as unknown as BenchWindow).c3tlBench.probe());
+    await probePage.close();
+    process.stderr.write(
+      `Chromium ${browser.version()}; offered: ${offer.backends.join(', ')}` +
+        (offer.adapter
+          ? `; WebGPU adapter ${offer.adapter}${offer.isFallbackAdapter ? ' (fallback)' : ''}`
+          : '') +
+        (offer.webgpuProblem ? `; no webgpu: ${offer.webgpuProblem}` : '') +
+        '\n',
+    );
+
+    const rows: BrowserBenchRow[] = [];
+    for (const backend of options.backends as BenchBackend[]) {
+      if (!offer.backends.includes(backend)) {
+        process.stderr.write(`skipping ${backend}: this browser does not offer it\n`);
+        continue;
+      }
+      for (const size of options.sizes) {
+        if (!isBenchSize(size))
+          throw new Error(`Unknown size "${size}": expected ${BENCH_SIZES.join(', ')}.`);
+        if (size === 'pbmc' && !existsSync(PBMC)) {
+          process.stderr.write(`skipping pbmc: ${PBMC} is absent\n`);
+          continue;
+        }
+        const page = await openBenchPage(browser, server.origin, size);
+        sampler.reset();
+        const request = { backend, size, preset: options.preset, maxEpochs: options.maxEpochs };
+        const outcome: RunOutcome = await page.evaluate(
+          (r) => (window as unknown as BenchWindow).c3tlBench.run(r),
+          request,
+        );
+        await page.close();
+        if (outcome.kind !== 'done') {
+          throw new Error(`${backend} ${size}: ${outcome.kind === 'error' ? outcome.message : 'stopped'}`);
+        }
+        const { result } = outcome;
+        const inWorker = result.measure.peakHeapMiB * MiB;
+        const row: BrowserBenchRow = {
+          backend,
+          adapter: result.adapter,
+          size,
+          ...result.measure,
+          peakHeapMiB: Math.max(inWorker, sampler.peakHeap) / MiB,
+          peakRssMiB: sampler.peakRenderer > 0 ? sampler.peakRenderer / MiB : null,
+          isFallbackAdapter: result.isFallbackAdapter,
+          wasm: result.wasm,
+          heapSource: result.heapSource ?? `CDP Runtime.getHeapUsage every ${SAMPLE_MS} ms`,
+          peakWorkerArrayBuffersMiB: sampler.peakBacking > 0 ? sampler.peakBacking / MiB : null,
+          peakGpuProcessRssMiB: sampler.peakGpuProcess > 0 ? sampler.peakGpuProcess / MiB : null,
+          peakGpuAllocatedMiB: result.peakGpuAllocatedMiB,
+        };
+        rows.push(row);
+        process.stderr.write(`${benchTable([row], BROWSER_COLUMNS).split('\n')[1]}\n`);
+      }
+    }
+    const report: BrowserBenchReport = { chromium: browser.version(), offer, rows };
+    if (options.stopCheck)
+      report.stopCheck = await stopCheck(browser, server.origin, sampler, options, offer);
+    sampler.stop();
+    return report;
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** Starts a Tahoe-scale run, asks it to stop once two epochs are done, and times the stop. */
+async function stopCheck(
+  browser: Browser,
+  origin: string,
+  sampler: Sampler,
+  options: Options,
+  offer: BackendOffer,
+): Promise<StopCheck> {
+  const backend: BenchBackend = offer.backends.includes('wasm') ? 'wasm' : 'cpu';
+  const size = 'tahoe';
+  const page = await openBenchPage(browser, origin, size);
+  sampler.reset();
+  const request = {
+    backend,
+    size,
+    preset: options.preset,
+    maxEpochs: DEFAULT_TRAIN_OPTIONS.maxEpochs,
+  } as const;
+  const running = page.evaluate((r) => (window as unknown as BenchWindow).c3tlBench.run(r), request);
+  await page.waitForFunction(() => (window as unknown as BenchWindow).c3tlBench.epochs() >= 2, undefined, {
+    timeout: 0,
+    polling: 200,
+  });
+  process.stderr.write('  asking the worker to stop\n');
+  const asked = performance.now();
+  await page.evaluate(() => (window as unknown as BenchWindow).c3tlBench.stop());
+  const outcome = await running;
+  const roundTripSeconds = (performance.now() - asked) / 1000;
+  const tabAlive = (await page.evaluate(() => 1 + 1)) === 2;
+  await page.close();
+  if (outcome.kind !== 'stopped') {
+    throw new Error(
+      `The stop check did not stop: ${outcome.kind === 'error' ? outcome.message : 'it finished'}`,
+    );
+  }
+  return {
+    backend,
+    size,
+    ...outcome.stop,
+    roundTripSeconds,
+    tabAlive,
+    peakRendererRssMiB: sampler.peakRenderer > 0 ? sampler.peakRenderer / MiB : null,
+  };
+}
+
+function stopLine(check: StopCheck): string {
+  return (
+    `interruptibility (${check.backend}, ${check.size}): stop asked after epoch ${check.epochs}; training ended ` +
+    `${check.stopSeconds.toFixed(2)} s later in the worker (${check.roundTripSeconds.toFixed(2)} s seen from ` +
+    `the runner), ${check.tensorsAfterStop} tensors left; worker ${check.workerAlive ? 'alive' : 'not answering'}, ` +
+    `tab ${check.tabAlive ? 'alive' : 'dead'}; renderer RSS peak ${mib(check.peakRendererRssMiB)} MiB`
+  );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean' },
+      backends: { type: 'string', default: 'webgpu,wasm,cpu' },
+      sizes: { type: 'string', default: 'demo,pbmc' },
+      'max-epochs': { type: 'string', default: String(DEFAULT_TRAIN_OPTIONS.maxEpochs) },
+      preset: { type: 'string', default: 'small' },
+      'stop-check': { type: 'boolean' },
+    },
+  });
+  const backends = values.backends.split(',');
+  for (const backend of backends) {
+    if (!['webgpu', 'wasm', 'cpu'].includes(backend)) {
+      throw new Error(`Unknown backend "${backend}": expected webgpu, wasm or cpu.`);
+    }
+  }
+  const maxEpochs = Number(values['max-epochs']);
+  if (!Number.isInteger(maxEpochs) || maxEpochs < 1)
+    throw new Error('--max-epochs must be a positive integer.');
+  const report = await runAll({
+    backends,
+    sizes: values.sizes.split(','),
+    maxEpochs,
+    preset: values.preset as ModelPreset,
+    stopCheck: values['stop-check'] ?? false,
+  });
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
+  else {
+    process.stdout.write(`${benchTable(report.rows, BROWSER_COLUMNS)}\n`);
+    if (report.stopCheck) process.stdout.write(`${stopLine(report.stopCheck)}\n`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  },
+);
