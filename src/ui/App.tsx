@@ -53,6 +53,7 @@ export function App({ engine }: { engine: EngineClient }) {
           preference={state.preference}
           disabled={busy}
           onChange={actions.setPreference}
+          onRecalibrate={actions.recalibrate}
         />
       </header>
       <main id="main">

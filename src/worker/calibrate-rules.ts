@@ -34,10 +34,10 @@ export interface CalibrationLimits {
 }
 
 export const DEFAULT_CALIBRATION_LIMITS: CalibrationLimits = {
-  warmUpMs: 1500,
-  timedMs: 300,
-  maxSteps: 8,
-  stepsPerEpoch: 2,
+  warmUpMs: 3000,
+  timedMs: 500,
+  maxSteps: 6,
+  stepsPerEpoch: 1,
 };
 
 /** Times (milliseconds, one clock) of a run: when its first epoch began and when each epoch ended. */

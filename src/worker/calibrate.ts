@@ -14,7 +14,8 @@ import { DEFAULT_CALIBRATION_LIMITS, missed, stopTimedRun, timedFigure } from '.
 /** The calibration screen: contexts x perturbations x genes of the simulator, and its seed. */
 const PROBLEM = { contexts: 4, perturbations: 128, genes: 512, seed: 7, supportPairs: 8 };
 
-interface Problem {
+/** The calibration screen, its target split and the training options of a step (structured-cloneable). */
+export interface CalibrationProblem {
   tensor: EffectTensor;
   split: TargetSplit;
   options: TrainOptions;
@@ -27,9 +28,10 @@ interface Problem {
  * the same size, so the warm-up compiles every shader the timed steps use and their times vary little.
  * No pseudo-target and no validation pairs: nothing but training steps runs between the time marks.
  */
-function calibrationProblem(limits: CalibrationLimits): Problem {
+export function calibrationProblem(limits: CalibrationLimits): CalibrationProblem {
   const { contexts, perturbations, genes, seed, supportPairs } = PROBLEM;
-  const { tensor } = simulate({ contexts, perturbations, genes, seed, counts: false });
+  // One replicate: the values do not change a step's cost, and the simulation is 3 times quicker.
+  const { tensor } = simulate({ contexts, perturbations, genes, seed, replicates: 1, counts: false });
   const split: TargetSplit = {
     target: 0,
     supportTrain: Array.from({ length: supportPairs }, (_, p) => p),
@@ -62,7 +64,7 @@ function calibrationProblem(limits: CalibrationLimits): Problem {
  * steps) past it, which is what the timing rule (stopTimedRun) and the warm-up bound account for.
  */
 async function runEpochs(
-  problem: Problem,
+  problem: CalibrationProblem,
   stop: (marks: EpochMarks) => boolean,
   now: () => number,
 ): Promise<EpochMarks> {
@@ -83,16 +85,37 @@ async function runEpochs(
   return { start, ends };
 }
 
-export interface CalibrationOptions {
-  /** Backends to time, in this order. */
+/** The phases of one backend's calibration on the active backend; the problem is built once. */
+export interface CalibrationPhases {
+  /** One untimed epoch (upload, shader compilation or wasm start-up); resolves to its wall time, ms. */
+  warmUp(): Promise<number>;
+  /** Steps timed until stopTimedRun says so (or maxSteps); the epoch marks. */
+  time(): Promise<EpochMarks>;
+}
+
+/** The phases that run the problem on whatever backend is active. */
+export function calibrationPhases(
+  problem: CalibrationProblem,
+  limits: CalibrationLimits,
+  shouldStop: () => boolean = () => false,
+  now: () => number = () => performance.now(),
+): CalibrationPhases {
+  return {
+    async warmUp() {
+      const began = now();
+      await runEpochs(problem, (marks) => shouldStop() || marks.ends.length >= 1, now);
+      return now() - began;
+    },
+    time: () => runEpochs(problem, (marks) => shouldStop() || stopTimedRun(marks, limits), now),
+  };
+}
+
+/** What a calibration is asked: the backends (in the order to show them), limits and a stop check. */
+export interface CalibrationRequest {
   backends: readonly BackendName[];
-  /** Makes a backend the active tfjs backend: null once it runs, else why it could not start. */
-  activate(name: BackendName): Promise<string | null>;
   limits?: Partial<CalibrationLimits>;
-  /** Checked between epochs: true skips what is left and the calibration rejects with AbortError. */
+  /** Checked between phases (and epochs in process): true ends the calibration with an AbortError. */
   shouldStop?: () => boolean;
-  /** Clock in milliseconds; performance.now by default. */
-  now?: () => number;
 }
 
 export interface CalibrationRun {
@@ -102,19 +125,34 @@ export interface CalibrationRun {
   totalMs: number;
 }
 
+/** Runs a calibration: in this thread (calibrateBackends) or in a throw-away worker (calibrate-host.ts). */
+export type Calibrator = (request: CalibrationRequest) => Promise<CalibrationRun>;
+
+export interface CalibrationOptions extends CalibrationRequest {
+  /** Makes a backend the active tfjs backend: null once it runs, else why it could not start. */
+  activate(name: BackendName): Promise<string | null>;
+  /** Clock in milliseconds; performance.now by default. */
+  now?: () => number;
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
- * Times one C3TL training step on each backend: a warm-up epoch (problem upload, shader compilation or wasm
- * start-up; its time does not count), then a timed run of up to maxSteps steps that stops before an
- * epoch that would end past timedMs. A warm-up ending past warmUpMs, or a first timed epoch ending past
- * timedMs, is a miss; a backend that does not start or throws has failed. Leaves the last backend tried
- * active; the caller activates the one it chooses.
+ * Times one C3TL training step on each backend in this thread: a warm-up epoch (its time does not count),
+ * then a timed run of up to maxSteps steps that stops before an epoch that would end past timedMs. A
+ * warm-up ending past warmUpMs, or a first timed epoch ending past timedMs, is a miss; a backend that does
+ * not start or throws has failed. Here deadlines can only be kept between epochs (see runEpochs), so one
+ * slow epoch (a GPU compiling its shaders) runs to its end; calibrate-host.ts enforces them by ending a
+ * worker instead. Leaves the last backend tried active; the caller activates the one it chooses.
  */
 export async function calibrateBackends(options: CalibrationOptions): Promise<CalibrationRun> {
   const now = options.now ?? (() => performance.now());
   const limits: CalibrationLimits = { ...DEFAULT_CALIBRATION_LIMITS, ...options.limits };
   const stopped = () => options.shouldStop?.() === true;
   const began = now();
-  const problem = calibrationProblem(limits);
+  const phases = calibrationPhases(calibrationProblem(limits), limits, stopped, now);
   const figures: CalibrationFigure[] = [];
   for (const backend of options.backends) {
     if (stopped()) throw new AbortError();
@@ -124,23 +162,18 @@ export async function calibrateBackends(options: CalibrationOptions): Promise<Ca
       continue;
     }
     try {
-      const warmUpBegan = now();
-      await runEpochs(problem, (marks) => stopped() || marks.ends.length >= 1, now);
+      const warmUpMs = await phases.warmUp();
       if (stopped()) throw new AbortError();
-      if (now() - warmUpBegan > limits.warmUpMs) {
+      if (warmUpMs > limits.warmUpMs) {
         figures.push(missed(backend, 'warm-up', limits.warmUpMs));
         continue;
       }
-      const marks = await runEpochs(problem, (m) => stopped() || stopTimedRun(m, limits), now);
+      const marks = await phases.time();
       if (stopped()) throw new AbortError();
       figures.push(timedFigure(backend, marks, limits));
     } catch (error) {
       if (error instanceof AbortError) throw error;
-      figures.push({
-        backend,
-        status: 'failed',
-        message: error instanceof Error ? error.message : String(error),
-      });
+      figures.push({ backend, status: 'failed', message: errorText(error) });
     }
   }
   return { figures, totalMs: now() - began };

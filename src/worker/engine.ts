@@ -33,7 +33,9 @@ import type {
 } from './api-types';
 import { activateBackend, availableBackends, probeWebGpu, selectBackend } from './backend';
 import type { AdapterProbe } from './backend-plan';
+import type { Calibrator } from './calibrate';
 import { calibrateBackends } from './calibrate';
+import { workerCalibrator } from './calibrate-host';
 import type {
   CalibrationLimits,
   CalibrationOutcome,
@@ -141,6 +143,16 @@ export interface EngineOptions {
   device?: () => Pick<DeviceTraits, 'userAgent' | 'hardwareConcurrency'>;
   /** Time limits of the calibration; calibrate-rules' defaults otherwise. */
   calibrationLimits?: Partial<CalibrationLimits>;
+  /**
+   * How the calibration runs: by default in a throw-away worker where workers exist (deadlines are then
+   * kept by ending it), else in this thread on the engine's tfjs (Node).
+   */
+  calibrator?: Calibrator;
+}
+
+function defaultCalibrator(): Calibrator {
+  if (typeof Worker === 'function') return workerCalibrator();
+  return (request) => calibrateBackends({ ...request, activate: activateBackend });
 }
 
 function navigatorTraits(): Pick<DeviceTraits, 'userAgent' | 'hardwareConcurrency'> {
@@ -161,6 +173,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
   let remember = true;
   const calibrationStore = engineOptions.calibration ?? indexedDbCalibrationStore();
   const clock = engineOptions.now ?? (() => Date.now());
+  const calibrator = engineOptions.calibrator ?? defaultCalibrator();
   /** The model of the last run, as a model file's text, and its target's name. */
   let lastModel: { target: string; text: string } | null = null;
 
@@ -189,9 +202,8 @@ export function createEngine(engineOptions: EngineOptions = {}) {
       }
     }
     try {
-      const run = await calibrateBackends({
+      const run = await calibrator({
         backends: availableBackends(probe),
-        activate: activateBackend,
         shouldStop: () => token.stopped,
         ...(engineOptions.calibrationLimits && { limits: engineOptions.calibrationLimits }),
       });

@@ -50,7 +50,8 @@ export function PrivacyPanel({ engine }: { engine: EngineClient }) {
         <strong>Your data stays on this device.</strong> Files you open are read in this tab and kept only in
         memory, in this page and its engine worker; closing or reloading the tab discards them. Nothing is
         uploaded. Nothing is written to disk unless you save a session, which this browser keeps in its
-        IndexedDB storage on this device.
+        IndexedDB storage on this device; the only other thing kept there is how fast each compute backend ran
+        here (a few timings, no data of yours), so that they need not be measured on every visit.
       </p>
       <p data-testid="offline-status" data-status={offline}>
         {OFFLINE_TEXT[offline]}
@@ -81,7 +82,10 @@ export function PrivacyPanel({ engine }: { engine: EngineClient }) {
           <li>
             <strong>Stored:</strong> a copy of the app’s own files (page, scripts, styles, the WebAssembly
             engine, icons) in the browser’s Cache Storage, so that it opens offline; it holds no data of
-            yours. Sessions you save, in this site’s IndexedDB, until you delete them.
+            yours. Sessions you save, in this site’s IndexedDB, until you delete them. The time of one
+            training step on each compute backend, with this browser’s name, its number of cores and the
+            graphics adapter’s name (to notice a different device), in the IndexedDB database
+            c3tl-calibration.
           </li>
           <li>
             <strong>Not stored:</strong> anything you have not saved as a session: your files, the demo,
@@ -95,13 +99,14 @@ export function PrivacyPanel({ engine }: { engine: EngineClient }) {
           <li>
             <strong>Check it yourself:</strong> open the browser’s developer tools on the Network tab, then
             load a file and train: no request appears. The Application tab lists the app’s cache under
-            Storage, and IndexedDB only once you have saved a session.
+            Storage, and in IndexedDB the backend timings and any session you saved.
           </li>
           <li>
             <strong>Forget everything</strong> deletes this site’s IndexedDB databases (saved sessions
             included), local and session storage and any cache other than the app’s offline copy, unloads the
-            dataset from the engine and reloads the page. To remove the offline copy too, clear this site’s
-            data in the browser’s settings.
+            dataset from the engine and reloads the page. The reloaded page times the backends again but does
+            not store the timings. To remove the offline copy too, clear this site’s data in the browser’s
+            settings.
           </li>
         </ul>
       </details>

@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type {
   BackendPreference,
   EpochLog,
@@ -8,6 +8,7 @@ import type {
   RunSetup,
   SweepProgress,
 } from '../../worker/api-types';
+import { FORGOTTEN_HASH } from '../privacy/forget';
 import type { EngineClient } from './engine-client';
 import { errorMessage, isAbort } from './errors';
 import type { SetupValues, StudioState } from './studio';
@@ -18,6 +19,8 @@ const EPOCH_FLUSH_MS = 120;
 
 export interface StudioActions {
   setPreference(preference: BackendPreference): void;
+  /** Times every backend again (the figures are stored again) and re-applies the preference. */
+  recalibrate(): void;
   loadDemo(): void;
   loadFiles(files: File[]): void;
   train(setup: SetupValues): void;
@@ -48,6 +51,9 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
   const pendingEpochs = useRef<EpochLog[]>([]);
   const flushTimer = useRef<number | null>(null);
   const cancelRequested = useRef(false);
+  // Read while rendering, before the privacy panel takes the marker: the page that follows "Forget
+  // everything" must not store anything again, calibration figures included.
+  const [afterForget] = useState(() => window.location.hash === FORGOTTEN_HASH);
 
   const flushEpochs = useCallback(() => {
     if (flushTimer.current !== null) window.clearTimeout(flushTimer.current);
@@ -90,7 +96,7 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
   useEffect(() => {
     let live = true;
     client.api
-      .initBackend('auto')
+      .initBackend('auto', { remember: !afterForget })
       .then((backend) => live && dispatch({ type: 'backend', backend }))
       .catch((error: unknown) => live && dispatch({ type: 'engine-crashed', message: errorMessage(error) }));
     const onError = (event: ErrorEvent) =>
@@ -104,7 +110,7 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
       client.worker.removeEventListener('error', onError);
       client.worker.removeEventListener('messageerror', onMessageError);
     };
-  }, [client]);
+  }, [client, afterForget]);
 
   useEffect(
     () => () => {
@@ -121,6 +127,13 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
         begin({ type: 'task-start', task: 'backend', status: `Switching to ${preference}…` });
         api
           .initBackend(preference)
+          .then((backend) => dispatch({ type: 'backend', backend }))
+          .catch(failed);
+      },
+      recalibrate() {
+        begin({ type: 'task-start', task: 'backend', status: 'Timing a training step on every backend…' });
+        api
+          .recalibrate()
           .then((backend) => dispatch({ type: 'backend', backend }))
           .catch(failed);
       },
