@@ -12,6 +12,8 @@ import type {
   EpisodeTensors,
   GeneBlock,
   ParameterName,
+  SupportMomentName,
+  SupportMoments,
 } from './c3tl';
 import {
   GENE_PARAMETER_NAMES,
@@ -24,6 +26,7 @@ import {
   parameterCount,
   parameterShapes,
   parameterValues,
+  SUPPORT_MOMENT_NAMES,
 } from './c3tl';
 import type { EpisodeOptions, EpisodePool } from './episodes';
 import { fixedSupportWeights, sampleEpisode } from './episodes';
@@ -232,8 +235,8 @@ function deviceData(
   };
 }
 
-function disposeData(data: C3tlData): void {
-  tf.dispose([data.zBasis, data.mask, data.invOther]);
+function disposeData(data: C3tlData | undefined): void {
+  if (data) tf.dispose([data.zBasis, data.mask, data.invOther]);
 }
 
 function oneHot(indices: ArrayLike<number>, depth: number): Float32Array {
@@ -249,89 +252,152 @@ function supportPairsOf(supportWeights: Float32Array): number[] {
   return pairs;
 }
 
+/** The episode's tensors; the learnt network's (one-hots over P, [Ns, P] and [Q, P]) only when it is on. */
 function episodeTensors(
   host: HostData,
-  supportWeights: Float32Array,
-  supportPairs: readonly number[],
+  support: { weights: Float32Array; pairs: readonly number[] },
   queryPairs: Int32Array,
+  network: boolean,
 ): EpisodeTensors {
   const { contexts: C, perturbations: P } = host;
-  const Ns = supportPairs.length;
-  const weights = new Float32Array(C * Ns);
-  supportPairs.forEach((pair, i) => (weights[Math.floor(pair / P) * Ns + i] = supportWeights[pair]));
-  const supportPerturbations = supportPairs.map((pair) => pair % P);
   const Q = queryPairs.length;
   const contexts = Int32Array.from(queryPairs, (pair) => Math.floor(pair / P));
+  const queryContextOneHot = tf.tensor2d(oneHot(contexts, C), [Q, C]);
+  if (!network) return { queryContextOneHot };
+  const Ns = support.pairs.length;
+  const weights = new Float32Array(C * Ns);
+  support.pairs.forEach((pair, i) => (weights[Math.floor(pair / P) * Ns + i] = support.weights[pair]));
+  const supportPerturbations = support.pairs.map((pair) => pair % P);
   const perturbations = Int32Array.from(queryPairs, (pair) => pair % P);
   return {
-    supportPairs: tf.tensor1d(supportPairs as number[], 'int32'),
-    supportWeights: tf.tensor2d(weights, [C, Ns]),
-    supportPerturbationOneHot: tf.tensor2d(oneHot(supportPerturbations, P), [Ns, P]),
-    queryPairs: tf.tensor1d(queryPairs, 'int32'),
-    queryPerturbationOneHot: tf.tensor2d(oneHot(perturbations, P), [Q, P]),
-    queryContextOneHot: tf.tensor2d(oneHot(contexts, C), [Q, C]),
+    queryContextOneHot,
+    network: {
+      supportPairs: tf.tensor1d(support.pairs as number[], 'int32'),
+      supportWeights: tf.tensor2d(weights, [C, Ns]),
+      supportPerturbationOneHot: tf.tensor2d(oneHot(supportPerturbations, P), [Ns, P]),
+      queryPairs: tf.tensor1d(queryPairs, 'int32'),
+      queryPerturbationOneHot: tf.tensor2d(oneHot(perturbations, P), [Q, P]),
+    },
   };
 }
 
 function disposeEpisode(episode: EpisodeTensors): void {
-  tf.dispose(Object.values(episode));
+  episode.queryContextOneHot.dispose();
+  if (episode.network) tf.dispose(Object.values(episode.network));
 }
 
 /**
- * Perturbation means pm_p(-c) of the given pairs on a gene block, their denoising directions
- * -m nu / (m^2 + nu) with nu = sigma_g^2 / n, and (optionally) the pairs' own scaled effects: [N, Gb] each.
+ * One pair's terms on a gene block, written at `offset` of each output: its own scaled effect y, the
+ * perturbation mean m = pm_p(-c) and its denoising direction -m nu / (m^2 + nu) with nu = sigma_g^2 / n.
  */
-function blockRows(host: HostData, pairs: ArrayLike<number>, block: GeneBlock, withObserved: boolean) {
+function fillPairRow(
+  host: HostData,
+  pair: number,
+  block: GeneBlock,
+  out: { observed: Float32Array; mean: Float32Array; denoise: Float32Array; offset: number },
+): void {
   const { perturbations: P, genes: G } = host;
-  const { begin, size } = block;
-  const N = pairs.length;
-  const mean = new Float32Array(N * size);
-  const denoise = new Float32Array(N * size);
-  const observed = withObserved ? new Float32Array(N * size) : undefined;
-  for (let r = 0; r < N; r++) {
-    const pair = pairs[r];
-    const p = pair % P;
-    const inv = host.invOther[pair];
-    const own = host.mask[pair] ? 1 : 0;
-    for (let i = 0; i < size; i++) {
-      const g = begin + i;
-      const y = host.values[pair * G + g];
-      const m = (host.sum[p * G + g] - own * y) * inv;
-      const nu = host.noiseVariance[g] * inv + 1e-6;
-      mean[r * size + i] = m;
-      denoise[r * size + i] = (-m * nu) / (m * m + nu);
-      if (observed) observed[r * size + i] = y;
-    }
+  const p = pair % P;
+  const inv = host.invOther[pair];
+  const own = host.mask[pair] ? 1 : 0;
+  for (let i = 0; i < block.size; i++) {
+    const g = block.begin + i;
+    const y = host.values[pair * G + g];
+    const m = (host.sum[p * G + g] - own * y) * inv;
+    const nu = host.noiseVariance[g] * inv + 1e-6;
+    out.observed[out.offset + i] = y;
+    out.mean[out.offset + i] = m;
+    out.denoise[out.offset + i] = (-m * nu) / (m * m + nu);
   }
-  return { mean, denoise, observed };
 }
 
+/** The support's moments per context on a gene block (c3tl.ts SupportMoments), C*Gb each, row-major. */
+function supportMomentValues(
+  host: HostData,
+  support: { weights: Float32Array; pairs: readonly number[] },
+  block: GeneBlock,
+): Record<SupportMomentName, Float32Array> {
+  const { contexts: C, perturbations: P } = host;
+  const size = block.size;
+  // Accumulated in float64: a context's support may hold thousands of pairs.
+  const sums = Object.fromEntries(
+    SUPPORT_MOMENT_NAMES.map((name) => [name, new Float64Array(C * size)]),
+  ) as Record<SupportMomentName, Float64Array>;
+  const row = {
+    observed: new Float32Array(size),
+    mean: new Float32Array(size),
+    denoise: new Float32Array(size),
+    offset: 0,
+  };
+  for (const pair of support.pairs) {
+    const w = support.weights[pair];
+    fillPairRow(host, pair, block, row);
+    const base = Math.floor(pair / P) * size;
+    for (let i = 0; i < size; i++) {
+      const o = row.observed[i];
+      const m = row.mean[i];
+      const d = row.denoise[i];
+      sums.o[base + i] += w * o;
+      sums.m[base + i] += w * m;
+      sums.d[base + i] += w * d;
+      sums.om[base + i] += w * o * m;
+      sums.od[base + i] += w * o * d;
+      sums.mm[base + i] += w * m * m;
+      sums.md[base + i] += w * m * d;
+      sums.dd[base + i] += w * d * d;
+    }
+  }
+  return Object.fromEntries(
+    SUPPORT_MOMENT_NAMES.map((name) => [name, Float32Array.from(sums[name])]),
+  ) as Record<SupportMomentName, Float32Array>;
+}
+
+/**
+ * Inputs of a gene block: the support's moments and the queries' means and directions (scaled units), and
+ * the queries' own scaled effects [Q, Gb] (zero for pairs that are not training pairs). geneWeights is the
+ * block's cached [Gb] loss weights; disposeInputs leaves it alone.
+ */
 function blockInputs(
   host: HostData,
-  supportPairs: readonly number[],
+  support: { weights: Float32Array; pairs: readonly number[] },
   queryPairs: ArrayLike<number>,
   block: GeneBlock,
+  geneWeights: tf.Tensor1D,
 ): { inputs: BlockInputs; queryObserved: tf.Tensor2D } {
-  const support = blockRows(host, supportPairs, block, true);
-  const query = blockRows(host, queryPairs, block, true);
-  const Ns = supportPairs.length;
   const Q = queryPairs.length;
-  const shape = (n: number): [number, number] => [n, block.size];
+  const size = block.size;
+  const query = {
+    observed: new Float32Array(Q * size),
+    mean: new Float32Array(Q * size),
+    denoise: new Float32Array(Q * size),
+    offset: 0,
+  };
+  for (let r = 0; r < Q; r++) {
+    query.offset = r * size;
+    fillPairRow(host, queryPairs[r], block, query);
+  }
+  const moments = supportMomentValues(host, support, block);
+  const C = host.contexts;
   return {
     inputs: {
-      supportObserved: tf.tensor2d(support.observed as Float32Array, shape(Ns)),
-      supportMean: tf.tensor2d(support.mean, shape(Ns)),
-      supportDenoise: tf.tensor2d(support.denoise, shape(Ns)),
-      queryMean: tf.tensor2d(query.mean, shape(Q)),
-      queryDenoise: tf.tensor2d(query.denoise, shape(Q)),
-      geneWeights: tf.tensor1d(host.geneWeights.subarray(block.begin, block.begin + block.size)),
+      support: Object.fromEntries(
+        SUPPORT_MOMENT_NAMES.map((name) => [name, tf.tensor2d(moments[name], [C, size])]),
+      ) as unknown as SupportMoments,
+      queryMean: tf.tensor2d(query.mean, [Q, size]),
+      queryDenoise: tf.tensor2d(query.denoise, [Q, size]),
+      geneWeights,
     },
-    queryObserved: tf.tensor2d(query.observed as Float32Array, shape(Q)),
+    queryObserved: tf.tensor2d(query.observed, [Q, size]),
   };
 }
 
 function disposeInputs(inputs: BlockInputs): void {
-  tf.dispose(Object.values(inputs));
+  tf.dispose([...Object.values(inputs.support), inputs.queryMean, inputs.queryDenoise]);
+}
+
+/** Loss weights of each block's genes, [Gb] each (they depend on the scale only, so live as long as the model). */
+function blockGeneWeights(host: HostData, blocks: GeneBlock[]): tf.Tensor1D[] {
+  return blocks.map((b) => tf.tensor1d(host.geneWeights.slice(b.begin, b.begin + b.size)));
 }
 
 /**
@@ -363,7 +429,7 @@ function scoredEpisode(
   scale: Float32Array,
   support: { weights: Float32Array; pairs: number[] },
   queryPairs: Int32Array,
-  geneBlocks: GeneBlock[],
+  model: { blocks: GeneBlock[]; geneWeights: tf.Tensor1D[]; network: boolean },
 ): Scored {
   const G = host.genes;
   const Q = queryPairs.length;
@@ -373,9 +439,9 @@ function scoredEpisode(
   for (let r = 0; r < support.pairs.length; r++)
     for (let i = 0; i < G; i++) supportMean[i] += supportRows[r * G + i] / support.pairs.length;
   return {
-    episode: episodeTensors(host, support.weights, support.pairs, queryPairs),
-    blocks: geneBlocks.map((block) => {
-      const { inputs, queryObserved } = blockInputs(host, support.pairs, queryPairs, block);
+    episode: episodeTensors(host, support, queryPairs, model.network),
+    blocks: model.blocks.map((block, b) => {
+      const { inputs, queryObserved } = blockInputs(host, support, queryPairs, block, model.geneWeights[b]);
       queryObserved.dispose();
       const scaled = new Float32Array(Q * block.size);
       for (let q = 0; q < Q; q++)
@@ -557,8 +623,12 @@ export async function trainC3tl(
   const basis = switches.network
     ? principalBasis(host.values, C * P, G, architecture.basisRank, basisRng)
     : undefined;
-  let data = deviceData(host, basis, architecture.basisRank, architecture.embedDim);
+  let data = switches.network
+    ? deviceData(host, basis, architecture.basisRank, architecture.embedDim)
+    : undefined;
   const blocks = geneBlocks(G, options.genesPerStep);
+  const geneWeights = blockGeneWeights(host, blocks);
+  const blockModel = { blocks, geneWeights, network: switches.network };
   const initialRng = rng.fork();
   const params = createParameters(
     architecture,
@@ -589,11 +659,11 @@ export async function trainC3tl(
             pairs: split.supportTrain.map((p) => split.target * P + p),
           },
           Int32Array.from(split.supportVal, (p) => split.target * P + p),
-          blocks,
+          blockModel,
         )
       : undefined;
   const pseudoValidation = pseudo
-    ? scoredEpisode(tensor, host, modelScale, pseudo.support, pseudo.queryPairs, blocks)
+    ? scoredEpisode(tensor, host, modelScale, pseudo.support, pseudo.queryPairs, blockModel)
     : undefined;
   const validations = [targetValidation, pseudoValidation].filter((v): v is Scored => v !== undefined);
   /** Per held-out set, the mean centred Pearson of its queries and its loss (in the training loss's units). */
@@ -660,9 +730,15 @@ export async function trainC3tl(
         const sampled = sampleEpisode(pool, options.episodes, rng);
         if (sampled.queryPairs.length === 0) break;
         const b = step % blocks.length;
-        const supportPairs = supportPairsOf(sampled.supportWeights);
-        const episode = episodeTensors(host, sampled.supportWeights, supportPairs, sampled.queryPairs);
-        const { inputs, queryObserved } = blockInputs(host, supportPairs, sampled.queryPairs, blocks[b]);
+        const support = { weights: sampled.supportWeights, pairs: supportPairsOf(sampled.supportWeights) };
+        const episode = episodeTensors(host, support, sampled.queryPairs, switches.network);
+        const { inputs, queryObserved } = blockInputs(
+          host,
+          support,
+          sampled.queryPairs,
+          blocks[b],
+          geneWeights[b],
+        );
         const weights = tf.tensor2d(sampled.queryWeights, [sampled.queryPairs.length, 1]);
         const blockVariables = GENE_PARAMETER_NAMES.map((n) => params.blocks[b][n]);
         const { value, grads } = tf.variableGrads(
@@ -712,7 +788,7 @@ export async function trainC3tl(
   } catch (error) {
     disposeTraining();
     disposeData(data);
-    tf.dispose(variables);
+    tf.dispose([...variables, ...geneWeights]);
     throw error;
   }
   disposeTraining();
@@ -720,7 +796,9 @@ export async function trainC3tl(
   // The final model sees the whole support (training and validation pairs) as the target's known pairs.
   disposeData(data);
   host = hostData(tensor, trainingMask(tensor, split, split.supportVal), standard, geneOrder);
-  data = deviceData(host, basis, architecture.basisRank, architecture.embedDim);
+  data = switches.network
+    ? deviceData(host, basis, architecture.basisRank, architecture.embedDim)
+    : undefined;
 
   const seconds = (performance.now() - started) / 1000;
   const shapes = parameterShapes(architecture);
@@ -736,15 +814,15 @@ export async function trainC3tl(
       const Q = perturbations.length;
       const out = new Float32Array(Q * G);
       if (Q === 0) return out;
-      const supportWeights = fixedSupportWeights(C, P, split.target, support);
-      const supportPairs = supportPairsOf(supportWeights);
+      const weights = fixedSupportWeights(C, P, split.target, support);
+      const known = { weights, pairs: supportPairsOf(weights) };
       // Chunks bound the memory of the [chunk, Gb] intermediates in prediction mode (thousands of pairs).
       const chunk = 512;
       for (let start = 0; start < Q; start += chunk) {
         const part = Int32Array.from(perturbations.slice(start, start + chunk), (p) => split.target * P + p);
-        const episode = episodeTensors(host, supportWeights, supportPairs, part);
+        const episode = episodeTensors(host, known, part, switches.network);
         for (const [b, block] of blocks.entries()) {
-          const { inputs, queryObserved } = blockInputs(host, supportPairs, part, block);
+          const { inputs, queryObserved } = blockInputs(host, known, part, block, geneWeights[b]);
           queryObserved.dispose();
           const scaled = tf.tidy(() => forward(params, data, episode, inputs, { block: b, switches }));
           // Asynchronous read: a synchronous one of a WebGPU tensor destroys the device in a browser worker.
@@ -778,7 +856,7 @@ export async function trainC3tl(
     },
     dispose() {
       disposeData(data);
-      tf.dispose(variables);
+      tf.dispose([...variables, ...geneWeights]);
     },
   };
 }
