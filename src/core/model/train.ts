@@ -121,18 +121,22 @@ function trainingMask(tensor: EffectTensor, split: TargetSplit, extra: readonly 
 
 /**
  * The training pairs on the host, genes in the model's order (position i holds the tensor's gene
- * genes[i]) and scaled: values C*P*G (0 for other pairs), per perturbation their sum P*G, invOther C*P
+ * geneOrder[i]) and scaled (divided by the gene's scale): per perturbation their sum P*G, invOther C*P
  * (1 / number of other contexts with a training pair for p, 0 if none) and the pooled per-gene variance of
- * one measurement around its perturbation's mean across contexts, G.
+ * one measurement around its perturbation's mean across contexts, G. The effects themselves are read from
+ * the tensor where they are (scaledEffect): a reordered copy would double the memory of a large screen.
  */
 interface HostData {
   contexts: number;
   perturbations: number;
   genes: number;
+  /** The tensor's values, C*P*G in the tensor's gene order. */
+  source: Float32Array;
   /** The tensor's gene at each model position. */
   geneOrder: Int32Array;
+  /** 1 / scale of the gene at each model position. */
+  inverseScale: Float32Array;
   mask: Uint8Array;
-  values: Float32Array;
   sum: Float32Array;
   invOther: Float32Array;
   noiseVariance: Float32Array;
@@ -144,6 +148,12 @@ interface HostData {
   geneWeights: Float32Array;
 }
 
+/** Scaled effect of a pair at model gene position i; 0 for pairs that are not training pairs. */
+function scaledEffect(host: HostData, pair: number, i: number): number {
+  if (!host.mask[pair]) return 0;
+  return Math.fround(host.source[pair * host.genes + host.geneOrder[i]] * host.inverseScale[i]);
+}
+
 function hostData(
   tensor: EffectTensor,
   mask: Uint8Array,
@@ -153,55 +163,62 @@ function hostData(
   const C = tensor.contexts.length;
   const P = tensor.perturbations.length;
   const G = genes.length;
-  const values = new Float32Array(C * P * G);
   const sum = new Float32Array(P * G);
   const counts = new Uint16Array(P);
   const inverseScale = Float32Array.from(genes, (g) => 1 / standard.scale[g]);
+  const invOther = new Float32Array(C * P);
+  let total = 0;
+  for (let i = 0; i < G; i++) total += standard.scale[genes[i]] ** 2;
+  const geneWeights = Float32Array.from(genes, (g) => (G * standard.scale[g] ** 2) / total);
+  const host: HostData = {
+    contexts: C,
+    perturbations: P,
+    genes: G,
+    source: tensor.values,
+    geneOrder: genes,
+    inverseScale,
+    mask,
+    sum,
+    invOther,
+    noiseVariance: new Float32Array(G),
+    geneWeights,
+  };
   for (let pair = 0; pair < C * P; pair++) {
     if (!mask[pair]) continue;
     const p = pair % P;
     counts[p]++;
-    const base = pair * G;
-    for (let i = 0; i < G; i++) {
-      const v = tensor.values[base + genes[i]] * inverseScale[i];
-      values[base + i] = v;
-      sum[p * G + i] += v;
-    }
+    for (let i = 0; i < G; i++) sum[p * G + i] += scaledEffect(host, pair, i);
   }
   const squares = new Float64Array(G);
   let dof = 0;
-  for (let p = 0; p < P; p++) {
+  for (let p = 0; p < P; p++) if (counts[p] >= 2) dof += counts[p] - 1;
+  for (let pair = 0; pair < C * P; pair++) {
+    const p = pair % P;
     const n = counts[p];
-    if (n < 2) continue;
-    dof += n - 1;
-    for (let c = 0; c < C; c++) {
-      if (!mask[c * P + p]) continue;
-      const base = (c * P + p) * G;
-      for (let i = 0; i < G; i++) squares[i] += (values[base + i] - sum[p * G + i] / n) ** 2;
+    if (!mask[pair] || n < 2) continue;
+    for (let i = 0; i < G; i++) {
+      const deviation = scaledEffect(host, pair, i) - sum[p * G + i] / n;
+      squares[i] += deviation * deviation;
     }
   }
   // With no perturbation measured twice the noise is unknown: 1 (a gene's scale) shrinks only small means.
-  const noiseVariance = Float32Array.from(squares, (s) => (dof > 0 ? s / dof : 1));
-  const invOther = new Float32Array(C * P);
+  for (let i = 0; i < G; i++) host.noiseVariance[i] = dof > 0 ? squares[i] / dof : 1;
   for (let pair = 0; pair < C * P; pair++) {
     const others = counts[pair % P] - mask[pair];
     invOther[pair] = others > 0 ? 1 / others : 0;
   }
-  let total = 0;
-  for (let i = 0; i < G; i++) total += standard.scale[genes[i]] ** 2;
-  const geneWeights = Float32Array.from(genes, (g) => (G * standard.scale[g] ** 2) / total);
-  return {
-    contexts: C,
-    perturbations: P,
-    genes: G,
-    geneOrder: genes,
-    mask,
-    values,
-    sum,
-    invOther,
-    noiseVariance,
-    geneWeights,
-  };
+  return host;
+}
+
+/** Every pair's scaled effects, C*P*G in model gene order (0 for other pairs): the network's gene basis. */
+function scaledValues(host: HostData): Float32Array {
+  const { contexts: C, perturbations: P, genes: G } = host;
+  const values = new Float32Array(C * P * G);
+  for (let pair = 0; pair < C * P; pair++) {
+    if (!host.mask[pair]) continue;
+    for (let i = 0; i < G; i++) values[pair * G + i] = scaledEffect(host, pair, i);
+  }
+  return values;
 }
 
 /**
@@ -215,7 +232,9 @@ function deviceData(
   embedDim: number,
 ): C3tlData {
   const { contexts: C, perturbations: P } = host;
-  const coordinates = basis ? projectRows(host.values, C * P, basis, rank) : new Float32Array(C * P * rank);
+  const coordinates = basis
+    ? projectRows(scaledValues(host), C * P, basis, rank)
+    : new Float32Array(C * P * rank);
   const pairs = host.mask.reduce((a, b) => a + b, 0);
   for (let j = 0; j < rank; j++) {
     let ss = 0;
@@ -296,18 +315,19 @@ function fillPairRow(
   block: GeneBlock,
   out: { observed: Float32Array; mean: Float32Array; denoise: Float32Array; offset: number },
 ): void {
-  const { perturbations: P, genes: G } = host;
+  const { perturbations: P, genes: G, sum, noiseVariance } = host;
+  const { observed, mean, denoise, offset } = out;
   const p = pair % P;
   const inv = host.invOther[pair];
   const own = host.mask[pair] ? 1 : 0;
   for (let i = 0; i < block.size; i++) {
     const g = block.begin + i;
-    const y = host.values[pair * G + g];
-    const m = (host.sum[p * G + g] - own * y) * inv;
-    const nu = host.noiseVariance[g] * inv + 1e-6;
-    out.observed[out.offset + i] = y;
-    out.mean[out.offset + i] = m;
-    out.denoise[out.offset + i] = (-m * nu) / (m * m + nu);
+    const y = scaledEffect(host, pair, g);
+    const m = (sum[p * G + g] - own * y) * inv;
+    const nu = noiseVariance[g] * inv + 1e-6;
+    observed[offset + i] = y;
+    mean[offset + i] = m;
+    denoise[offset + i] = (-m * nu) / (m * m + nu);
   }
 }
 
@@ -319,37 +339,42 @@ function supportMomentValues(
 ): Record<SupportMomentName, Float32Array> {
   const { contexts: C, perturbations: P } = host;
   const size = block.size;
-  // Accumulated in float64: a context's support may hold thousands of pairs.
-  const sums = Object.fromEntries(
-    SUPPORT_MOMENT_NAMES.map((name) => [name, new Float64Array(C * size)]),
-  ) as Record<SupportMomentName, Float64Array>;
-  const row = {
-    observed: new Float32Array(size),
-    mean: new Float32Array(size),
-    denoise: new Float32Array(size),
-    offset: 0,
-  };
+  const K = SUPPORT_MOMENT_NAMES.length;
+  // Accumulated in float64 (a context's support may hold thousands of pairs), the eight moments of a
+  // (context, gene) side by side: this loop is the host's share of a training step.
+  const sums = new Float64Array(C * size * K);
+  const observed = new Float32Array(size);
+  const mean = new Float32Array(size);
+  const denoise = new Float32Array(size);
+  const row = { observed, mean, denoise, offset: 0 };
   for (const pair of support.pairs) {
     const w = support.weights[pair];
     fillPairRow(host, pair, block, row);
-    const base = Math.floor(pair / P) * size;
-    for (let i = 0; i < size; i++) {
-      const o = row.observed[i];
-      const m = row.mean[i];
-      const d = row.denoise[i];
-      sums.o[base + i] += w * o;
-      sums.m[base + i] += w * m;
-      sums.d[base + i] += w * d;
-      sums.om[base + i] += w * o * m;
-      sums.od[base + i] += w * o * d;
-      sums.mm[base + i] += w * m * m;
-      sums.md[base + i] += w * m * d;
-      sums.dd[base + i] += w * d * d;
+    let at = Math.floor(pair / P) * size * K;
+    for (let i = 0; i < size; i++, at += K) {
+      const o = observed[i];
+      const m = mean[i];
+      const d = denoise[i];
+      const wo = w * o;
+      const wm = w * m;
+      const wd = w * d;
+      sums[at] += wo;
+      sums[at + 1] += wm;
+      sums[at + 2] += wd;
+      sums[at + 3] += wo * m;
+      sums[at + 4] += wo * d;
+      sums[at + 5] += wm * m;
+      sums[at + 6] += wm * d;
+      sums[at + 7] += wd * d;
     }
   }
-  return Object.fromEntries(
-    SUPPORT_MOMENT_NAMES.map((name) => [name, Float32Array.from(sums[name])]),
-  ) as Record<SupportMomentName, Float32Array>;
+  const out = {} as Record<SupportMomentName, Float32Array>;
+  SUPPORT_MOMENT_NAMES.forEach((name, k) => {
+    const values = new Float32Array(C * size);
+    for (let j = 0; j < C * size; j++) values[j] = sums[j * K + k];
+    out[name] = values;
+  });
+  return out;
 }
 
 /**
@@ -621,7 +646,7 @@ export async function trainC3tl(
   // learnt network uses it.
   const basisRng = rng.fork();
   const basis = switches.network
-    ? principalBasis(host.values, C * P, G, architecture.basisRank, basisRng)
+    ? principalBasis(scaledValues(host), C * P, G, architecture.basisRank, basisRng)
     : undefined;
   let data = switches.network
     ? deviceData(host, basis, architecture.basisRank, architecture.embedDim)
