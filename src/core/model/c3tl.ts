@@ -37,8 +37,9 @@ import type { Rng } from '../random';
  * learnt per-gene gates, which transfer because nothing in them belongs to one context.
  *
  * Per-gene parameters are split into gene blocks (one set of variables per block) and every training step is
- * scored on one block, so a step costs Q x Gb; the per-step inputs that do not depend on parameters are built
- * on the host (blockInputs in train.ts). No large op broadcasts over a size-1 axis, slices columns or
+ * scored on one block. The per-step inputs that do not depend on parameters are built on the host
+ * (blockInputs in train.ts): the support enters as eight weighted moments per context (SupportMoments), so a
+ * step uploads and computes on (8 C + 3 Q) x Gb values whatever the support's size. No large op broadcasts over a size-1 axis, slices columns or
  * gathers: the tfjs cpu backend runs those about fifty times slower than same-shape element-wise ops (a
  * trailing-axis vector is fine), so a column [N, 1] is spread by a product with a row of ones.
  */
@@ -233,7 +234,8 @@ export async function parameterValues(
 }
 
 /**
- * Parameter-free tensors that stay fixed while one target is trained, for the set encoders. zBasis: [C*P, k]
+ * Parameter-free tensors that stay fixed while one target is trained, for the set encoders (built only when
+ * the network is switched on). zBasis: [C*P, k]
  * basis coordinates of the scaled training effects (0 for other pairs); mask: [C*P, d] training-pair
  * indicator repeated over the embedding; invOther: [C*P, 1] 1 / (number of other contexts with a training
  * pair for p), 0 when there is none.
@@ -247,30 +249,55 @@ export interface C3tlData {
 }
 
 /**
- * One episode's pairs. Ns support pairs over all contexts, Q query pairs. supportPairs: [Ns] int32 flat pair
- * indices c*P + p; supportWeights: [C, Ns] with 1/|S_c| where the pair belongs to c; supportPerturbationOneHot:
- * [Ns, P]; queryPairs: [Q] int32; queryPerturbationOneHot: [Q, P]; queryContextOneHot: [Q, C]. One-hot
- * products select rows of parameter-dependent tensors, because gather's gradient has no kernel on the wasm
- * backend.
+ * The learnt network's view of one episode (only built when C3tlSwitches.network is on). Ns support pairs
+ * over all contexts, Q query pairs. supportPairs: [Ns] int32 flat pair indices c*P + p; supportWeights:
+ * [C, Ns] with 1/|S_c| where the pair belongs to c; supportPerturbationOneHot: [Ns, P]; queryPairs: [Q] int32;
+ * queryPerturbationOneHot: [Q, P]. One-hot products select rows of parameter-dependent tensors, because
+ * gather's gradient has no kernel on the wasm backend.
  */
-export interface EpisodeTensors {
+export interface NetworkEpisode {
   supportPairs: tf.Tensor1D;
   supportWeights: tf.Tensor2D;
   supportPerturbationOneHot: tf.Tensor2D;
   queryPairs: tf.Tensor1D;
   queryPerturbationOneHot: tf.Tensor2D;
+}
+
+/** One episode's pairs: queryContextOneHot [Q, C] selects each query's context row; network as above. */
+export interface EpisodeTensors {
   queryContextOneHot: tf.Tensor2D;
+  network?: NetworkEpisode;
 }
 
 /**
- * The episode's parameter-free inputs on one gene block (scaled units), built on the host: for the support,
- * observed effects, perturbation means pm_p(-c) and denoising directions -m nu / (m^2 + nu), each [Ns, Gb];
- * the same means and directions for the queries, [Q, Gb]; and the loss weight of each gene, [Gb].
+ * Weighted moments of the support per context on one gene block, each [C, Gb] (scaled units): with o the
+ * observed effect, m the perturbation mean pm_p(-c) and d the denoising direction -m nu / (m^2 + nu) of a
+ * support pair, and 1/|S_c| the weight of each of context c's support pairs, row c of `om` is the support mean
+ * of o*m, and so on. The support statistics of the forward pass (means of y - x and of x, covariance and
+ * variance, with x = m + delta d) are polynomials in the gate delta with these coefficients, so a step
+ * uploads and reduces C x Gb values instead of Ns x Gb.
+ */
+export interface SupportMoments {
+  o: tf.Tensor2D;
+  m: tf.Tensor2D;
+  d: tf.Tensor2D;
+  om: tf.Tensor2D;
+  od: tf.Tensor2D;
+  mm: tf.Tensor2D;
+  md: tf.Tensor2D;
+  dd: tf.Tensor2D;
+}
+
+export const SUPPORT_MOMENT_NAMES = ['o', 'm', 'd', 'om', 'od', 'mm', 'md', 'dd'] as const;
+export type SupportMomentName = (typeof SUPPORT_MOMENT_NAMES)[number];
+
+/**
+ * The episode's parameter-free inputs on one gene block (scaled units), built on the host: the support's
+ * moments per context; the queries' perturbation means pm_p(-c) and denoising directions, [Q, Gb] each; and
+ * the loss weight of each gene, [Gb].
  */
 export interface BlockInputs {
-  supportObserved: tf.Tensor2D;
-  supportMean: tf.Tensor2D;
-  supportDenoise: tf.Tensor2D;
+  support: SupportMoments;
   queryMean: tf.Tensor2D;
   queryDenoise: tf.Tensor2D;
   geneWeights: tf.Tensor1D;
@@ -294,7 +321,7 @@ function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
 }
 
 /** Context representation z_c, [C, d], and the perturbation encoder for query pairs. */
-function setEncoders(params: C3tlParameters, data: C3tlData, episode: EpisodeTensors) {
+function setEncoders(params: C3tlParameters, data: C3tlData, episode: NetworkEpisode) {
   const { contexts: C, perturbations: P } = data;
   const s = params.shared;
   const d = s.encoder_b.shape[0];
@@ -330,7 +357,7 @@ function setEncoders(params: C3tlParameters, data: C3tlData, episode: EpisodeTen
  */
 export function forward(
   params: C3tlParameters,
-  data: C3tlData,
+  data: C3tlData | undefined,
   episode: EpisodeTensors,
   inputs: BlockInputs,
   options: { block: number; switches: C3tlSwitches },
@@ -339,26 +366,25 @@ export function forward(
   const own = params.blocks[options.block];
   const gate = (v: tf.Variable) => tf.mul(v, GATE_SCALE);
 
-  // Denoised perturbation means of the support and the query pairs.
-  let xs = inputs.supportMean;
-  let xq = inputs.queryMean;
-  if (switches.denoise) {
-    const delta = gate(own.denoise_gate);
-    xs = tf.add(xs, tf.mul(inputs.supportDenoise, delta));
-    xq = tf.add(xq, tf.mul(inputs.queryDenoise, delta));
-  }
+  // Denoised perturbation means of the queries, x = m + delta d.
+  const delta = switches.denoise ? gate(own.denoise_gate) : undefined;
+  const xq: tf.Tensor2D = delta
+    ? tf.add(inputs.queryMean, tf.mul(inputs.queryDenoise, delta))
+    : inputs.queryMean;
 
-  // Support statistics per context, [C, Gb]: means of (y - x) and of x, covariance and variance.
-  const w = episode.supportWeights;
-  const residual = tf.sub(inputs.supportObserved, xs) as tf.Tensor2D;
-  const shift = tf.matMul(w, residual) as tf.Tensor2D;
-  const xMean = tf.matMul(w, xs);
+  // Support statistics per context, [C, Gb], from the moments: means of x and of (y - x), and for the slope
+  // the covariance of (y - x) with x and the variance of x.
+  const M = inputs.support;
+  const xMean: tf.Tensor2D = delta ? tf.add(M.m, tf.mul(M.d, delta)) : M.m;
+  const shift = tf.sub(M.o, xMean) as tf.Tensor2D;
   let shiftTerm: tf.Tensor2D = shift;
   if (switches.shift) shiftTerm = tf.mul(shift, tf.sub(1, gate(own.shift_gate))) as tf.Tensor2D;
   let scale: tf.Tensor2D | undefined;
   if (switches.slope) {
-    const covariance = tf.sub(tf.matMul(w, tf.mul(residual, xs)), tf.mul(shift, xMean));
-    const variance = tf.relu(tf.sub(tf.matMul(w, tf.square(xs)), tf.square(xMean))) as tf.Tensor2D;
+    const xSquare = delta ? tf.add(M.mm, tf.mul(delta, tf.add(tf.mul(M.md, 2), tf.mul(M.dd, delta)))) : M.mm;
+    const yTimesX = delta ? tf.add(M.om, tf.mul(M.od, delta)) : M.om;
+    const covariance = tf.sub(tf.sub(yTimesX, xSquare), tf.mul(shift, xMean));
+    const variance = tf.relu(tf.sub(xSquare, tf.square(xMean))) as tf.Tensor2D;
     // Shrinkage relative to the context's mean variance over genes, so it is free of the effects' scale.
     const meanVariance = tf.matMul(
       tf.mean(variance, 1, true),
@@ -367,7 +393,11 @@ export function forward(
     const floor = tf.add(tf.mul(meanVariance, tf.softplus(own.slope_shrink)), 1e-6);
     scale = tf.mul(tf.div(covariance, tf.add(variance, floor)), gate(own.slope_gate)) as tf.Tensor2D;
   }
-  const encoders = switches.network ? setEncoders(params, data, episode) : undefined;
+  const network = switches.network ? episode.network : undefined;
+  if (switches.network && (!network || !data)) {
+    throw new Error('The network switch is on but the episode or data lacks its tensors.');
+  }
+  const encoders = network && data ? setEncoders(params, data, network) : undefined;
   if (encoders) {
     const gain = dense(encoders.z, own.gain_w, own.gain_b);
     scale = scale ? (tf.add(scale, gain) as tf.Tensor2D) : gain;
@@ -393,7 +423,7 @@ export function forward(
  */
 export function episodeLoss(
   params: C3tlParameters,
-  data: C3tlData,
+  data: C3tlData | undefined,
   episode: EpisodeTensors,
   inputs: BlockInputs,
   observed: tf.Tensor2D,

@@ -12,6 +12,8 @@ import type {
   EpisodeTensors,
   GeneBlock,
   ParameterName,
+  SupportMomentName,
+  SupportMoments,
 } from './c3tl';
 import {
   GENE_PARAMETER_NAMES,
@@ -24,6 +26,7 @@ import {
   parameterCount,
   parameterShapes,
   parameterValues,
+  SUPPORT_MOMENT_NAMES,
 } from './c3tl';
 import type { EpisodeOptions, EpisodePool } from './episodes';
 import { fixedSupportWeights, sampleEpisode } from './episodes';
@@ -118,18 +121,22 @@ function trainingMask(tensor: EffectTensor, split: TargetSplit, extra: readonly 
 
 /**
  * The training pairs on the host, genes in the model's order (position i holds the tensor's gene
- * genes[i]) and scaled: values C*P*G (0 for other pairs), per perturbation their sum P*G, invOther C*P
+ * geneOrder[i]) and scaled (divided by the gene's scale): per perturbation their sum P*G, invOther C*P
  * (1 / number of other contexts with a training pair for p, 0 if none) and the pooled per-gene variance of
- * one measurement around its perturbation's mean across contexts, G.
+ * one measurement around its perturbation's mean across contexts, G. The effects themselves are read from
+ * the tensor where they are (scaledEffect): a reordered copy would double the memory of a large screen.
  */
 interface HostData {
   contexts: number;
   perturbations: number;
   genes: number;
+  /** The tensor's values, C*P*G in the tensor's gene order. */
+  source: Float32Array;
   /** The tensor's gene at each model position. */
   geneOrder: Int32Array;
+  /** 1 / scale of the gene at each model position. */
+  inverseScale: Float32Array;
   mask: Uint8Array;
-  values: Float32Array;
   sum: Float32Array;
   invOther: Float32Array;
   noiseVariance: Float32Array;
@@ -141,6 +148,12 @@ interface HostData {
   geneWeights: Float32Array;
 }
 
+/** Scaled effect of a pair at model gene position i; 0 for pairs that are not training pairs. */
+function scaledEffect(host: HostData, pair: number, i: number): number {
+  if (!host.mask[pair]) return 0;
+  return Math.fround(host.source[pair * host.genes + host.geneOrder[i]] * host.inverseScale[i]);
+}
+
 function hostData(
   tensor: EffectTensor,
   mask: Uint8Array,
@@ -150,55 +163,62 @@ function hostData(
   const C = tensor.contexts.length;
   const P = tensor.perturbations.length;
   const G = genes.length;
-  const values = new Float32Array(C * P * G);
   const sum = new Float32Array(P * G);
   const counts = new Uint16Array(P);
   const inverseScale = Float32Array.from(genes, (g) => 1 / standard.scale[g]);
+  const invOther = new Float32Array(C * P);
+  let total = 0;
+  for (let i = 0; i < G; i++) total += standard.scale[genes[i]] ** 2;
+  const geneWeights = Float32Array.from(genes, (g) => (G * standard.scale[g] ** 2) / total);
+  const host: HostData = {
+    contexts: C,
+    perturbations: P,
+    genes: G,
+    source: tensor.values,
+    geneOrder: genes,
+    inverseScale,
+    mask,
+    sum,
+    invOther,
+    noiseVariance: new Float32Array(G),
+    geneWeights,
+  };
   for (let pair = 0; pair < C * P; pair++) {
     if (!mask[pair]) continue;
     const p = pair % P;
     counts[p]++;
-    const base = pair * G;
-    for (let i = 0; i < G; i++) {
-      const v = tensor.values[base + genes[i]] * inverseScale[i];
-      values[base + i] = v;
-      sum[p * G + i] += v;
-    }
+    for (let i = 0; i < G; i++) sum[p * G + i] += scaledEffect(host, pair, i);
   }
   const squares = new Float64Array(G);
   let dof = 0;
-  for (let p = 0; p < P; p++) {
+  for (let p = 0; p < P; p++) if (counts[p] >= 2) dof += counts[p] - 1;
+  for (let pair = 0; pair < C * P; pair++) {
+    const p = pair % P;
     const n = counts[p];
-    if (n < 2) continue;
-    dof += n - 1;
-    for (let c = 0; c < C; c++) {
-      if (!mask[c * P + p]) continue;
-      const base = (c * P + p) * G;
-      for (let i = 0; i < G; i++) squares[i] += (values[base + i] - sum[p * G + i] / n) ** 2;
+    if (!mask[pair] || n < 2) continue;
+    for (let i = 0; i < G; i++) {
+      const deviation = scaledEffect(host, pair, i) - sum[p * G + i] / n;
+      squares[i] += deviation * deviation;
     }
   }
   // With no perturbation measured twice the noise is unknown: 1 (a gene's scale) shrinks only small means.
-  const noiseVariance = Float32Array.from(squares, (s) => (dof > 0 ? s / dof : 1));
-  const invOther = new Float32Array(C * P);
+  for (let i = 0; i < G; i++) host.noiseVariance[i] = dof > 0 ? squares[i] / dof : 1;
   for (let pair = 0; pair < C * P; pair++) {
     const others = counts[pair % P] - mask[pair];
     invOther[pair] = others > 0 ? 1 / others : 0;
   }
-  let total = 0;
-  for (let i = 0; i < G; i++) total += standard.scale[genes[i]] ** 2;
-  const geneWeights = Float32Array.from(genes, (g) => (G * standard.scale[g] ** 2) / total);
-  return {
-    contexts: C,
-    perturbations: P,
-    genes: G,
-    geneOrder: genes,
-    mask,
-    values,
-    sum,
-    invOther,
-    noiseVariance,
-    geneWeights,
-  };
+  return host;
+}
+
+/** Every pair's scaled effects, C*P*G in model gene order (0 for other pairs): the network's gene basis. */
+function scaledValues(host: HostData): Float32Array {
+  const { contexts: C, perturbations: P, genes: G } = host;
+  const values = new Float32Array(C * P * G);
+  for (let pair = 0; pair < C * P; pair++) {
+    if (!host.mask[pair]) continue;
+    for (let i = 0; i < G; i++) values[pair * G + i] = scaledEffect(host, pair, i);
+  }
+  return values;
 }
 
 /**
@@ -212,7 +232,9 @@ function deviceData(
   embedDim: number,
 ): C3tlData {
   const { contexts: C, perturbations: P } = host;
-  const coordinates = basis ? projectRows(host.values, C * P, basis, rank) : new Float32Array(C * P * rank);
+  const coordinates = basis
+    ? projectRows(scaledValues(host), C * P, basis, rank)
+    : new Float32Array(C * P * rank);
   const pairs = host.mask.reduce((a, b) => a + b, 0);
   for (let j = 0; j < rank; j++) {
     let ss = 0;
@@ -232,8 +254,8 @@ function deviceData(
   };
 }
 
-function disposeData(data: C3tlData): void {
-  tf.dispose([data.zBasis, data.mask, data.invOther]);
+function disposeData(data: C3tlData | undefined): void {
+  if (data) tf.dispose([data.zBasis, data.mask, data.invOther]);
 }
 
 function oneHot(indices: ArrayLike<number>, depth: number): Float32Array {
@@ -249,89 +271,158 @@ function supportPairsOf(supportWeights: Float32Array): number[] {
   return pairs;
 }
 
+/** The episode's tensors; the learnt network's (one-hots over P, [Ns, P] and [Q, P]) only when it is on. */
 function episodeTensors(
   host: HostData,
-  supportWeights: Float32Array,
-  supportPairs: readonly number[],
+  support: { weights: Float32Array; pairs: readonly number[] },
   queryPairs: Int32Array,
+  network: boolean,
 ): EpisodeTensors {
   const { contexts: C, perturbations: P } = host;
-  const Ns = supportPairs.length;
-  const weights = new Float32Array(C * Ns);
-  supportPairs.forEach((pair, i) => (weights[Math.floor(pair / P) * Ns + i] = supportWeights[pair]));
-  const supportPerturbations = supportPairs.map((pair) => pair % P);
   const Q = queryPairs.length;
   const contexts = Int32Array.from(queryPairs, (pair) => Math.floor(pair / P));
+  const queryContextOneHot = tf.tensor2d(oneHot(contexts, C), [Q, C]);
+  if (!network) return { queryContextOneHot };
+  const Ns = support.pairs.length;
+  const weights = new Float32Array(C * Ns);
+  support.pairs.forEach((pair, i) => (weights[Math.floor(pair / P) * Ns + i] = support.weights[pair]));
+  const supportPerturbations = support.pairs.map((pair) => pair % P);
   const perturbations = Int32Array.from(queryPairs, (pair) => pair % P);
   return {
-    supportPairs: tf.tensor1d(supportPairs as number[], 'int32'),
-    supportWeights: tf.tensor2d(weights, [C, Ns]),
-    supportPerturbationOneHot: tf.tensor2d(oneHot(supportPerturbations, P), [Ns, P]),
-    queryPairs: tf.tensor1d(queryPairs, 'int32'),
-    queryPerturbationOneHot: tf.tensor2d(oneHot(perturbations, P), [Q, P]),
-    queryContextOneHot: tf.tensor2d(oneHot(contexts, C), [Q, C]),
+    queryContextOneHot,
+    network: {
+      supportPairs: tf.tensor1d(support.pairs as number[], 'int32'),
+      supportWeights: tf.tensor2d(weights, [C, Ns]),
+      supportPerturbationOneHot: tf.tensor2d(oneHot(supportPerturbations, P), [Ns, P]),
+      queryPairs: tf.tensor1d(queryPairs, 'int32'),
+      queryPerturbationOneHot: tf.tensor2d(oneHot(perturbations, P), [Q, P]),
+    },
   };
 }
 
 function disposeEpisode(episode: EpisodeTensors): void {
-  tf.dispose(Object.values(episode));
+  episode.queryContextOneHot.dispose();
+  if (episode.network) tf.dispose(Object.values(episode.network));
 }
 
 /**
- * Perturbation means pm_p(-c) of the given pairs on a gene block, their denoising directions
- * -m nu / (m^2 + nu) with nu = sigma_g^2 / n, and (optionally) the pairs' own scaled effects: [N, Gb] each.
+ * One pair's terms on a gene block, written at `offset` of each output: its own scaled effect y, the
+ * perturbation mean m = pm_p(-c) and its denoising direction -m nu / (m^2 + nu) with nu = sigma_g^2 / n.
  */
-function blockRows(host: HostData, pairs: ArrayLike<number>, block: GeneBlock, withObserved: boolean) {
-  const { perturbations: P, genes: G } = host;
-  const { begin, size } = block;
-  const N = pairs.length;
-  const mean = new Float32Array(N * size);
-  const denoise = new Float32Array(N * size);
-  const observed = withObserved ? new Float32Array(N * size) : undefined;
-  for (let r = 0; r < N; r++) {
-    const pair = pairs[r];
-    const p = pair % P;
-    const inv = host.invOther[pair];
-    const own = host.mask[pair] ? 1 : 0;
-    for (let i = 0; i < size; i++) {
-      const g = begin + i;
-      const y = host.values[pair * G + g];
-      const m = (host.sum[p * G + g] - own * y) * inv;
-      const nu = host.noiseVariance[g] * inv + 1e-6;
-      mean[r * size + i] = m;
-      denoise[r * size + i] = (-m * nu) / (m * m + nu);
-      if (observed) observed[r * size + i] = y;
-    }
+function fillPairRow(
+  host: HostData,
+  pair: number,
+  block: GeneBlock,
+  out: { observed: Float32Array; mean: Float32Array; denoise: Float32Array; offset: number },
+): void {
+  const { perturbations: P, genes: G, sum, noiseVariance } = host;
+  const { observed, mean, denoise, offset } = out;
+  const p = pair % P;
+  const inv = host.invOther[pair];
+  const own = host.mask[pair] ? 1 : 0;
+  for (let i = 0; i < block.size; i++) {
+    const g = block.begin + i;
+    const y = scaledEffect(host, pair, g);
+    const m = (sum[p * G + g] - own * y) * inv;
+    const nu = noiseVariance[g] * inv + 1e-6;
+    observed[offset + i] = y;
+    mean[offset + i] = m;
+    denoise[offset + i] = (-m * nu) / (m * m + nu);
   }
-  return { mean, denoise, observed };
 }
 
+/** The support's moments per context on a gene block (c3tl.ts SupportMoments), C*Gb each, row-major. */
+function supportMomentValues(
+  host: HostData,
+  support: { weights: Float32Array; pairs: readonly number[] },
+  block: GeneBlock,
+): Record<SupportMomentName, Float32Array> {
+  const { contexts: C, perturbations: P } = host;
+  const size = block.size;
+  const K = SUPPORT_MOMENT_NAMES.length;
+  // Accumulated in float64 (a context's support may hold thousands of pairs), the eight moments of a
+  // (context, gene) side by side: this loop is the host's share of a training step.
+  const sums = new Float64Array(C * size * K);
+  const observed = new Float32Array(size);
+  const mean = new Float32Array(size);
+  const denoise = new Float32Array(size);
+  const row = { observed, mean, denoise, offset: 0 };
+  for (const pair of support.pairs) {
+    const w = support.weights[pair];
+    fillPairRow(host, pair, block, row);
+    let at = Math.floor(pair / P) * size * K;
+    for (let i = 0; i < size; i++, at += K) {
+      const o = observed[i];
+      const m = mean[i];
+      const d = denoise[i];
+      const wo = w * o;
+      const wm = w * m;
+      const wd = w * d;
+      sums[at] += wo;
+      sums[at + 1] += wm;
+      sums[at + 2] += wd;
+      sums[at + 3] += wo * m;
+      sums[at + 4] += wo * d;
+      sums[at + 5] += wm * m;
+      sums[at + 6] += wm * d;
+      sums[at + 7] += wd * d;
+    }
+  }
+  const out = {} as Record<SupportMomentName, Float32Array>;
+  SUPPORT_MOMENT_NAMES.forEach((name, k) => {
+    const values = new Float32Array(C * size);
+    for (let j = 0; j < C * size; j++) values[j] = sums[j * K + k];
+    out[name] = values;
+  });
+  return out;
+}
+
+/**
+ * Inputs of a gene block: the support's moments and the queries' means and directions (scaled units), and
+ * the queries' own scaled effects [Q, Gb] (zero for pairs that are not training pairs). geneWeights is the
+ * block's cached [Gb] loss weights; disposeInputs leaves it alone.
+ */
 function blockInputs(
   host: HostData,
-  supportPairs: readonly number[],
+  support: { weights: Float32Array; pairs: readonly number[] },
   queryPairs: ArrayLike<number>,
   block: GeneBlock,
+  geneWeights: tf.Tensor1D,
 ): { inputs: BlockInputs; queryObserved: tf.Tensor2D } {
-  const support = blockRows(host, supportPairs, block, true);
-  const query = blockRows(host, queryPairs, block, true);
-  const Ns = supportPairs.length;
   const Q = queryPairs.length;
-  const shape = (n: number): [number, number] => [n, block.size];
+  const size = block.size;
+  const query = {
+    observed: new Float32Array(Q * size),
+    mean: new Float32Array(Q * size),
+    denoise: new Float32Array(Q * size),
+    offset: 0,
+  };
+  for (let r = 0; r < Q; r++) {
+    query.offset = r * size;
+    fillPairRow(host, queryPairs[r], block, query);
+  }
+  const moments = supportMomentValues(host, support, block);
+  const C = host.contexts;
   return {
     inputs: {
-      supportObserved: tf.tensor2d(support.observed as Float32Array, shape(Ns)),
-      supportMean: tf.tensor2d(support.mean, shape(Ns)),
-      supportDenoise: tf.tensor2d(support.denoise, shape(Ns)),
-      queryMean: tf.tensor2d(query.mean, shape(Q)),
-      queryDenoise: tf.tensor2d(query.denoise, shape(Q)),
-      geneWeights: tf.tensor1d(host.geneWeights.subarray(block.begin, block.begin + block.size)),
+      support: Object.fromEntries(
+        SUPPORT_MOMENT_NAMES.map((name) => [name, tf.tensor2d(moments[name], [C, size])]),
+      ) as unknown as SupportMoments,
+      queryMean: tf.tensor2d(query.mean, [Q, size]),
+      queryDenoise: tf.tensor2d(query.denoise, [Q, size]),
+      geneWeights,
     },
-    queryObserved: tf.tensor2d(query.observed as Float32Array, shape(Q)),
+    queryObserved: tf.tensor2d(query.observed, [Q, size]),
   };
 }
 
 function disposeInputs(inputs: BlockInputs): void {
-  tf.dispose(Object.values(inputs));
+  tf.dispose([...Object.values(inputs.support), inputs.queryMean, inputs.queryDenoise]);
+}
+
+/** Loss weights of each block's genes, [Gb] each (they depend on the scale only, so live as long as the model). */
+function blockGeneWeights(host: HostData, blocks: GeneBlock[]): tf.Tensor1D[] {
+  return blocks.map((b) => tf.tensor1d(host.geneWeights.slice(b.begin, b.begin + b.size)));
 }
 
 /**
@@ -363,7 +454,7 @@ function scoredEpisode(
   scale: Float32Array,
   support: { weights: Float32Array; pairs: number[] },
   queryPairs: Int32Array,
-  geneBlocks: GeneBlock[],
+  model: { blocks: GeneBlock[]; geneWeights: tf.Tensor1D[]; network: boolean },
 ): Scored {
   const G = host.genes;
   const Q = queryPairs.length;
@@ -373,9 +464,9 @@ function scoredEpisode(
   for (let r = 0; r < support.pairs.length; r++)
     for (let i = 0; i < G; i++) supportMean[i] += supportRows[r * G + i] / support.pairs.length;
   return {
-    episode: episodeTensors(host, support.weights, support.pairs, queryPairs),
-    blocks: geneBlocks.map((block) => {
-      const { inputs, queryObserved } = blockInputs(host, support.pairs, queryPairs, block);
+    episode: episodeTensors(host, support, queryPairs, model.network),
+    blocks: model.blocks.map((block, b) => {
+      const { inputs, queryObserved } = blockInputs(host, support, queryPairs, block, model.geneWeights[b]);
       queryObserved.dispose();
       const scaled = new Float32Array(Q * block.size);
       for (let q = 0; q < Q; q++)
@@ -555,10 +646,14 @@ export async function trainC3tl(
   // learnt network uses it.
   const basisRng = rng.fork();
   const basis = switches.network
-    ? principalBasis(host.values, C * P, G, architecture.basisRank, basisRng)
+    ? principalBasis(scaledValues(host), C * P, G, architecture.basisRank, basisRng)
     : undefined;
-  let data = deviceData(host, basis, architecture.basisRank, architecture.embedDim);
+  let data = switches.network
+    ? deviceData(host, basis, architecture.basisRank, architecture.embedDim)
+    : undefined;
   const blocks = geneBlocks(G, options.genesPerStep);
+  const geneWeights = blockGeneWeights(host, blocks);
+  const blockModel = { blocks, geneWeights, network: switches.network };
   const initialRng = rng.fork();
   const params = createParameters(
     architecture,
@@ -589,11 +684,11 @@ export async function trainC3tl(
             pairs: split.supportTrain.map((p) => split.target * P + p),
           },
           Int32Array.from(split.supportVal, (p) => split.target * P + p),
-          blocks,
+          blockModel,
         )
       : undefined;
   const pseudoValidation = pseudo
-    ? scoredEpisode(tensor, host, modelScale, pseudo.support, pseudo.queryPairs, blocks)
+    ? scoredEpisode(tensor, host, modelScale, pseudo.support, pseudo.queryPairs, blockModel)
     : undefined;
   const validations = [targetValidation, pseudoValidation].filter((v): v is Scored => v !== undefined);
   /** Per held-out set, the mean centred Pearson of its queries and its loss (in the training loss's units). */
@@ -660,9 +755,15 @@ export async function trainC3tl(
         const sampled = sampleEpisode(pool, options.episodes, rng);
         if (sampled.queryPairs.length === 0) break;
         const b = step % blocks.length;
-        const supportPairs = supportPairsOf(sampled.supportWeights);
-        const episode = episodeTensors(host, sampled.supportWeights, supportPairs, sampled.queryPairs);
-        const { inputs, queryObserved } = blockInputs(host, supportPairs, sampled.queryPairs, blocks[b]);
+        const support = { weights: sampled.supportWeights, pairs: supportPairsOf(sampled.supportWeights) };
+        const episode = episodeTensors(host, support, sampled.queryPairs, switches.network);
+        const { inputs, queryObserved } = blockInputs(
+          host,
+          support,
+          sampled.queryPairs,
+          blocks[b],
+          geneWeights[b],
+        );
         const weights = tf.tensor2d(sampled.queryWeights, [sampled.queryPairs.length, 1]);
         const blockVariables = GENE_PARAMETER_NAMES.map((n) => params.blocks[b][n]);
         const { value, grads } = tf.variableGrads(
@@ -712,7 +813,7 @@ export async function trainC3tl(
   } catch (error) {
     disposeTraining();
     disposeData(data);
-    tf.dispose(variables);
+    tf.dispose([...variables, ...geneWeights]);
     throw error;
   }
   disposeTraining();
@@ -720,7 +821,9 @@ export async function trainC3tl(
   // The final model sees the whole support (training and validation pairs) as the target's known pairs.
   disposeData(data);
   host = hostData(tensor, trainingMask(tensor, split, split.supportVal), standard, geneOrder);
-  data = deviceData(host, basis, architecture.basisRank, architecture.embedDim);
+  data = switches.network
+    ? deviceData(host, basis, architecture.basisRank, architecture.embedDim)
+    : undefined;
 
   const seconds = (performance.now() - started) / 1000;
   const shapes = parameterShapes(architecture);
@@ -736,15 +839,15 @@ export async function trainC3tl(
       const Q = perturbations.length;
       const out = new Float32Array(Q * G);
       if (Q === 0) return out;
-      const supportWeights = fixedSupportWeights(C, P, split.target, support);
-      const supportPairs = supportPairsOf(supportWeights);
+      const weights = fixedSupportWeights(C, P, split.target, support);
+      const known = { weights, pairs: supportPairsOf(weights) };
       // Chunks bound the memory of the [chunk, Gb] intermediates in prediction mode (thousands of pairs).
       const chunk = 512;
       for (let start = 0; start < Q; start += chunk) {
         const part = Int32Array.from(perturbations.slice(start, start + chunk), (p) => split.target * P + p);
-        const episode = episodeTensors(host, supportWeights, supportPairs, part);
+        const episode = episodeTensors(host, known, part, switches.network);
         for (const [b, block] of blocks.entries()) {
-          const { inputs, queryObserved } = blockInputs(host, supportPairs, part, block);
+          const { inputs, queryObserved } = blockInputs(host, known, part, block, geneWeights[b]);
           queryObserved.dispose();
           const scaled = tf.tidy(() => forward(params, data, episode, inputs, { block: b, switches }));
           // Asynchronous read: a synchronous one of a WebGPU tensor destroys the device in a browser worker.
@@ -778,7 +881,7 @@ export async function trainC3tl(
     },
     dispose() {
       disposeData(data);
-      tf.dispose(variables);
+      tf.dispose([...variables, ...geneWeights]);
     },
   };
 }
