@@ -23,13 +23,25 @@ function megabytes(bytes: number): string {
 }
 
 /** The loader's byte counts as a fraction and a sentence for the progress bar. */
+function progressMessage(progress: ReadProgress, known: boolean): string {
+  const amount = `${megabytes(progress.bytesRead)}${known ? ` of ${megabytes(progress.totalBytes)}` : ''}`;
+  switch (progress.stage) {
+    case 'scanning':
+      // The first of two passes over a wide table: it collects the row labels, then 'reading' fills the values.
+      return `Scanning the rows of ${progress.file}: ${amount}`;
+    case 'reading':
+      return `Reading ${progress.file}: ${amount}`;
+    case 'merging':
+      return 'Merging files…';
+    default:
+      return `Building the table of ${progress.file}…`;
+  }
+}
+
 export function describeProgress(progress: ReadProgress): LoadProgress {
   const known = progress.totalBytes > 0;
   return {
     fraction: known ? Math.min(1, progress.bytesRead / progress.totalBytes) : Number.NaN,
-    message:
-      progress.stage === 'reading'
-        ? `Reading ${progress.file}: ${megabytes(progress.bytesRead)}${known ? ` of ${megabytes(progress.totalBytes)}` : ''}`
-        : `${progress.stage === 'merging' ? 'Merging files' : `Building the table of ${progress.file}`}…`,
+    message: progressMessage(progress, known),
   };
 }

@@ -39,6 +39,11 @@ describe('describeProgress', () => {
       'Reading a.csv: 0.5 MB of 1.0 MB',
     ],
     [{ file: 'a.csv', bytesRead: 10, totalBytes: 0, stage: 'reading' }, Number.NaN, 'Reading a.csv: 0.0 MB'],
+    [
+      { file: 'a.csv', bytesRead: 256 * 1024, totalBytes: 1024 * 1024, stage: 'scanning' },
+      0.25,
+      'Scanning the rows of a.csv: 0.3 MB of 1.0 MB',
+    ],
     [{ file: 'a.csv', bytesRead: 1, totalBytes: 1, stage: 'building' }, 1, 'Building the table of a.csv…'],
     [{ file: 'a.csv', bytesRead: 1, totalBytes: 1, stage: 'merging' }, 1, 'Merging files…'],
   ])('%j', (progress, fraction, message) => {
