@@ -120,8 +120,19 @@ export function reusableRecord(
   return Array.isArray(record.figures) && record.figures.length > 0 ? record : null;
 }
 
-/** Only figures with at least one timed backend are kept: a calibration that timed none is tried again. */
-export function worthStoring(figures: readonly CalibrationFigure[]): boolean {
+/**
+ * Only figures with at least one timed backend are kept: a calibration that timed none is tried again. Nor
+ * is one where WebGPU on a real (not fallback) adapter missed its warm-up: a first visit may spend seconds
+ * compiling shaders that the browser caches for the next, and the GPU must not be remembered as slow for it.
+ */
+export function worthStoring(
+  figures: readonly CalibrationFigure[],
+  adapter: { isFallbackAdapter: boolean },
+): boolean {
+  const gpuWarmUpMissed = figures.some(
+    (f) => f.backend === 'webgpu' && f.status === 'missed' && f.phase === 'warm-up',
+  );
+  if (gpuWarmUpMissed && !adapter.isFallbackAdapter) return false;
   return figures.some((f) => f.status === 'measured');
 }
 

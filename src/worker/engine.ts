@@ -215,7 +215,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
         totalMs: run.totalMs,
       };
       const stored =
-        remember && worthStoring(run.figures)
+        remember && worthStoring(run.figures, probe)
           ? await calibrationStore.put(record).then(
               () => true,
               () => false,

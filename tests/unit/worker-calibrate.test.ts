@@ -98,7 +98,16 @@ describe('fastestBackend and worthStoring', () => {
     ['no figures', [], all, null],
   ] as const)('%s', (_name, figures, available, winner) => {
     expect(fastestBackend(figures, available)?.backend ?? null).toBe(winner);
-    expect(worthStoring(figures)).toBe(figures.some((f) => f.status === 'measured'));
+    expect(worthStoring(figures, { isFallbackAdapter: true })).toBe(
+      figures.some((f) => f.status === 'measured'),
+    );
+  });
+  it.each([
+    ['a real GPU that missed its warm-up is measured again next time', false, false],
+    ['a fallback adapter that missed its warm-up is remembered as slow', true, true],
+  ])('%s', (_name, isFallbackAdapter, stored) => {
+    const figures = [missedWarmUp('webgpu'), measured('wasm', 12), measured('cpu', 80)];
+    expect(worthStoring(figures, { isFallbackAdapter })).toBe(stored);
   });
 });
 
