@@ -110,7 +110,7 @@ const api: BenchPageApi = {
   },
 
   stop(): void {
-    if (running) send(running, { kind: 'stop' });
+    if (running) send(running, { kind: 'stop', askedAt: performance.timeOrigin + performance.now() });
   },
 
   epochs: () => epochs,

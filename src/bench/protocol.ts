@@ -44,8 +44,13 @@ export interface RunResult {
 
 /** A run stopped through shouldStop. */
 export interface StopResult {
-  /** From the stop message reaching the worker to training having rejected with its AbortError, seconds. */
+  /**
+   * From the page asking to stop to training having rejected with its AbortError (and freed its tensors),
+   * seconds: shouldStop is polled between epochs, so this is at most about one epoch.
+   */
   stopSeconds: number;
+  /** From the worker handling the stop message to the AbortError, seconds (the message waits for a yield). */
+  afterMessageSeconds: number;
   /** Epochs completed before the stop. */
   epochs: number;
   /** tfjs tensors still allocated once the stop was handled (0: nothing leaked). */
@@ -55,7 +60,11 @@ export interface StopResult {
 }
 
 export type PageToWorker =
-  { kind: 'probe' } | { kind: 'run'; request: RunRequest } | { kind: 'stop' } | { kind: 'ping' };
+  | { kind: 'probe' }
+  | { kind: 'run'; request: RunRequest }
+  /** askedAt: performance.timeOrigin + performance.now() of the page, ms (comparable across page and worker). */
+  | { kind: 'stop'; askedAt: number }
+  | { kind: 'ping' };
 
 export type WorkerToPage =
   | { kind: 'offer'; offer: BackendOffer }

@@ -70,7 +70,9 @@ async function makeTensor(request: RunRequest): Promise<EffectTensor> {
   return fileSizeTensor(request.file);
 }
 
-let stopAskedAt: number | null = null;
+/** When the page asked to stop and when this worker handled that message, ms since the epoch. */
+let stopAsked: { askedAt: number; handledAt: number } | null = null;
+const now = () => performance.timeOrigin + performance.now();
 let epochsDone = 0;
 
 async function run(request: RunRequest): Promise<void> {
@@ -114,7 +116,7 @@ async function run(request: RunRequest): Promise<void> {
           text: `${request.backend} ${request.size}: epoch ${log.epoch}/${log.maxEpochs} at ${log.elapsedSeconds.toFixed(1)} s, best ${log.bestEpoch}, ${(tf.memory().numBytes / 2 ** 20).toFixed(1)} MiB of tensors`,
         });
       },
-      shouldStop: () => stopAskedAt !== null,
+      shouldStop: () => stopAsked !== null,
     },
   });
   const result: RunResult = {
@@ -136,14 +138,16 @@ scope.onmessage = (event) => {
   } else if (message.kind === 'ping') {
     post({ kind: 'pong', tensors: tf.memory().numTensors });
   } else if (message.kind === 'stop') {
-    stopAskedAt ??= performance.now();
+    stopAsked ??= { askedAt: message.askedAt, handledAt: now() };
   } else {
     run(message.request).catch((error: unknown) => {
-      if (error instanceof AbortError && stopAskedAt !== null) {
+      if (error instanceof AbortError && stopAsked !== null) {
+        const stoppedAt = now();
         post({
           kind: 'stopped',
           stop: {
-            stopSeconds: (performance.now() - stopAskedAt) / 1000,
+            stopSeconds: (stoppedAt - stopAsked.askedAt) / 1000,
+            afterMessageSeconds: (stoppedAt - stopAsked.handledAt) / 1000,
             epochs: epochsDone,
             tensorsAfterStop: tf.memory().numTensors,
           },

@@ -410,8 +410,8 @@ async function stopCheck(
 function stopLine(check: StopCheck): string {
   return (
     `interruptibility (${check.backend}, ${check.size}): stop asked after epoch ${check.epochs}; training ended ` +
-    `${check.stopSeconds.toFixed(2)} s later in the worker (${check.roundTripSeconds.toFixed(2)} s seen from ` +
-    `the runner), ${check.tensorsAfterStop} tensors left; worker ${check.workerAlive ? 'alive' : 'not answering'}, ` +
+    `${check.stopSeconds.toFixed(2)} s after the page asked (${check.afterMessageSeconds.toFixed(3)} s after the ` +
+    `worker got the message, ${check.roundTripSeconds.toFixed(2)} s seen from the runner), ${check.tensorsAfterStop} tensors left; worker ${check.workerAlive ? 'alive' : 'not answering'}, ` +
     `tab ${check.tabAlive ? 'alive' : 'dead'}; renderer RSS peak ${mib(check.peakRendererRssMiB)} MiB`
   );
 }
@@ -438,7 +438,8 @@ async function main(): Promise<void> {
     throw new Error('--max-epochs must be a positive integer.');
   const report = await runAll({
     backends,
-    sizes: values.sizes.split(','),
+    // --sizes '' runs no size (with --stop-check: the stop check alone).
+    sizes: values.sizes.split(',').filter((size) => size !== ''),
     maxEpochs,
     preset: values.preset as ModelPreset,
     stopCheck: values['stop-check'] ?? false,
