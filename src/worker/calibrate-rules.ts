@@ -212,8 +212,12 @@ export function calibratedPlan(
     .map((f) => f.backend);
   const order = [...timed, ...rule.order.filter((name) => !timed.includes(name))];
   const others = figures.filter((f) => f.backend !== fastest.backend);
+  // The figures themselves are shown beside the reason; it names the others without repeating them.
+  const names = others.map((f) => backendLabel(f.backend, probe.isFallbackAdapter));
   const compared =
-    others.length > 0 ? `; ${describeFigures(others, probe.isFallbackAdapter)}` : '; the only backend here';
+    names.length > 0
+      ? `, ahead of ${names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0]}`
+      : '; the only backend here';
   const when = calibration.info.fromStore ? ', figures stored on this device' : '';
   return {
     order,
