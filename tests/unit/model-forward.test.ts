@@ -9,6 +9,9 @@ import {
   initialParameterValues,
 } from '../../src/core/model/c3tl';
 import { createRng } from '../../src/core/random';
+import { geneStandardisation } from '../../src/core/model/standardise';
+import { hostData, supportMomentValues } from '../../src/core/model/train';
+import { simulate } from '../../src/core/simulate/simulator';
 
 /**
  * The forward pass takes the support as eight moments per context (c3tl.ts SupportMoments). This checks it
@@ -75,15 +78,28 @@ describe('forward from support moments', () => {
     const rng = createRng(11);
     const rows = { o: randomRows(9, rng), m: randomRows(9, rng), d: randomRows(9, rng) };
     const query = { m: randomRows(Q, rng), d: randomRows(Q, rng) };
+    // Means, then central (co)variances, per context and gene.
     const moments = Object.fromEntries(SUPPORT_MOMENT_NAMES.map((n) => [n, new Float32Array(C * G)]));
-    supportContexts.forEach((c, r) => {
-      const w = 1 / supportContexts.filter((cc) => cc === c).length;
+    for (let c = 0; c < C; c++) {
+      const members = supportContexts.flatMap((cc, r) => (cc === c ? [r] : []));
       for (let g = 0; g < G; g++) {
-        const [o, m, d] = [rows.o[r * G + g], rows.m[r * G + g], rows.d[r * G + g]];
-        const terms = { o, m, d, om: o * m, od: o * d, mm: m * m, md: m * d, dd: d * d };
-        for (const n of SUPPORT_MOMENT_NAMES) moments[n][c * G + g] += w * terms[n];
+        const column = (v: Float32Array) => members.map((r) => v[r * G + g]);
+        const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+        const cov = (a: number[], b: number[]) => mean(a.map((x, k) => x * b[k])) - mean(a) * mean(b);
+        const [o, m, d] = [column(rows.o), column(rows.m), column(rows.d)];
+        const values = {
+          o: mean(o),
+          m: mean(m),
+          d: mean(d),
+          om: cov(o, m),
+          od: cov(o, d),
+          mm: cov(m, m),
+          md: cov(m, d),
+          dd: cov(d, d),
+        };
+        for (const n of SUPPORT_MOMENT_NAMES) moments[n][c * G + g] = values[n];
       }
-    });
+    }
     const arch: C3tlArchitecture = { genes: G, basisRank: 2, embedDim: 4, hidden: 4 };
     const values = initialParameterValues(arch, new Float32Array(G * 2), createRng(1));
     values.denoise_gate.fill(gates.denoise);
@@ -112,5 +128,75 @@ describe('forward from support moments', () => {
     for (let i = 0; i < Q * G; i++) expect(got[i]).toBeCloseTo(want[i], 5);
     tf.dispose(Object.values(params.shared));
     tf.dispose(Object.values(params.blocks[0]));
+  });
+});
+
+describe('supportMomentValues', () => {
+  const { tensor } = simulate({ contexts: 3, perturbations: 30, genes: 40, counts: false, seed: 2 });
+  const P = 30;
+  const mask = tensor.observed.slice();
+  const genes = Int32Array.from({ length: 40 }, (_, g) => (g * 7) % 40);
+  const host = hostData(tensor, mask, geneStandardisation(tensor, mask), genes);
+  const block = { begin: 5, size: 20 };
+  const support = (perContext: number[][]) => {
+    const weights = new Float32Array(3 * P);
+    const pairs: number[] = [];
+    perContext.forEach((ps, c) =>
+      ps.forEach((p) => {
+        weights[c * P + p] = 1 / ps.length;
+        pairs.push(c * P + p);
+      }),
+    );
+    return { weights, pairs };
+  };
+
+  it('gives a context with one support pair exactly zero (co)variances, so the slope has nothing to divide', () => {
+    const moments = supportMomentValues(host, support([[3], [4], [5]]), block);
+    for (const name of ['om', 'od', 'mm', 'md', 'dd'] as const)
+      expect(Array.from(moments[name])).toEqual(new Array(3 * block.size).fill(0));
+    expect(moments.o.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('equals two-pass means and central moments over the support rows (within 1e-6)', () => {
+    const chosen = [
+      [1, 2, 3, 8],
+      [0, 9, 12],
+      [4, 5, 6, 7, 20, 21],
+    ];
+    const moments = supportMomentValues(host, support(chosen), block);
+    // The same rows from the full-block inputs of those pairs: o scaled effect, m and d as in c3tl.ts.
+    const G = 40;
+    chosen.forEach((ps, c) => {
+      for (let i = 0; i < block.size; i++) {
+        const g = block.begin + i;
+        const rows = ps.map((p) => {
+          const pair = c * P + p;
+          const o = tensor.values[pair * G + genes[g]] * host.inverseScale[g];
+          const inv = host.invOther[pair];
+          const m = (host.sum[p * G + g] - o) * inv;
+          const nu = host.noiseVariance[g] * inv + 1e-6;
+          return { o, m, d: (-m * nu) / (m * m + nu) };
+        });
+        const mean = (f: (r: { o: number; m: number; d: number }) => number) =>
+          rows.reduce((a, r) => a + f(r), 0) / rows.length;
+        const [mo, mm, md] = [mean((r) => r.o), mean((r) => r.m), mean((r) => r.d)];
+        const at = c * block.size + i;
+        expect(moments.o[at]).toBeCloseTo(mo, 6);
+        expect(moments.m[at]).toBeCloseTo(mm, 6);
+        expect(moments.d[at]).toBeCloseTo(md, 6);
+        expect(moments.om[at]).toBeCloseTo(
+          mean((r) => (r.o - mo) * (r.m - mm)),
+          6,
+        );
+        expect(moments.dd[at]).toBeCloseTo(
+          mean((r) => (r.d - md) ** 2),
+          6,
+        );
+        expect(moments.mm[at]).toBeCloseTo(
+          mean((r) => (r.m - mm) ** 2),
+          6,
+        );
+      }
+    });
   });
 });

@@ -270,12 +270,15 @@ export interface EpisodeTensors {
 }
 
 /**
- * Weighted moments of the support per context on one gene block, each [C, Gb] (scaled units): with o the
+ * Weighted moments of the support per context on one gene block, each [C, Gb] (scaled units), with o the
  * observed effect, m the perturbation mean pm_p(-c) and d the denoising direction -m nu / (m^2 + nu) of a
- * support pair, and 1/|S_c| the weight of each of context c's support pairs, row c of `om` is the support mean
- * of o*m, and so on. The support statistics of the forward pass (means of y - x and of x, covariance and
- * variance, with x = m + delta d) are polynomials in the gate delta with these coefficients, so a step
- * uploads and reduces C x Gb values instead of Ns x Gb.
+ * support pair, and 1/|S_c| the weight of each of context c's support pairs: `o`, `m`, `d` are the support
+ * means and `om`, `od`, `mm`, `md`, `dd` the central (co)variances (row c of `om` is the support mean of
+ * (o - mean o)(m - mean m)). The support statistics of the forward pass (means of y - x and of x, covariance
+ * and variance, with x = m + delta d) are polynomials in the gate delta with these coefficients, so a step
+ * uploads and reduces C x Gb values instead of Ns x Gb. Central moments (computed in float64 on the host)
+ * keep a support of one pair at exactly zero variance, where raw ones would leave float32 rounding noise
+ * for the slope to divide by.
  */
 export interface SupportMoments {
   o: tf.Tensor2D;
@@ -381,10 +384,11 @@ export function forward(
   if (switches.shift) shiftTerm = tf.mul(shift, tf.sub(1, gate(own.shift_gate))) as tf.Tensor2D;
   let scale: tf.Tensor2D | undefined;
   if (switches.slope) {
-    const xSquare = delta ? tf.add(M.mm, tf.mul(delta, tf.add(tf.mul(M.md, 2), tf.mul(M.dd, delta)))) : M.mm;
-    const yTimesX = delta ? tf.add(M.om, tf.mul(M.od, delta)) : M.om;
-    const covariance = tf.sub(tf.sub(yTimesX, xSquare), tf.mul(shift, xMean));
-    const variance = tf.relu(tf.sub(xSquare, tf.square(xMean))) as tf.Tensor2D;
+    // Var(x) = Var(m) + 2 delta Cov(m, d) + delta^2 Var(d); Cov(y - x, x) = Cov(o, m) + delta Cov(o, d) - Var(x).
+    const spread = delta ? tf.add(M.mm, tf.mul(delta, tf.add(tf.mul(M.md, 2), tf.mul(M.dd, delta)))) : M.mm;
+    const withObserved = delta ? tf.add(M.om, tf.mul(M.od, delta)) : M.om;
+    const covariance = tf.sub(withObserved, spread);
+    const variance = tf.relu(spread) as tf.Tensor2D;
     // Shrinkage relative to the context's mean variance over genes, so it is free of the effects' scale.
     const meanVariance = tf.matMul(
       tf.mean(variance, 1, true),

@@ -126,7 +126,7 @@ function trainingMask(tensor: EffectTensor, split: TargetSplit, extra: readonly 
  * one measurement around its perturbation's mean across contexts, G. The effects themselves are read from
  * the tensor where they are (scaledEffect): a reordered copy would double the memory of a large screen.
  */
-interface HostData {
+export interface HostData {
   contexts: number;
   perturbations: number;
   genes: number;
@@ -154,7 +154,8 @@ function scaledEffect(host: HostData, pair: number, i: number): number {
   return Math.fround(host.source[pair * host.genes + host.geneOrder[i]] * host.inverseScale[i]);
 }
 
-function hostData(
+/** The host data of the training pairs `mask` (C*P) for genes in model order (see HostData). */
+export function hostData(
   tensor: EffectTensor,
   mask: Uint8Array,
   standard: GeneStandardisation,
@@ -331,8 +332,8 @@ function fillPairRow(
   }
 }
 
-/** The support's moments per context on a gene block (c3tl.ts SupportMoments), C*Gb each, row-major. */
-function supportMomentValues(
+/** The support's means and central moments per context on a gene block (c3tl.ts SupportMoments), C*Gb each. */
+export function supportMomentValues(
   host: HostData,
   support: { weights: Float32Array; pairs: readonly number[] },
   block: GeneBlock,
@@ -368,12 +369,21 @@ function supportMomentValues(
       sums[at + 7] += wd * d;
     }
   }
+  // Raw sums to central (co)variances, in float64: E[ab] - E[a]E[b] for the pairs (o,m), (o,d), (m,m), (m,d), (d,d).
   const out = {} as Record<SupportMomentName, Float32Array>;
-  SUPPORT_MOMENT_NAMES.forEach((name, k) => {
-    const values = new Float32Array(C * size);
-    for (let j = 0; j < C * size; j++) values[j] = sums[j * K + k];
-    out[name] = values;
-  });
+  for (const name of SUPPORT_MOMENT_NAMES) out[name] = new Float32Array(C * size);
+  for (let j = 0; j < C * size; j++) {
+    const at = j * K;
+    const [o, m, d] = [sums[at], sums[at + 1], sums[at + 2]];
+    out.o[j] = o;
+    out.m[j] = m;
+    out.d[j] = d;
+    out.om[j] = sums[at + 3] - o * m;
+    out.od[j] = sums[at + 4] - o * d;
+    out.mm[j] = sums[at + 5] - m * m;
+    out.md[j] = sums[at + 6] - m * d;
+    out.dd[j] = sums[at + 7] - d * d;
+  }
   return out;
 }
 
