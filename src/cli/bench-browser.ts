@@ -27,22 +27,11 @@ import { DEFAULT_TRAIN_OPTIONS } from '../core/model/train';
 import type { BackendOffer, BenchBackend, BenchPageApi, RunOutcome, StopResult } from '../bench/protocol';
 import { CSP_HEADER } from '../ui/privacy/csp';
 import { ISOLATION_HEADERS, serveStatic } from './static-server';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Real data beside the checkout (DESIGN.md); skipped when absent, never copied. */
 const PBMC = join(ROOT, '../shared/data/pbmc-drugs/effects.csv.gz');
-const CHROMIUM = '/usr/bin/chromium';
-/** DESIGN.md §9: headless Chromium exposes WebGPU (SwiftShader on a CPU-only machine) only with these. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-];
 const WASM_FILES = [
   'tfjs-backend-wasm.wasm',
   'tfjs-backend-wasm-simd.wasm',
@@ -290,7 +279,11 @@ async function runAll(options: Options): Promise<BrowserBenchReport> {
     'Content-Security-Policy': CSP_HEADER,
     'Cache-Control': 'no-store',
   });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
   try {
     const sampler = new Sampler(await browser.newBrowserCDPSession());
     sampler.start();

@@ -4,31 +4,20 @@
  * test-results/screenshots/ for a person to look at.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatWideTable } from '../../src/core/data/write';
 import type { Method, Metric } from '../../src/core/eval/types';
 import { METHODS, METRICS } from '../../src/core/eval/types';
 import { simulate } from '../../src/core/simulate/simulator';
 import { MALFORMED } from '../fixtures/malformed';
-import type { Browser, PageLog, StaticServer } from './harness';
-import { launchBrowser, openApp, serveDist, snap } from './harness';
+import type { PageLog } from './harness';
+import { openApp, snap, appUnderTest } from './harness';
 import { TRAIN_TIMEOUT, setMaxEpochs, trainToResults, waitOrError } from './driver';
 
 /** |Δ| allowed between the wasm and WebGPU runs of the same seed, for every metric of every method. */
 const BACKEND_TOLERANCE = 1e-3;
 
-let server: StaticServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = appUnderTest();
 
 interface FileSize {
   contexts: number;
@@ -48,7 +37,7 @@ function effectsFile(size: FileSize = SMALL): { name: string; mimeType: string; 
 }
 
 async function open(): Promise<{ page: Page; log: PageLog }> {
-  const opened = await openApp(browser, server.origin);
+  const opened = await openApp(app.browser, app.server.origin);
   await opened.page
     .getByTestId('backend')
     .filter({ hasText: /webgpu|wasm|cpu/ })
@@ -284,7 +273,7 @@ describe('C3TL Studio in headless Chromium', () => {
   });
 
   it('opens with the demo loaded when the address says ?demo (the quick start)', async () => {
-    const { page } = await openApp(browser, server.origin, '/?demo');
+    const { page } = await openApp(app.browser, app.server.origin, '/?demo');
     await expect
       .poll(() => page.getByTestId('summary-contexts').textContent(), { timeout: 60_000 })
       .toContain('6');

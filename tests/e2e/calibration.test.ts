@@ -4,25 +4,14 @@
  * fastest, keeps the figures in IndexedDB for the next visit and measures again on request.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BackendName, CalibrationFigure } from '../../src/worker/api-types';
 import type { CalibrationRecord } from '../../src/worker/calibrate-rules';
 import { CALIBRATION_DB } from '../../src/worker/calibrate-store';
-import type { Browser, StaticServer } from './harness';
-import { launchBrowser, openApp, serveDist, snap } from './harness';
 
-let server: StaticServer;
-let browser: Browser;
+import { openApp, snap, appUnderTest } from './harness';
 
-beforeAll(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = appUnderTest();
 
 interface ShownFigure {
   backend: BackendName;
@@ -91,7 +80,7 @@ function figureOf(calibration: ShownCalibration, backend: BackendName): ShownFig
 
 describe('backend calibration in headless Chromium', () => {
   it('picks wasm over the fallback WebGPU by measurement, reuses the stored figures after a reload, and measures again on request', async () => {
-    const { page, log } = await openApp(browser, server.origin);
+    const { page, log } = await openApp(app.browser, app.server.origin);
     const first = await shownCalibration(page);
     console.log(
       `Calibration in Chromium: ${first.figures.map((f) => f.text).join(' · ')}; ` +

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../src/cli/chromium';
 import type { StaticServer } from '../../src/cli/static-server';
 import { ISOLATION_HEADERS, serveStatic } from '../../src/cli/static-server';
 import { CSP_HEADER } from '../../src/ui/privacy/csp';
 
 export const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 
 /**
  * Same headers as `vite preview` (vite.config.ts): cross-origin isolation lets the wasm backend use threads,
@@ -47,25 +48,48 @@ export interface Browser {
 export async function launchBrowser(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'c3tl-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM_PATH,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--enable-unsafe-webgpu',
-    ],
+    args: CHROMIUM_ARGS,
   });
   return {
     context,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The served app and a browser for one test file: started before its tests (then `prepare`, e.g. a probe
+ * installed in the context) and closed after them. Read `server` and `browser` inside tests, not at load.
+ */
+export function appUnderTest(
+  options: { prepare?: (browser: Browser) => Promise<void>; timeout?: number } = {},
+): { readonly server: StaticServer; readonly browser: Browser } {
+  let server: StaticServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await serveDist();
+    browser = await launchBrowser();
+    await options.prepare?.(browser);
+  }, options.timeout);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('The app is not started: use it inside a test.');
+    return value;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get browser() {
+      return started(browser);
     },
   };
 }

@@ -10,16 +10,14 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WideTablePlan } from '../../src/cli/synthetic-csv';
 import { writeWideTable } from '../../src/cli/synthetic-csv';
-import type { Browser, PageLog, StaticServer } from './harness';
-import { launchBrowser, openApp, serveDist } from './harness';
+import type { PageLog } from './harness';
+import { openApp, appUnderTest } from './harness';
 import { installLoadProbe, progressPasses, readLoadProbe } from './load-probe';
 
 /** Every wait of this file: a 200 MB parse on a busy 2-core CI machine. */
 const LONG = 240_000;
 const FILE_NAME = 'large-effects.csv';
 
-let server: StaticServer;
-let browser: Browser;
 let dir: string;
 let path: string;
 let plan: WideTablePlan;
@@ -28,16 +26,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'c3tl-large-'));
   path = join(dir, FILE_NAME);
   plan = await writeWideTable(path, { mb: 200, genes: 5000 });
-  server = await serveDist();
-  browser = await launchBrowser();
-  await installLoadProbe(browser.context);
 }, LONG);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+const app = appUnderTest({ prepare: (browser) => installLoadProbe(browser.context), timeout: LONG });
 
 /** What one interaction left in the DOM, read in the same main-thread task as the load state. */
 interface Snapshot {
@@ -60,7 +55,7 @@ async function toggleDetails(page: Page): Promise<Snapshot> {
 describe('a 200 MB effects file in headless Chromium', () => {
   it('parses in the worker with a moving progress bar while the page stays responsive', async () => {
     expect(statSync(path).size).toBeGreaterThan(190e6);
-    const { page, log }: { page: Page; log: PageLog } = await openApp(browser, server.origin);
+    const { page, log }: { page: Page; log: PageLog } = await openApp(app.browser, app.server.origin);
     await page
       .getByTestId('backend')
       .filter({ hasText: /webgpu|wasm|cpu/ })

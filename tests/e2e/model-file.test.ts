@@ -5,31 +5,20 @@
  */
 import Papa from 'papaparse';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatWideTable } from '../../src/core/data/write';
 import type { Metric } from '../../src/core/eval/types';
 import { METHODS } from '../../src/core/eval/types';
 import { decodeModelFile } from '../../src/core/model/model-file';
 import { simulate } from '../../src/core/simulate/simulator';
-import type { Browser, StaticServer } from './harness';
-import { launchBrowser, openApp, serveDist, snap } from './harness';
+
+import { openApp, snap, appUnderTest } from './harness';
 import { TRAIN_TIMEOUT, download, readMetrics, waitOrError } from './driver';
 
-let server: StaticServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = appUnderTest();
 
 async function openDemo(): Promise<{ page: Page; errors: string[] }> {
-  const { page, log } = await openApp(browser, server.origin);
+  const { page, log } = await openApp(app.browser, app.server.origin);
   await page
     .getByTestId('backend')
     .filter({ hasText: /webgpu|wasm|cpu/ })

@@ -4,24 +4,13 @@
  * It is also installable (Chromium reports no installability error).
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, StaticServer } from './harness';
-import { launchBrowser, recordRequests, serveDist, snap, waitForOfflineReady } from './harness';
+import { describe, expect, it } from 'vitest';
+
+import { recordRequests, snap, waitForOfflineReady, appUnderTest } from './harness';
 
 const TRAIN_TIMEOUT = 180_000;
 
-let server: StaticServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = appUnderTest();
 
 async function engineReady(page: Page): Promise<void> {
   await page
@@ -32,21 +21,21 @@ async function engineReady(page: Page): Promise<void> {
 
 describe('offline in headless Chromium', () => {
   it('reloads, loads the demo and trains to results with the network cut', async () => {
-    const page = await browser.context.newPage();
+    const page = await app.browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${server.origin}/`);
+    await page.goto(`${app.server.origin}/`);
     await engineReady(page);
     await waitForOfflineReady(page);
     // Installable as an app: Chromium finds no problem with the manifest, icons or service worker.
-    const cdp = await browser.context.newCDPSession(page);
+    const cdp = await app.browser.context.newCDPSession(page);
     expect(await cdp.send('Page.getInstallabilityErrors')).toEqual({ installabilityErrors: [] });
     await cdp.detach();
 
     // Cut the network twice over: the browser goes offline and the server is gone.
-    await browser.context.setOffline(true);
-    await server.close();
-    const log = recordRequests(browser.context);
+    await app.browser.context.setOffline(true);
+    await app.server.close();
+    const log = recordRequests(app.browser.context);
 
     await page.reload();
     await engineReady(page);
@@ -65,8 +54,8 @@ describe('offline in headless Chromium', () => {
     await snap(page, '30-offline-results');
 
     // A new tab opens offline too.
-    const second = await browser.context.newPage();
-    await second.goto(`${server.origin}/`);
+    const second = await app.browser.context.newPage();
+    await second.goto(`${app.server.origin}/`);
     await engineReady(second);
     await second.close();
     log.stop();

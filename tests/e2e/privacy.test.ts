@@ -7,20 +7,19 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatWideTable } from '../../src/core/data/write';
 import { simulate } from '../../src/core/simulate/simulator';
 import { CSP_HEADER, CSP_META } from '../../src/ui/privacy/csp';
-import type { Browser, RecordedRequest, StaticServer } from './harness';
+import type { RecordedRequest } from './harness';
 import {
   cspViolations,
   DIST,
-  launchBrowser,
   recordRequests,
-  serveDist,
   snap,
   waitForOfflineReady,
   watchCspViolations,
+  appUnderTest,
 } from './harness';
 
 const TRAIN_TIMEOUT = 180_000;
@@ -28,19 +27,7 @@ const TRAIN_TIMEOUT = 180_000;
 const OFF_ORIGIN = 'http://127.0.0.2:9/c3tl-privacy-probe';
 const FILE_NAME = 'private-effects.csv';
 
-let server: StaticServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-  await watchCspViolations(browser.context);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = appUnderTest({ prepare: (browser) => watchCspViolations(browser.context) });
 
 function effectsFile(): { name: string; mimeType: string; buffer: Buffer } {
   const { tensor } = simulate({ contexts: 4, perturbations: 60, genes: 200, seed: 11, counts: false });
@@ -48,8 +35,8 @@ function effectsFile(): { name: string; mimeType: string; buffer: Buffer } {
 }
 
 async function openReady(): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.goto(`${server.origin}/`);
+  const page = await app.browser.context.newPage();
+  await page.goto(`${app.server.origin}/`);
   await page
     .getByTestId('backend')
     .filter({ hasText: /webgpu|wasm|cpu/ })
@@ -75,7 +62,7 @@ function describeRequest(r: RecordedRequest): string {
 
 describe('privacy in headless Chromium', () => {
   it('only fetches its own files with plain GETs, and makes no request from loading a file to results', async () => {
-    const log = recordRequests(browser.context);
+    const log = recordRequests(app.browser.context);
     const page = await openReady();
     // The first visit: the service worker precaches the app; once it controls the page and the network
     // has gone quiet, everything the app will ever need is loaded.
@@ -105,7 +92,7 @@ describe('privacy in headless Chromium', () => {
     for (const request of before) {
       const url = new URL(request.url);
       const what = describeRequest(request);
-      expect(url.origin, what).toBe(server.origin);
+      expect(url.origin, what).toBe(app.server.origin);
       expect(request.method, what).toBe('GET');
       expect(request.bodyBytes, what).toBe(0);
       expect(url.search, what).toBe('');
@@ -117,10 +104,10 @@ describe('privacy in headless Chromium', () => {
   });
 
   it('delivers the CSP in a meta tag and a header; it blocks off-origin fetches, inline scripts, eval and blob workers', async () => {
-    const page = await browser.context.newPage();
+    const page = await app.browser.context.newPage();
     const messages: string[] = [];
     page.on('console', (message) => messages.push(message.text()));
-    const response = await page.goto(`${server.origin}/`);
+    const response = await page.goto(`${app.server.origin}/`);
     expect(response?.headers()['content-security-policy']).toBe(CSP_HEADER);
     expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
     const meta = page.locator('meta[http-equiv="Content-Security-Policy"]');

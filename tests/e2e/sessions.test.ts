@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import Papa from 'papaparse';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import packageJson from '../../package.json';
 import { formatWideTable } from '../../src/core/data/write';
 import type { Method } from '../../src/core/eval/types';
@@ -16,8 +16,8 @@ import type { ReproRecord } from '../../src/core/record';
 import { RECORD_KEYS } from '../../src/core/record';
 import { simulate } from '../../src/core/simulate/simulator';
 import { CALIBRATION_DB } from '../../src/worker/calibrate-store';
-import type { Browser, PageLog, StaticServer } from './harness';
-import { launchBrowser, openApp, serveDist, snap } from './harness';
+import type { PageLog } from './harness';
+import { openApp, snap, appUnderTest } from './harness';
 import type { Downloaded } from './driver';
 import {
   TRAIN_TIMEOUT,
@@ -30,18 +30,7 @@ import {
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-let server: StaticServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = appUnderTest();
 
 async function waitReady(page: Page): Promise<void> {
   await page
@@ -51,7 +40,7 @@ async function waitReady(page: Page): Promise<void> {
 }
 
 async function open(): Promise<{ page: Page; log: PageLog }> {
-  const opened = await openApp(browser, server.origin);
+  const opened = await openApp(app.browser, app.server.origin);
   await waitReady(opened.page);
   return opened;
 }
