@@ -40,8 +40,9 @@ import type { Rng } from '../random';
  * scored on one block. The per-step inputs that do not depend on parameters are built on the host
  * (blockInputs in train.ts): the support enters as its means and central moments per context
  * (SupportMoments), so a step uploads and computes on (8 C + 3 Q) x Gb values whatever the support's size.
- * No large op broadcasts over a size-1 axis, slices columns or gathers: the tfjs cpu backend runs those about fifty times slower than same-shape element-wise ops (a
- * trailing-axis vector is fine), so a column [N, 1] is spread by a product with a row of ones.
+ * No large op broadcasts over a size-1 axis, slices columns or gathers: the tfjs cpu backend runs those about
+ * fifty times slower than same-shape element-wise ops (a trailing-axis vector is fine), so a column [N, 1] is
+ * spread by a product with a row of ones.
  */
 export interface C3tlArchitecture {
   genes: number;
