@@ -5,11 +5,12 @@
  */
 import * as Comlink from 'comlink';
 import type { DBSchema, IDBPDatabase } from 'idb';
-import { openDB } from 'idb';
 import type { EffectTensor } from '../core/data/tensor';
 import type { InputRecord } from '../core/record';
 import type { DatasetInfo, RestoredSession, SessionResults, SessionSummary } from './api-types';
 import { describeDataset } from './dataset-info';
+import type { DatabaseSpec } from './idb-connection';
+import { withDatabase } from './idb-connection';
 import type { RunGate } from './run-gate';
 
 export const SESSION_DB = 'c3tl-sessions';
@@ -65,10 +66,6 @@ export interface SessionStore {
   delete(id: string): Promise<boolean>;
 }
 
-function isAbort(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
-}
-
 const newestFirst = (a: SessionSummary, b: SessionSummary): number =>
   b.savedAt - a.savedAt || a.name.localeCompare(b.name);
 
@@ -77,45 +74,18 @@ const newestFirst = (a: SessionSummary, b: SessionSummary): number =>
  * call opens and closes its own connection, so "Forget everything" and other tabs are never blocked.
  */
 export function indexedDbSessionStore(name = SESSION_DB): SessionStore {
-  /** create false: resolves null instead of creating a database that does not exist. */
-  async function open(create: boolean): Promise<IDBPDatabase<SessionDb> | null> {
-    if (!create && typeof indexedDB.databases === 'function') {
-      const names = (await indexedDB.databases()).map((db) => db.name);
-      if (!names.includes(name)) return null;
-    }
-    try {
-      const db = await openDB<SessionDb>(name, DB_VERSION, {
-        upgrade(database, oldVersion, _newVersion, transaction) {
-          // Without databases() (older Firefox), opening would create it: abort that creation instead.
-          if (oldVersion === 0 && !create) {
-            transaction.abort();
-            return;
-          }
-          if (oldVersion < 1) {
-            database.createObjectStore('summaries', { keyPath: 'id' });
-            database.createObjectStore('sessions', { keyPath: 'id' });
-          }
-        },
-        blocking() {
-          db.close();
-        },
-      });
-      return db;
-    } catch (error) {
-      if (!create && isAbort(error)) return null;
-      throw error;
-    }
-  }
-
-  async function use<T>(create: boolean, empty: T, work: (db: IDBPDatabase<SessionDb>) => Promise<T>) {
-    const db = await open(create);
-    if (db === null) return empty;
-    try {
-      return await work(db);
-    } finally {
-      db.close();
-    }
-  }
+  const spec: DatabaseSpec<SessionDb> = {
+    name,
+    version: DB_VERSION,
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) {
+        database.createObjectStore('summaries', { keyPath: 'id' });
+        database.createObjectStore('sessions', { keyPath: 'id' });
+      }
+    },
+  };
+  const use = <T>(create: boolean, empty: T, work: (db: IDBPDatabase<SessionDb>) => Promise<T>) =>
+    withDatabase(spec, create, empty, work);
 
   return {
     list: () => use(false, [], async (db) => (await db.getAll('summaries')).sort(newestFirst)),
