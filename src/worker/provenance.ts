@@ -8,9 +8,7 @@ import { version as appVersion } from '../../package.json';
 import type { InputFile } from '../core/data/source';
 import type { EffectTensor } from '../core/data/tensor';
 import { tensorSummary } from '../core/data/tensor';
-import type { TrainInfo } from '../core/eval/protocol';
-import type { Method, MetricValues } from '../core/eval/types';
-import type { InputFileRecord, InputRecord, ReproRecord, RunMode } from '../core/record';
+import type { InputFileRecord, InputRecord, RecordParts, ReproRecord, RunMode } from '../core/record';
 import { buildRecord, describeInputFile } from '../core/record';
 import type { SimulatorOptions } from '../core/simulate/simulator';
 import type { BackendInfo, RunSetup } from './api-types';
@@ -56,14 +54,7 @@ export interface RunRecordParts {
   input: InputRecord;
   backend: BackendInfo;
   setup: RunSetup;
-  result: {
-    context: string;
-    support: number;
-    query: number;
-    genes: number;
-    train: TrainInfo;
-    metrics: Record<Method, MetricValues> | null;
-  };
+  result: RecordParts['result'];
 }
 
 /** The record of a run that just finished on the engine's current backend. */
