@@ -24,7 +24,15 @@ function metrics(offset: number): Record<Method, MetricValues> {
 
 /** Two held-out perturbations x three genes; C3TL and ridge predictions. */
 function evaluation(): EvaluationView {
-  const none = { history: [], backend: 'cpu', seconds: 1, epochs: 1, bestEpoch: 1, parameters: 1 };
+  const none = {
+    history: [],
+    backend: 'cpu',
+    seconds: 1,
+    epochs: 1,
+    bestEpoch: 1,
+    trainedParameters: 1,
+    parameters: 1,
+  };
   return {
     context: 'HeLa, "S3"',
     support: 4,
@@ -51,7 +59,15 @@ function prediction(): PredictionView {
     perturbations: ['P1', 'P2', 'P3'],
     genes: ['A', 'B'],
     predictions: Float32Array.from([1, 2, 3, 4, 5, 6]),
-    train: { history: [], backend: 'cpu', seconds: 1, epochs: 1, bestEpoch: 1, parameters: 1 },
+    train: {
+      history: [],
+      backend: 'cpu',
+      seconds: 1,
+      epochs: 1,
+      bestEpoch: 1,
+      trainedParameters: 1,
+      parameters: 1,
+    },
   };
 }
 

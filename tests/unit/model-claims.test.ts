@@ -39,7 +39,7 @@ async function scores(tensor: EffectTensor, target: number, switches: Partial<C3
     seed: 1,
     switches,
   });
-  const c3tl = score(await model.predict(support, split.query));
+  const c3tl = score((await model.predict(support, split.query)).c3tl);
   model.dispose();
   const baselines = predictBaselines({ tensor, target, support, query: split.query });
   const out = { c3tl } as Record<string, number>;

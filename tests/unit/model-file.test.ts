@@ -260,19 +260,23 @@ describe('predictWithModelFile (cpu)', () => {
     };
     const support = [...split.supportTrain, ...split.supportVal];
     const trained = await trainC3tl(dense, split, options);
-    const expected = await trained.predict(support, split.query);
+    const expected = (await trained.predict(support, split.query)).c3tl;
     const weights = await trained.weights();
+    const transferWeights = await trained.transferWeights();
+    const features = trained.transfer?.features;
     const standardisation = trained.standardisation;
     trained.dispose();
+    if (!transferWeights || !features) throw new Error('The transfer path is on by default.');
     const before = tf.memory().numTensors;
     const rebuilt = await trainC3tl(dense, split, {
       ...options,
       maxEpochs: 0,
       initialWeights: weights,
+      initialTransfer: { features, weights: transferWeights },
       standardisation,
     });
     expect(rebuilt.history).toEqual([]);
-    expect(maxDifference(await rebuilt.predict(support, split.query), expected)).toBeLessThan(1e-5);
+    expect(maxDifference((await rebuilt.predict(support, split.query)).c3tl, expected)).toBeLessThan(1e-5);
     expect(Array.from((await rebuilt.weights()).gain_w)).toEqual(Array.from(weights.gain_w));
     rebuilt.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -10,7 +10,7 @@ import {
 } from '../../src/core/model/c3tl';
 import { createRng } from '../../src/core/random';
 import { geneStandardisation } from '../../src/core/model/standardise';
-import { hostData, supportMomentValues } from '../../src/core/model/train';
+import { DEFAULT_SWITCHES, hostData, supportMomentValues } from '../../src/core/model/train';
 import { simulate } from '../../src/core/simulate/simulator';
 
 /**
@@ -118,7 +118,7 @@ describe('forward from support moments', () => {
         geneWeights: tf.ones([G]),
       };
       const select = tf.oneHot(tf.tensor1d(queryContexts, 'int32'), C).toFloat() as tf.Tensor2D;
-      const switches = { denoise: true, shift: true, slope: true, network: false };
+      const switches = { ...DEFAULT_SWITCHES, network: false };
       return forward(params, undefined, { queryContextOneHot: select }, inputs, { block: 0, switches });
     });
     const got = predicted.dataSync();

@@ -41,14 +41,20 @@ describe('trainC3tl on the cpu backend', () => {
     const epochs: number[] = [];
     const model = await trainC3tl(tensor, split, options(), { onEpoch: (log) => epochs.push(log.epoch) });
     const G = tensor.genes.length;
-    expect(await model.predict(supportOf(split), split.query)).toHaveLength(split.query.length * G);
-    expect(await model.predict(supportOf(split), [])).toHaveLength(0);
+    expect((await model.predict(supportOf(split), split.query)).c3tl).toHaveLength(split.query.length * G);
+    expect((await model.predict(supportOf(split), [])).c3tl).toHaveLength(0);
     const shapes = parameterShapes(model.architecture);
     const weights = await model.weights();
     for (const name of PARAMETER_NAMES) {
       expect(weights[name], name).toHaveLength(shapes[name].reduce((a, b) => a * b, 1));
     }
-    expect(model.parameters).toBe(parameterCount(model.architecture));
+    const transfer = model.transfer;
+    expect(transfer).toBeDefined();
+    expect(model.parameters).toBe(parameterCount(model.architecture) + (transfer?.parameters ?? 0));
+    // The learnt network is off by default: its weights are held but never trained.
+    const G2 = model.architecture.genes;
+    expect(model.trainedParameters).toBe(4 * G2 + (transfer?.parameters ?? 0));
+    expect(transfer?.parameters).toBe(2 * (transfer?.features.length ?? 0) + G2 + 4);
     expect(epochs).toEqual([1, 2, 3, 4]);
     expect(model.history.map((h) => h.epoch)).toEqual(epochs);
     for (const h of model.history) {
@@ -70,7 +76,7 @@ describe('trainC3tl on the cpu backend', () => {
     const split = predictionSplit(sparse.tensor, 0, { seed: 1 });
     expect(split.query.length).toBeGreaterThan(0);
     const model = await trainC3tl(sparse.tensor, split, options({ maxEpochs: 1 }));
-    const predicted = await model.predict(supportOf(split), split.query);
+    const predicted = (await model.predict(supportOf(split), split.query)).c3tl;
     expect(predicted).toHaveLength(split.query.length * sparse.tensor.genes.length);
     expect(predicted.every(Number.isFinite)).toBe(true);
     model.dispose();
@@ -79,7 +85,7 @@ describe('trainC3tl on the cpu backend', () => {
   it.each([0, 2])('is the additive baseline before training (target %i, maxEpochs 0)', async (target) => {
     const split = evaluationSplit(tensor, target, { supportFraction: 0.1, seed: 2 });
     const model = await trainC3tl(tensor, split, options({ maxEpochs: 0 }));
-    const predicted = await model.predict(supportOf(split), split.query);
+    const predicted = (await model.predict(supportOf(split), split.query)).c3tl;
     const { additive } = predictBaselines({ tensor, target, support: supportOf(split), query: split.query });
     let worst = 0;
     for (let i = 0; i < additive.length; i++) worst = Math.max(worst, Math.abs(predicted[i] - additive[i]));
@@ -94,7 +100,7 @@ describe('trainC3tl on the cpu backend', () => {
     const before = tf.memory().numTensors;
     for (const switches of [{}, { network: true }]) {
       const model = await trainC3tl(tensor, split, options({ maxEpochs: 2, switches }));
-      await model.predict(supportOf(split), split.query);
+      (await model.predict(supportOf(split), split.query)).c3tl;
       await model.weights();
       model.dispose();
       expect(tf.memory().numTensors, JSON.stringify(switches)).toBe(before);
@@ -118,7 +124,7 @@ describe('trainC3tl on the cpu backend', () => {
     const split = evaluationSplit(tensor, 3, { supportFraction: 0.1, seed: 1 });
     const run = async (seed: number) => {
       const model = await trainC3tl(tensor, split, options({ seed, maxEpochs: 3 }));
-      const out = await model.predict(supportOf(split), split.query);
+      const out = (await model.predict(supportOf(split), split.query)).c3tl;
       model.dispose();
       return out;
     };
@@ -153,7 +159,7 @@ describe('trainC3tl: cpu and wasm backends agree', () => {
       expect(await tf.setBackend(backend)).toBe(true);
       const model = await trainC3tl(tensor, split, options({ maxEpochs: 3 }));
       const out = {
-        predicted: await model.predict(supportOf(split), split.query),
+        predicted: (await model.predict(supportOf(split), split.query)).c3tl,
         bestEpoch: model.bestEpoch,
         losses: model.history.map((h) => h.trainLoss),
       };

@@ -92,6 +92,7 @@ const TRAIN: TrainInfo = {
   epochs: 3,
   bestEpoch: 2,
   parameters: 1234,
+  trainedParameters: 1234,
   history: [
     { epoch: 1, maxEpochs: 3, trainLoss: 1, valLoss: 1, bestEpoch: 1, elapsedSeconds: 0.5 },
     { epoch: 2, maxEpochs: 3, trainLoss: 0.8, valLoss: 0.9, bestEpoch: 2, elapsedSeconds: 1 },

@@ -163,7 +163,15 @@ describe('predictionsCsv', () => {
       perturbations: ['KD_A', 'DRUG "x"'],
       genes: ['G1', 'G2'],
       predictions: Float32Array.from([0.5, -1, 2, 0]),
-      train: { backend: 'cpu', seconds: 1, epochs: 1, bestEpoch: 1, parameters: 1, history: [] },
+      train: {
+        backend: 'cpu',
+        seconds: 1,
+        epochs: 1,
+        bestEpoch: 1,
+        parameters: 1,
+        trainedParameters: 1,
+        history: [],
+      },
     });
     expect(csv).toBe('context,perturbation,G1,G2\n"ctx,1",KD_A,0.5,-1\n"ctx,1","DRUG ""x""",2,0\n');
   });

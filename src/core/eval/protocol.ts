@@ -13,6 +13,7 @@ import {
   type ModelFile,
   type ModelMode,
 } from '../model/model-file';
+import type { C3tlSwitches } from '../model/c3tl';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl, type TrainedC3tl } from '../model/train';
 import { computeMetrics } from './metrics';
 import { evaluationSplit, predictionSplit } from './split';
@@ -29,6 +30,8 @@ export interface RunOptions {
   geneLimit: number;
   /** Upper bound on training epochs; early stopping usually ends sooner. */
   maxEpochs?: number;
+  /** Model parts to switch off or on (ablations); default train.ts DEFAULT_SWITCHES. */
+  switches?: Partial<C3tlSwitches>;
 }
 
 export interface EpochLog {
@@ -52,7 +55,10 @@ export interface TrainInfo {
   seconds: number;
   epochs: number;
   bestEpoch: number;
+  /** Every parameter the model holds. */
   parameters: number;
+  /** The parameters training could change (the parts switched on). */
+  trainedParameters: number;
   history: EpochLog[];
 }
 
@@ -188,8 +194,26 @@ async function modelFileOf(
       seconds: model.seconds,
     },
     weights: await model.weights(),
+    transfer: await transferSection(selected, model),
   };
   return encodeModelFile(file);
+}
+
+/** A model file's transfer path with its feature genes as indices of the (restricted) tensor's genes. */
+function restoredTransfer(tensor: EffectTensor, transfer: NonNullable<ModelFile['transfer']>) {
+  const index = new Map(tensor.genes.map((g, i) => [g, i]));
+  const features = Int32Array.from(transfer.features, (g) => {
+    const i = index.get(g);
+    if (i === undefined) throw new Error(`The model's feature gene "${g}" is not among its genes.`);
+    return i;
+  });
+  return { features, weights: transfer.weights };
+}
+
+async function transferSection(tensor: EffectTensor, model: TrainedC3tl): Promise<ModelFile['transfer']> {
+  const weights = await model.transferWeights();
+  if (!weights || !model.transfer) return null;
+  return { features: Array.from(model.transfer.features, (g) => tensor.genes[g]), weights };
 }
 
 /**
@@ -219,26 +243,29 @@ async function fitSplit(
         preset: options.preset,
         seed: options.seed,
         maxEpochs: restored ? 0 : (options.maxEpochs ?? DEFAULT_TRAIN_OPTIONS.maxEpochs),
+        ...(options.switches && { switches: options.switches }),
         ...(restored && {
           switches: restored.architecture.switches,
           initialWeights: restored.weights,
           standardisation: restored.preprocessing.standardisation,
+          ...(restored.transfer && { initialTransfer: restoredTransfer(selected, restored.transfer) }),
         }),
       },
       hooks,
     );
-    const c3tl = await model.predict(support, split.query);
+    const { c3tl, calibrated } = await model.predict(support, split.query);
     const keep = source.kind === 'train' ? source.keep : undefined;
     return {
       tensor: selected,
       support,
-      predictions: { c3tl, ...baselines },
+      predictions: { c3tl, calibrated, ...baselines },
       train: {
         backend: tf.getBackend(),
         seconds: model.seconds,
         epochs: model.history.length,
         bestEpoch: model.bestEpoch,
         parameters: model.parameters,
+        trainedParameters: model.trainedParameters,
         history: model.history,
       },
       ...(keep && { modelFile: await modelFileOf(tensor, selected, split, model, options, keep) }),

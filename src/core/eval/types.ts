@@ -1,7 +1,21 @@
-export const METHODS = ['c3tl', 'additive', 'perturb_mean', 'context_mean', 'ridge', 'knn_residual'] as const;
+export const METHODS = [
+  'c3tl',
+  'calibrated',
+  'additive',
+  'perturb_mean',
+  'context_mean',
+  'ridge',
+  'knn_residual',
+] as const;
 export type Method = (typeof METHODS)[number];
-export type BaselineMethod = Exclude<Method, 'c3tl'>;
-export const BASELINE_METHODS = METHODS.filter((m): m is BaselineMethod => m !== 'c3tl');
+/** Every method C3TL is compared with: its own fixed form (`calibrated`, the transfer path off) and the baselines. */
+export type OtherMethod = Exclude<Method, 'c3tl'>;
+export const OTHER_METHODS = METHODS.filter((m): m is OtherMethod => m !== 'c3tl');
+/** The simple baselines (model/baselines.ts), which train nothing. */
+export type BaselineMethod = Exclude<Method, 'c3tl' | 'calibrated'>;
+export const BASELINE_METHODS = METHODS.filter(
+  (m): m is BaselineMethod => m !== 'c3tl' && m !== 'calibrated',
+);
 
 export const METRICS = [
   'pearson',

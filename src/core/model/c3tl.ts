@@ -317,6 +317,12 @@ export interface C3tlSwitches {
   slope: boolean;
   /** The learnt set-encoder paths: gain(z) and the decoder D. */
   network: boolean;
+  /** The learnt transfer path on top of the fixed form (transfer.ts); off, C3TL is the `calibrated` form. */
+  transfer: boolean;
+  /** Transfer path: compare perturbations by their per-context deviation profiles (else by their mean only). */
+  deviations: boolean;
+  /** Transfer path: the context representation rescales the transfer gene by gene. */
+  context: boolean;
 }
 
 /** x w + b with b a vector (a trailing-axis broadcast, which the cpu backend runs on its fast path). */

@@ -2,10 +2,16 @@
  * The portable C3TL model file: one UTF-8 JSON document (browser, worker and CLI write and read the same
  * bytes) holding a trained model's weights and everything needed to rebuild it on a dataset.
  *
- * Layout (format "c3tl-model", formatVersion 1): a header of plain JSON fields (architecture, preprocessing,
+ * Layout (format "c3tl-model", formatVersion 2): a header of plain JSON fields (architecture, preprocessing,
  * target, support, settings, dataset hash, versions) and `weights`, one entry per parameter:
  * { shape: number[], data: base64 } where data holds the values as little-endian IEEE-754 float32, row-major,
  * gene axes in the order of preprocessing.genes. The standardisation's mean and scale are stored the same way.
+ * `transfer` holds the learnt transfer path (transfer.ts), or null when it was off: its feature genes by name
+ * and its weights in the same encoding, feature axes in the order of `transfer.features`.
+ *
+ * Version 1 files (before the transfer path) are refused with a message that says so: they hold only the
+ * fixed form, which is no longer what "C3TL" predicts, so restoring them would show other numbers under the
+ * same name.
  *
  * C3TL's predictions depend on the data as well as on the weights (the set encoders read the other contexts'
  * measurements and the target's support), so a model is applied to a dataset holding its genes, its target
@@ -18,10 +24,11 @@ import type { ModelPreset } from '../eval/protocol';
 import { sha256Hex } from '../record';
 import type { C3tlArchitecture, C3tlSwitches, ParameterName } from './c3tl';
 import { PARAMETER_NAMES, parameterShapes } from './c3tl';
+import { TRANSFER_PARAMETER_NAMES, type TransferParameterName } from './transfer';
 import type { GeneStandardisation } from './standardise';
 
 export const MODEL_FORMAT = 'c3tl-model';
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 /** File name ending the app and the CLI use. */
 export const MODEL_FILE_EXTENSION = '.c3tl.json';
 
@@ -64,6 +71,13 @@ export interface ModelFile {
   training: { backend: string; epochs: number; bestEpoch: number; seconds: number };
   /** Every parameter, gene axes in preprocessing.genes order. */
   weights: Record<ParameterName, Float32Array>;
+  /** The transfer path: its feature genes (names, among preprocessing.genes) and weights; null when off. */
+  transfer: { features: string[]; weights: Record<TransferParameterName, Float32Array> } | null;
+}
+
+/** Shapes of the transfer path's weights for F feature genes and G genes. */
+function transferShapes(features: number, genes: number): Record<TransferParameterName, number[]> {
+  return { devWeight: [features], meanWeight: [features], gain: [genes], logits: [3], context: [1] };
 }
 
 const encoder = new TextEncoder();
@@ -120,8 +134,18 @@ export function encodeModelFile(model: ModelFile): string {
     weights[name] = { shape: shapes[name], data: float32ToBase64(model.weights[name]) };
   }
   const { standardisation, ...preprocessing } = model.preprocessing;
+  let transfer: { features: string[]; weights: Record<string, { shape: number[]; data: string }> } | null =
+    null;
+  if (model.transfer) {
+    const tShapes = transferShapes(model.transfer.features.length, model.architecture.genes);
+    const tWeights: Record<string, { shape: number[]; data: string }> = {};
+    for (const name of TRANSFER_PARAMETER_NAMES)
+      tWeights[name] = { shape: tShapes[name], data: float32ToBase64(model.transfer.weights[name]) };
+    transfer = { features: model.transfer.features, weights: tWeights };
+  }
   return `${JSON.stringify({
     ...model,
+    transfer,
     preprocessing: {
       ...preprocessing,
       standardisation: {
@@ -185,6 +209,9 @@ function parseBody(json: Json): ModelFile {
     shift: field(json, 'architecture.switches.shift', isBoolean, 'true or false'),
     slope: field(json, 'architecture.switches.slope', isBoolean, 'true or false'),
     network: field(json, 'architecture.switches.network', isBoolean, 'true or false'),
+    transfer: field(json, 'architecture.switches.transfer', isBoolean, 'true or false'),
+    deviations: field(json, 'architecture.switches.deviations', isBoolean, 'true or false'),
+    context: field(json, 'architecture.switches.context', isBoolean, 'true or false'),
   };
   const genes = field(json, 'preprocessing.genes', isStrings, 'a list of gene names');
   if (genes.length !== arch.genes) {
@@ -205,9 +232,27 @@ function parseBody(json: Json): ModelFile {
       shapes[name].reduce((a, b) => a * b, 1),
     );
   }
+  let transfer: ModelFile['transfer'] = null;
+  if (switches.transfer) {
+    const features = field(json, 'transfer.features', isStrings, 'a list of gene names');
+    const known = new Set(genes);
+    const stray = features.find((g) => !known.has(g));
+    if (stray !== undefined) throw new Corrupt(`transfer feature gene "${stray}" is not among its genes`);
+    const tShapes = transferShapes(features.length, genes.length);
+    const tWeights = {} as Record<TransferParameterName, Float32Array>;
+    for (const name of TRANSFER_PARAMETER_NAMES) {
+      tWeights[name] = floats(
+        json,
+        `transfer.weights.${name}.data`,
+        tShapes[name].reduce((a, b) => a * b, 1),
+      );
+    }
+    transfer = { features, weights: tWeights };
+  }
   return {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
+    transfer,
     createdAt: field(json, 'createdAt', isString, 'a time'),
     versions: {
       app: field(json, 'versions.app', isString, 'a version'),
@@ -279,6 +324,13 @@ export function decodeModelFile(input: string | Uint8Array, file = 'model file')
   }
   const version = json.formatVersion;
   if (!isCount(version) || version < 1) return refuse('a format version', String(version));
+  if (version < MODEL_FORMAT_VERSION) {
+    return refuse(
+      `model format version ${MODEL_FORMAT_VERSION}`,
+      `version ${version}, written by an earlier C3TL Studio before C3TL gained its learnt transfer path: ` +
+        'it holds only what is now the `calibrated` method. Train the model again to get a file of this version',
+    );
+  }
   if (version > MODEL_FORMAT_VERSION) {
     return refuse(
       `model format version ${MODEL_FORMAT_VERSION} or older`,

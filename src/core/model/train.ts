@@ -32,6 +32,13 @@ import type { EpisodeOptions, EpisodePool } from './episodes';
 import { fixedSupportWeights, sampleEpisode } from './episodes';
 import { principalBasis, projectRows } from './basis';
 import { geneStandardisation, type GeneStandardisation } from './standardise';
+import type { TransferParameterName } from './transfer';
+import {
+  DEFAULT_TRANSFER_OPTIONS,
+  trainTransfer,
+  type TrainedTransfer,
+  type TransferTrainOptions,
+} from './transfer-train';
 
 export const PRESETS: Record<ModelPreset, { basisRank: number; embedDim: number; hidden: number }> = {
   small: { basisRank: 32, embedDim: 64, hidden: 128 },
@@ -72,6 +79,10 @@ export interface TrainOptions {
   initialWeights?: Record<ParameterName, Float32Array>;
   /** Per-gene scale to use instead of the one computed from the training pairs (a restored model's), G. */
   standardisation?: GeneStandardisation;
+  /** A restored transfer path: its feature genes (tensor gene indices) and weights. */
+  initialTransfer?: { features: Int32Array; weights: Record<TransferParameterName, Float32Array> };
+  /** Options of the transfer path's training (transfer-train.ts); defaults DEFAULT_TRANSFER_OPTIONS. */
+  transferOptions?: Partial<Omit<TransferTrainOptions, 'seed' | 'switches' | 'restore' | 'shouldStop'>>;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'preset' | 'seed'> = {
@@ -84,7 +95,15 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'preset' | 'seed'> = {
   pseudoTargetPairs: 120,
 };
 
-const DEFAULT_SWITCHES: C3tlSwitches = { denoise: true, shift: true, slope: true, network: false };
+export const DEFAULT_SWITCHES: C3tlSwitches = {
+  denoise: true,
+  shift: true,
+  slope: true,
+  network: false,
+  transfer: true,
+  deviations: true,
+  context: true,
+};
 
 export class AbortError extends Error {
   constructor() {
@@ -93,18 +112,31 @@ export class AbortError extends Error {
   }
 }
 
+/** What C3TL predicts: the full model, and its fixed form alone (`calibrated`, the transfer path off). */
+export interface C3tlPrediction {
+  c3tl: Float32Array;
+  calibrated: Float32Array;
+}
+
 /** A trained model for one target split; predictions are in the tensor's original units. */
 export interface TrainedC3tl {
   architecture: C3tlArchitecture;
+  /** Every parameter the model holds (the network's too, when it is off). */
   parameters: number;
+  /** The parameters that training could change: those of the parts switched on. */
+  trainedParameters: number;
+  /** The transfer path, when on: its epochs, best epoch and feature genes. */
+  transfer?: { epochs: number; bestEpoch: number; parameters: number; features: Int32Array };
   standardisation: GeneStandardisation;
   history: EpochLog[];
   bestEpoch: number;
   seconds: number;
-  /** Effects of the given perturbations in the target, using support as the target's known pairs: Q*G. */
-  predict(support: readonly number[], perturbations: readonly number[]): Promise<Float32Array>;
+  /** Effects of the given perturbations in the target, using support as the target's known pairs: Q*G each. */
+  predict(support: readonly number[], perturbations: readonly number[]): Promise<C3tlPrediction>;
   /** Current weights, keyed by parameter name, gene axes in the tensor's gene order (read asynchronously). */
   weights(): Promise<Record<ParameterName, Float32Array>>;
+  /** The transfer path's weights (feature-gene axes in the order of transfer.features), when it is on. */
+  transferWeights(): Promise<Record<TransferParameterName, Float32Array> | undefined>;
   /** Which model parts were switched on (a model file keeps them to rebuild the same model). */
   switches: C3tlSwitches;
   dispose(): void;
@@ -626,10 +658,6 @@ export async function trainC3tl(
   const rng = createRng(options.seed);
 
   const mask = trainingMask(tensor, split);
-  const standard = options.standardisation ?? geneStandardisation(tensor, mask);
-  if (standard.scale.length !== G || standard.mean.length !== G) {
-    throw new Error(`The standardisation has ${standard.scale.length} genes; the tensor has ${G}.`);
-  }
   // Genes in a seeded random order, so that contiguous training blocks are random gene sets.
   const geneOrder = Int32Array.from(
     shuffled(
@@ -649,6 +677,12 @@ export async function trainC3tl(
     options.pseudoTargetPairs ?? DEFAULT_TRAIN_OPTIONS.pseudoTargetPairs ?? 0,
     rng.fork(),
   );
+  // The pseudo-target's scored pairs judge transfer, so no statistic of training may read them.
+  if (pseudo) for (const pair of pseudo.queryPairs) mask[pair] = 0;
+  const standard = options.standardisation ?? geneStandardisation(tensor, mask);
+  if (standard.scale.length !== G || standard.mean.length !== G) {
+    throw new Error(`The standardisation has ${standard.scale.length} genes; the tensor has ${G}.`);
+  }
 
   let host = hostData(tensor, mask, standard, geneOrder);
   const modelScale = Float32Array.from(geneOrder, (g) => standard.scale[g]);
@@ -828,6 +862,25 @@ export async function trainC3tl(
   }
   disposeTraining();
 
+  let transfer: TrainedTransfer | undefined;
+  if (switches.transfer) {
+    try {
+      transfer = await trainTransfer(tensor, split, standard.scale, {
+        ...DEFAULT_TRANSFER_OPTIONS,
+        ...options.transferOptions,
+        ...(options.initialTransfer && { maxEpochs: 0, restore: options.initialTransfer }),
+        ...(options.maxEpochs === 0 && { maxEpochs: 0 }),
+        seed: options.seed,
+        switches: { deviations: switches.deviations, context: switches.context },
+        ...(hooks.shouldStop && { shouldStop: hooks.shouldStop }),
+      });
+    } catch (error) {
+      disposeData(data);
+      tf.dispose([...variables, ...geneWeights]);
+      throw error;
+    }
+  }
+
   // The final model sees the whole support (training and validation pairs) as the target's known pairs.
   disposeData(data);
   host = hostData(tensor, trainingMask(tensor, split, split.supportVal), standard, geneOrder);
@@ -835,46 +888,72 @@ export async function trainC3tl(
     ? deviceData(host, basis, architecture.basisRank, architecture.embedDim)
     : undefined;
 
+  /** The fixed form's effects of the given perturbations in the target (original units): Q*G. */
+  const predictCalibrated = async (support: readonly number[], perturbations: readonly number[]) => {
+    const Q = perturbations.length;
+    const out = new Float32Array(Q * G);
+    if (Q === 0) return out;
+    const weights = fixedSupportWeights(C, P, split.target, support);
+    const known = { weights, pairs: supportPairsOf(weights) };
+    // Chunks bound the memory of the [chunk, Gb] intermediates in prediction mode (thousands of pairs).
+    const chunk = 512;
+    for (let start = 0; start < Q; start += chunk) {
+      const part = Int32Array.from(perturbations.slice(start, start + chunk), (p) => split.target * P + p);
+      const episode = episodeTensors(host, known, part, switches.network);
+      for (const [b, block] of blocks.entries()) {
+        const { inputs, queryObserved } = blockInputs(host, known, part, block, geneWeights[b]);
+        queryObserved.dispose();
+        const scaled = tf.tidy(() => forward(params, data, episode, inputs, { block: b, switches }));
+        // Asynchronous read: a synchronous one of a WebGPU tensor destroys the device in a browser worker.
+        const values = (await scaled.data()) as Float32Array;
+        scaled.dispose();
+        disposeInputs(inputs);
+        for (let q = 0; q < part.length; q++) {
+          const row = (start + q) * G;
+          for (let i = 0; i < block.size; i++) {
+            const g = geneOrder[block.begin + i];
+            out[row + g] = values[q * block.size + i] * standard.scale[g] + standard.mean[g];
+          }
+        }
+      }
+      disposeEpisode(episode);
+    }
+    return out;
+  };
+
   const seconds = (performance.now() - started) / 1000;
   const shapes = parameterShapes(architecture);
   return {
     architecture,
     switches,
-    parameters: parameterCount(architecture),
+    parameters: parameterCount(architecture) + (transfer?.parameters ?? 0),
+    trainedParameters: trainedParameterCount(architecture, switches) + (transfer?.parameters ?? 0),
+    ...(transfer && {
+      transfer: {
+        epochs: transfer.epochs,
+        bestEpoch: transfer.bestEpoch,
+        parameters: transfer.parameters,
+        features: transfer.features,
+      },
+    }),
     standardisation: standard,
     history,
     bestEpoch,
     seconds,
     async predict(support, perturbations) {
-      const Q = perturbations.length;
-      const out = new Float32Array(Q * G);
-      if (Q === 0) return out;
-      const weights = fixedSupportWeights(C, P, split.target, support);
-      const known = { weights, pairs: supportPairsOf(weights) };
-      // Chunks bound the memory of the [chunk, Gb] intermediates in prediction mode (thousands of pairs).
-      const chunk = 512;
-      for (let start = 0; start < Q; start += chunk) {
-        const part = Int32Array.from(perturbations.slice(start, start + chunk), (p) => split.target * P + p);
-        const episode = episodeTensors(host, known, part, switches.network);
-        for (const [b, block] of blocks.entries()) {
-          const { inputs, queryObserved } = blockInputs(host, known, part, block, geneWeights[b]);
-          queryObserved.dispose();
-          const scaled = tf.tidy(() => forward(params, data, episode, inputs, { block: b, switches }));
-          // Asynchronous read: a synchronous one of a WebGPU tensor destroys the device in a browser worker.
-          const values = (await scaled.data()) as Float32Array;
-          scaled.dispose();
-          disposeInputs(inputs);
-          for (let q = 0; q < part.length; q++) {
-            const row = (start + q) * G;
-            for (let i = 0; i < block.size; i++) {
-              const g = geneOrder[block.begin + i];
-              out[row + g] = values[q * block.size + i] * standard.scale[g] + standard.mean[g];
-            }
-          }
-        }
-        disposeEpisode(episode);
+      const calibrated = await predictCalibrated(support, perturbations);
+      if (!transfer || perturbations.length === 0) return { c3tl: calibrated.slice(), calibrated };
+      // The target's deviation of each support pair from the fixed form is what the transfer path carries.
+      const residual = await predictCalibrated(support, support);
+      for (let s = 0; s < support.length; s++) {
+        const row = (split.target * P + support[s]) * G;
+        for (let g = 0; g < G; g++) residual[s * G + g] = tensor.values[row + g] - residual[s * G + g];
       }
-      return out;
+      const transferred = await transfer.transfer(support, perturbations, residual);
+      return { c3tl: Float32Array.from(calibrated, (v, i) => v + transferred[i]), calibrated };
+    },
+    async transferWeights() {
+      return transfer ? transfer.weights() : undefined;
     },
     async weights() {
       const values = await parameterValues(architecture, params);
@@ -892,8 +971,21 @@ export async function trainC3tl(
     dispose() {
       disposeData(data);
       tf.dispose([...variables, ...geneWeights]);
+      transfer?.dispose();
     },
   };
+}
+
+/** Parameters of the fixed form's parts that are switched on (the transfer path is counted apart). */
+function trainedParameterCount(architecture: C3tlArchitecture, switches: C3tlSwitches): number {
+  const shapes = parameterShapes(architecture);
+  const size = (name: ParameterName) => shapes[name].reduce((a, b) => a * b, 1);
+  const names: ParameterName[] = [];
+  if (switches.denoise) names.push('denoise_gate');
+  if (switches.shift) names.push('shift_gate');
+  if (switches.slope) names.push('slope_gate', 'slope_shrink');
+  if (switches.network) names.push(...SHARED_PARAMETER_NAMES, 'decoder_basis', 'gain_w', 'gain_b');
+  return names.reduce((sum, name) => sum + size(name), 0);
 }
 
 export type { C3tlParameters };

@@ -2,6 +2,7 @@ import type { Method, Metric } from '../../core/eval/types';
 
 export const METHOD_LABELS: Record<Method, string> = {
   c3tl: 'C3TL',
+  calibrated: 'C3TL fixed form',
   additive: 'Additive',
   perturb_mean: 'Perturbation mean',
   context_mean: 'Context mean',
@@ -10,7 +11,9 @@ export const METHOD_LABELS: Record<Method, string> = {
 };
 
 export const METHOD_HELP: Record<Method, string> = {
-  c3tl: 'The model trained here: additive baseline plus a learned context transfer.',
+  c3tl: 'The model trained here: its fixed form plus a learnt transfer from the support perturbations most like each query.',
+  calibrated:
+    'C3TL without its learnt transfer path: additive plus per-gene denoising, context shift and support slope, with gates trained here.',
   additive: 'Perturbation mean plus the target context shift estimated on the support.',
   perturb_mean: 'Mean effect of the perturbation over the other contexts.',
   context_mean: 'Mean effect over the target support, the same for every perturbation.',

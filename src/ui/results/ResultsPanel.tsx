@@ -26,8 +26,11 @@ export function ResultsPanel({ view }: { view: EvaluationView }) {
       <Verdict verdict={verdict(view)} />
       <p className="hint" data-testid="train-info">
         Support {plural(view.support, 'perturbation')}, {plural(view.query, 'held-out perturbation')},{' '}
-        {plural(view.genes.length, 'gene')}. C3TL: {plural(train.parameters, 'parameter')}, {train.epochs}{' '}
-        epochs (best {train.bestEpoch}) in {formatSeconds(train.seconds)} on {train.backend}.
+        {plural(view.genes.length, 'gene')}. C3TL:{' '}
+        <span data-testid="trained-parameters">{plural(train.trainedParameters, 'parameter')} trained</span>{' '}
+        of <span data-testid="total-parameters">{train.parameters.toLocaleString('en-US')}</span> held,{' '}
+        {train.epochs} epochs of its fixed form (best {train.bestEpoch}) in {formatSeconds(train.seconds)} on{' '}
+        {train.backend}.
       </p>
       <MetricsTable metrics={view.metrics} query={view.query} />
       <div className="results-grid">

@@ -1,0 +1,152 @@
+import type { EffectTensor } from '../data/tensor';
+
+/**
+ * Host-side views of a screen for the learnt transfer path (transfer.ts). Everything is in scaled units
+ * (each gene divided by its scale) and in plain typed arrays; C contexts, P perturbations, G genes, F the
+ * feature genes that perturbations are compared on, K the reference contexts of an episode.
+ */
+export interface TransferSource {
+  tensor: EffectTensor;
+  /** C*P: 1 where the pair may be read (training pairs). */
+  mask: Uint8Array;
+  /** G: per-gene scale (original units per scaled unit). */
+  scale: Float32Array;
+  /** Feature genes (indices into G), the most variable ones over the training pairs. */
+  features: Int32Array;
+}
+
+/**
+ * One episode: a context plays the target with a support, the references are every other context with
+ * readable pairs. Shapes: support S, queries Q.
+ *  - devQuery [Q, K, F], devSupport [S, K, F]: per reference context, the pair's effect minus the mean over
+ *    the references where it was read (0 where the pair was not read): how the perturbation's effect
+ *    differs between contexts, the set the perturbation representation is learnt from;
+ *  - meanQuery [Q, F], meanSupport [S, F]: the mean over references on the feature genes;
+ *  - residual [S, G]: the support's effect in the target minus the additive baseline;
+ *  - additive [Q, G]: the additive baseline of the queries; observed [Q, G]: their effects (0 in prediction).
+ */
+export interface TransferEpisode {
+  context: number;
+  references: number;
+  support: number[];
+  queries: number[];
+  devQuery: Float32Array;
+  devSupport: Float32Array;
+  meanQuery: Float32Array;
+  meanSupport: Float32Array;
+  residual: Float32Array;
+  additive: Float32Array;
+  observed: Float32Array;
+}
+
+/** The F genes (ascending indices) with the largest variance over the masked pairs; all genes when F >= G. */
+export function featureGenes(tensor: EffectTensor, mask: Uint8Array, count: number): Int32Array {
+  const G = tensor.genes.length;
+  if (count >= G) return Int32Array.from({ length: G }, (_, g) => g);
+  const sum = new Float64Array(G);
+  const sumSq = new Float64Array(G);
+  let n = 0;
+  for (let pair = 0; pair < mask.length; pair++) {
+    if (!mask[pair]) continue;
+    n++;
+    const base = pair * G;
+    for (let g = 0; g < G; g++) {
+      const v = tensor.values[base + g];
+      sum[g] += v;
+      sumSq[g] += v * v;
+    }
+  }
+  const variance = Float64Array.from(sum, (s, g) => sumSq[g] / Math.max(n, 1) - (s / Math.max(n, 1)) ** 2);
+  const order = Array.from({ length: G }, (_, g) => g).sort((a, b) => variance[b] - variance[a] || a - b);
+  return Int32Array.from(order.slice(0, count).sort((a, b) => a - b));
+}
+
+/**
+ * Builds the episode where `context` is the target with the given support and queries, reading only masked
+ * pairs of the other contexts and the support's pairs of `context` (queries are read for `observed` only
+ * when they are masked, so a held-out query is never read).
+ */
+export function buildEpisode(
+  source: TransferSource,
+  context: number,
+  support: readonly number[],
+  queries: readonly number[],
+): TransferEpisode {
+  const { tensor, mask, scale, features } = source;
+  const C = tensor.contexts.length;
+  const P = tensor.perturbations.length;
+  const G = tensor.genes.length;
+  const F = features.length;
+  const refs: number[] = [];
+  for (let c = 0; c < C; c++) if (c !== context) refs.push(c);
+  const K = refs.length;
+  const S = support.length;
+  const Q = queries.length;
+  const value = (c: number, p: number, g: number) => tensor.values[(c * P + p) * G + g] / scale[g];
+
+  /** Mean over the references where p is readable, G (scaled); count 0 leaves zeros. */
+  const meanOf = (p: number, out: Float64Array): number => {
+    out.fill(0);
+    let n = 0;
+    for (const c of refs) {
+      if (!mask[c * P + p]) continue;
+      n++;
+      for (let g = 0; g < G; g++) out[g] += value(c, p, g);
+    }
+    if (n > 0) for (let g = 0; g < G; g++) out[g] /= n;
+    return n;
+  };
+  const mean = new Float64Array(G);
+  const fill = (p: number, row: number, dev: Float32Array, meanOut: Float32Array, full?: Float64Array) => {
+    meanOf(p, mean);
+    if (full) full.set(mean);
+    for (let f = 0; f < F; f++) meanOut[row * F + f] = mean[features[f]];
+    refs.forEach((c, k) => {
+      if (!mask[c * P + p]) return;
+      const at = (row * K + k) * F;
+      for (let f = 0; f < F; f++) dev[at + f] = value(c, p, features[f]) - mean[features[f]];
+    });
+  };
+
+  const devSupport = new Float32Array(S * K * F);
+  const meanSupport = new Float32Array(S * F);
+  const supportMeans = new Float64Array(S * G);
+  const shift = new Float64Array(G);
+  const full = new Float64Array(G);
+  support.forEach((p, i) => {
+    fill(p, i, devSupport, meanSupport, full);
+    supportMeans.set(full, i * G);
+    for (let g = 0; g < G; g++) shift[g] += (value(context, p, g) - full[g]) / S;
+  });
+  const residual = new Float32Array(S * G);
+  support.forEach((p, i) => {
+    for (let g = 0; g < G; g++)
+      residual[i * G + g] = value(context, p, g) - supportMeans[i * G + g] - shift[g];
+  });
+
+  const devQuery = new Float32Array(Q * K * F);
+  const meanQuery = new Float32Array(Q * F);
+  const additive = new Float32Array(Q * G);
+  const observed = new Float32Array(Q * G);
+  queries.forEach((p, i) => {
+    fill(p, i, devQuery, meanQuery, full);
+    const readable = mask[context * P + p] === 1;
+    for (let g = 0; g < G; g++) {
+      additive[i * G + g] = full[g] + shift[g];
+      if (readable) observed[i * G + g] = value(context, p, g);
+    }
+  });
+  return {
+    context,
+    references: K,
+    support: [...support],
+    queries: [...queries],
+    devQuery,
+    devSupport,
+    meanQuery,
+    meanSupport,
+    residual,
+    additive,
+    observed,
+  };
+}

@@ -1,0 +1,188 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TransferEpisode } from './transfer-data';
+
+/**
+ * The learnt transfer path of C3TL: attention from each query perturbation to the target's support.
+ *
+ *   u_p     = dev_p * w_dev                 perturbation representation: its deviation profiles in the
+ *                                           reference contexts (a set over contexts, [K, F]) with learnt
+ *                                           per-gene weights; compared by a sum over contexts
+ *   v_p     = centre(mean_p) * w_mean       its mean profile over the references, weighted the same way
+ *   a_ps    = softmax_s over S and a sink ( beta_dev cos(u_p, u_s) + beta_mean cos(v_p, v_s) ; sink )
+ *   rho_t   = per gene, the correlation over the support of r_s with its leave-one-out transfer
+ *             sum_{s' != s} a_ss' r_s'      context representation: from the target's support (a set of
+ *                                           perturbations, each with its reference effects and the target's
+ *                                           deviation r_s from the base prediction), how well transfer works
+ *                                           gene by gene in this context
+ *   r_hat_p = gain * exp(kappa rho_t) * sum_s a_ps r_s     the decoder
+ *
+ * The gain starts at zero, so the untrained path adds nothing and C3TL starts as its fixed form: training
+ * has to earn the transfer on held-out episodes. Nothing belongs to one context (weights act on genes, shared by every context), so the path applies to
+ * a context never seen in training. The sink lets a query with no similar support perturbation take
+ * nothing. Shapes: F feature genes, G genes, K references, S support, Q queries.
+ */
+export interface TransferParameters {
+  devWeight: tf.Variable; // [F]
+  meanWeight: tf.Variable; // [F]
+  gain: tf.Variable; // [G]
+  /** [3]: log beta_dev, log beta_mean, sink logit. */
+  logits: tf.Variable;
+  /** [1]: kappa, how much the context representation rescales the transfer (0 at the start). */
+  context: tf.Variable;
+}
+
+/** Which parts of the transfer path are on (ablations switch them off). */
+export interface TransferSwitches {
+  /** Compare perturbations by their per-context deviation profiles (else by their mean profile only). */
+  deviations: boolean;
+  /** Rescale the transfer gene by gene with the context representation rho_t. */
+  context: boolean;
+}
+
+/**
+ * [log beta_dev, log beta_mean, sink logit] at the start: both similarities count, neither sharply, and the
+ * sink weighs as much as one unrelated support perturbation; how sharp to be is learnt from the episodes.
+ */
+export const TRANSFER_INITIAL_LOGITS = [0, 0, 0] as const;
+
+export const TRANSFER_PARAMETER_NAMES = ['devWeight', 'meanWeight', 'gain', 'logits', 'context'] as const;
+export type TransferParameterName = (typeof TRANSFER_PARAMETER_NAMES)[number];
+
+export function transferParameterCount(features: number, genes: number): number {
+  return 2 * features + genes + 4;
+}
+
+export function createTransferParameters(
+  features: number,
+  genes: number,
+  values?: Record<TransferParameterName, Float32Array>,
+): TransferParameters {
+  const v = (data: Float32Array | undefined, fallback: () => Float32Array) =>
+    tf.tidy(() => tf.variable(tf.tensor1d(data ?? fallback())));
+  return {
+    devWeight: v(values?.devWeight, () => new Float32Array(features).fill(1)),
+    meanWeight: v(values?.meanWeight, () => new Float32Array(features).fill(1)),
+    gain: v(values?.gain, () => new Float32Array(genes)),
+    logits: v(values?.logits, () => Float32Array.from(TRANSFER_INITIAL_LOGITS)),
+    context: v(values?.context, () => new Float32Array(1)),
+  };
+}
+
+/** Rows scaled to unit length, [N, D] (a zero row stays zero). */
+function unitRows(x: tf.Tensor2D): tf.Tensor2D {
+  const D = x.shape[1];
+  const norm = tf.sqrt(tf.add(tf.matMul(tf.square(x), tf.ones([D, 1])), 1e-12));
+  return tf.div(x, norm);
+}
+
+function centreRows(x: tf.Tensor2D): tf.Tensor2D {
+  const D = x.shape[1];
+  return tf.sub(x, tf.matMul(x, tf.fill([D, 1], 1 / D) as tf.Tensor2D));
+}
+
+/** The episode's tensors (upload once; dispose with disposeTransferInputs). */
+export interface TransferInputs {
+  devQuery: tf.Tensor3D;
+  devSupport: tf.Tensor3D;
+  meanQuery: tf.Tensor2D;
+  meanSupport: tf.Tensor2D;
+  residual: tf.Tensor2D;
+}
+
+export function transferInputs(e: TransferEpisode, features: number): TransferInputs {
+  const S = e.support.length;
+  const Q = e.queries.length;
+  const G = e.residual.length / Math.max(S, 1);
+  const K = e.references;
+  return {
+    devQuery: tf.tensor3d(e.devQuery, [Q, K, features]),
+    devSupport: tf.tensor3d(e.devSupport, [S, K, features]),
+    meanQuery: tf.tensor2d(e.meanQuery, [Q, features]),
+    meanSupport: tf.tensor2d(e.meanSupport, [S, features]),
+    residual: tf.tensor2d(e.residual, [S, G]),
+  };
+}
+
+export function disposeTransferInputs(inputs: TransferInputs): void {
+  tf.dispose(Object.values(inputs));
+}
+
+/** Softmax over the support and a sink for each row of logits [N, S]; the sink's share is dropped: [N, S]. */
+function attend(logits: tf.Tensor2D, sink: tf.Tensor): tf.Tensor2D {
+  const [N, S] = logits.shape;
+  const withSink = tf.concat([logits, tf.mul(tf.ones([N, 1]), sink)], 1);
+  return tf.slice(tf.softmax(withSink), [0, 0], [N, S]) as tf.Tensor2D;
+}
+
+/** Similarity logits of rows (a) to rows (b), [Na, Nb]: beta_dev cos of deviations + beta_mean cos of means. */
+function similarity(
+  params: TransferParameters,
+  switches: TransferSwitches,
+  a: { dev: tf.Tensor3D; mean: tf.Tensor2D },
+  b: { dev: tf.Tensor3D; mean: tf.Tensor2D },
+): tf.Tensor2D {
+  const [logBetaDev, logBetaMean] = tf.unstack(params.logits);
+  const mean = (x: tf.Tensor2D) => unitRows(tf.mul(centreRows(x), params.meanWeight));
+  let logits = tf.mul(tf.matMul(mean(a.mean), mean(b.mean), false, true), tf.exp(logBetaMean));
+  if (switches.deviations) {
+    const dev = (x: tf.Tensor3D) => {
+      const [N, K, F] = x.shape;
+      return unitRows(tf.reshape(tf.mul(x, params.devWeight), [N, K * F]));
+    };
+    logits = tf.add(logits, tf.mul(tf.matMul(dev(a.dev), dev(b.dev), false, true), tf.exp(logBetaDev)));
+  }
+  return logits as tf.Tensor2D;
+}
+
+/** Per gene, the correlation over the support of r_s with its leave-one-out transfer from the others: [G]. */
+function contextRepresentation(
+  params: TransferParameters,
+  switches: TransferSwitches,
+  inputs: TransferInputs,
+): tf.Tensor1D {
+  const S = inputs.devSupport.shape[0];
+  const support = { dev: inputs.devSupport, mean: inputs.meanSupport };
+  // A support pair never attends to itself: its logit is pushed far below the others.
+  const self = tf.mul(tf.eye(S), -1e4);
+  const sink = tf.unstack(params.logits)[2];
+  const loo = tf.matMul(
+    attend(tf.add(similarity(params, switches, support, support), self) as tf.Tensor2D, sink),
+    inputs.residual,
+  );
+  const columnSum = (x: tf.Tensor2D) => tf.matMul(tf.ones([1, S]), x);
+  const r = inputs.residual;
+  const covariance = columnSum(tf.mul(loo, r) as tf.Tensor2D);
+  const norms = tf.sqrt(
+    tf.add(tf.mul(columnSum(tf.square(loo) as tf.Tensor2D), columnSum(tf.square(r) as tf.Tensor2D)), 1e-12),
+  );
+  return tf.reshape(tf.div(covariance, norms), [-1]);
+}
+
+/** Attention of the queries over the support, [Q, S] (rows sum to at most 1; the rest goes to the sink). */
+export function transferAttention(
+  params: TransferParameters,
+  switches: TransferSwitches,
+  inputs: TransferInputs,
+): tf.Tensor2D {
+  const logits = similarity(
+    params,
+    switches,
+    { dev: inputs.devQuery, mean: inputs.meanQuery },
+    { dev: inputs.devSupport, mean: inputs.meanSupport },
+  );
+  return attend(logits, tf.unstack(params.logits)[2]);
+}
+
+/** The transferred deviation of each query, [Q, G] (scaled units). */
+export function transferForward(
+  params: TransferParameters,
+  switches: TransferSwitches,
+  inputs: TransferInputs,
+): tf.Tensor2D {
+  const transferred = tf.matMul(transferAttention(params, switches, inputs), inputs.residual);
+  let gain: tf.Tensor = params.gain;
+  if (switches.context && inputs.devSupport.shape[0] >= 2) {
+    gain = tf.mul(gain, tf.exp(tf.mul(contextRepresentation(params, switches, inputs), params.context)));
+  }
+  return tf.mul(transferred, gain);
+}
