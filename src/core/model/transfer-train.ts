@@ -11,7 +11,6 @@ import {
   transferParameterCount,
   TRANSFER_PARAMETER_NAMES,
   type TransferParameterName,
-  type TransferParameters,
   type TransferSwitches,
 } from './transfer';
 
