@@ -26,7 +26,8 @@ export interface SimulatorOptions {
   modulation?: boolean;
   /**
    * SD m of the low-rank edge factor 1 + m * z (z ~ N(0, 1) from the context's programmes, clipped to
-   * [0, 2.5]), default 1: contexts rewire the network, siblings alike.
+   * [0, 2.5]), default 2: contexts rewire the network, siblings alike. At the defaults about a third of
+   * the edges are 0 in a context (with edges off and silent parents) and a fifth end above 1.5x.
    */
   modulationStrength?: number;
   /** Probability that an edge is switched off in a context (partly shared by siblings), default 0.1. */
@@ -48,9 +49,9 @@ export interface SimulatorOptions {
   contextNoise?: number;
   /** Treated replicates per pair and control replicates per context, default 3 (before contextNoise). */
   replicates?: number;
-  /** Mean total counts per sample, default 2e7 (bulk RNA-seq); each sample varies uniformly by +-20%. */
+  /** Mean total counts per sample, default 2e7 (bulk RNA-seq; before contextNoise); each varies by +-20%. */
   librarySize?: number;
-  /** Negative-binomial dispersion phi (variance = mean + phi * mean^2), default 0.05. */
+  /** Negative-binomial dispersion phi (variance = mean + phi * mean^2), default 0.05 (before contextNoise). */
   dispersion?: number;
   /** Share of perturbations that are multi-target drugs, default 0.2. */
   drugFraction?: number;
