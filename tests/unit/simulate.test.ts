@@ -615,10 +615,10 @@ describe('simulate: kinds', () => {
 
   it('gains: every perturbation of a context is rescaled alike, which a per-gene gain captures', () => {
     const gains = transferErrors(kind('gains', { counts: false }));
-    expect(gains.gain).toBeLessThan(0.9 * gains.additive);
-    // In the default kind the same fitted gain is no better than additive (see 'the causal model').
+    expect(gains.gain).toBeLessThan(0.95 * gains.additive);
+    // In the default kind the same fitted gain does worse than additive (see 'the causal model').
     const plain = transferErrors(base());
-    expect(gains.gain / gains.additive).toBeLessThan(plain.gain / plain.additive - 0.1);
+    expect(gains.gain / gains.additive).toBeLessThan(plain.gain / plain.additive - 0.08);
   });
 });
 

@@ -26,8 +26,8 @@ export interface SimulatorOptions {
   modulation?: boolean;
   /**
    * SD m of the low-rank edge factor 1 + m * z (z ~ N(0, 1) from the context's programmes, clipped to
-   * [0, 2.5]), default 2: contexts rewire the network, siblings alike. At the defaults about a third of
-   * the edges are 0 in a context (with edges off and silent parents) and a fifth end above 1.5x.
+   * [0, 2.5]), default 3: contexts rewire the network, siblings alike. At the defaults about 45% of the
+   * edges are 0 in a context (with edges off and silent parents) and a quarter end above 1.5x.
    */
   modulationStrength?: number;
   /** Probability that an edge is switched off in a context (partly shared by siblings), default 0.1. */

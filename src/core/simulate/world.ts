@@ -6,11 +6,12 @@ import type { ModuleOptions } from './pathways';
  * Fixed parameters of the simulated world; SimulatorOptions covers what users, kinds and tests vary.
  * - Network: 10% regulators early in a random topological order, hubs with heavy-tailed out-degree; each
  *   gene has one dominant parent (coherent modules) and a few minor ones; effects per unit shift are capped
- *   (capAmplification) so a knockdown of -1..-3 log2 moves nothing by more than its own size.
+ *   (capAmplification) so a knockdown of -1..-3 log2 moves no regulator by more than its own size and no
+ *   other gene by more than 1.5 times it.
  * - Contexts (DESIGN.md §7): each is a point alpha_c in a 4-dimensional programme space, contexts in pairs
- *   of siblings (lineages) that share most of it. Basal shifts and the rank-4 edge modulation
- *   W_c = W (1 + m U diag(alpha_c) V^T) load on shared gene programmes; silenced genes and switched-off
- *   edges are partly shared by siblings. Because the modulation acts on edges, how a context changes a
+ *   of siblings (lineages) that share 85% of it. Basal shifts and the rank-4 edge modulation, per edge
+ *   W_c = W * clip(1 + m U diag(alpha_c) V^T / sqrt(K)), load on shared gene programmes; silenced genes and
+ *   switched-off edges are partly shared by siblings. Because the modulation acts on edges, how a context changes a
  *   perturbation depends on the path the perturbation takes: it is learnable from the same perturbation in
  *   similar contexts and from the target's support, not from a per-gene rescaling.
  */
@@ -49,10 +50,10 @@ export const WORLD: World = {
   contextAbundanceSd: 0.8,
   programs: 4,
   contextsPerLineage: 2,
-  lineageShare: 0.6,
+  lineageShare: 0.85,
   silentFraction: 0.05,
   edgeOffFraction: 0.1,
-  modulationSd: 2,
+  modulationSd: 3,
   moduleActiveShare: 0.4,
   moduleTargets: [10, 40],
   moduleWeight: [0.4, 0.9],
