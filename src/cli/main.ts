@@ -24,16 +24,21 @@ import {
 } from '../core/eval/protocol';
 import { decodeModelFile } from '../core/model/model-file';
 import { METHODS, METRICS, type Method } from '../core/eval/types';
+import { SIM_KINDS, SIM_KIND_SUMMARY, simulatorOptionsForKind } from '../core/simulate/kinds';
 import { simulate } from '../core/simulate/simulator';
 import { useBackend } from './backend';
 import { UsageError, openInputFile } from './node-io';
 
+const KIND_LINES = SIM_KINDS.map((kind) => `        ${kind.padEnd(14)} ${SIM_KIND_SUMMARY[kind]}`).join('\n');
+
 const USAGE = `Usage: npm run -s c3tl -- <command> [options]
 
   simulate --out FILE [--contexts N] [--perturbations N] [--genes N] [--seed N]
-           [--format effects|counts] [--no-modulation]
+           [--format effects|counts] [--kind NAME] [--no-modulation]
       Writes the causal simulator's data (FILE.gz is gzipped; .tsv is tab-separated).
       counts writes FILE plus FILE's sample sheet next to it (name.samples.csv).
+      --kind picks how contexts differ (default: default; --no-modulation means --kind no-modulation):
+${KIND_LINES}
   inspect  --data FILE [--data FILE ...] [--json]
       Contexts, perturbations, genes and observed pairs, or what is wrong with the input.
   evaluate --data FILE [--target NAME|all] [--support 0.1] [--seed N] [--json]
@@ -55,6 +60,7 @@ const options = {
   genes: { type: 'string' },
   seed: { type: 'string' },
   format: { type: 'string' },
+  kind: { type: 'string' },
   'no-modulation': { type: 'boolean' },
   json: { type: 'boolean' },
   target: { type: 'string' },
@@ -129,12 +135,18 @@ function commandSimulate(flags: Flags): void {
   if (format !== 'effects' && format !== 'counts') {
     throw new UsageError(`--format expects effects or counts, got "${format}".`);
   }
+  const kind = flags.kind ?? (flags['no-modulation'] ? 'no-modulation' : 'default');
+  const preset = simulatorOptionsForKind(kind);
+  if (!preset) throw new UsageError(`--kind expects one of ${SIM_KINDS.join(', ')}, got "${kind}".`);
+  if (flags['no-modulation'] && kind !== 'no-modulation') {
+    throw new UsageError(`--no-modulation contradicts --kind ${kind}.`);
+  }
   const data = simulate({
+    ...preset,
     contexts: integer(flags, 'contexts', 6, 2),
     perturbations: integer(flags, 'perturbations', 300, 2),
     genes: integer(flags, 'genes', 1000, 2),
     seed: integer(flags, 'seed', 1),
-    modulation: !flags['no-modulation'],
     counts: format === 'counts',
   });
   const delimiter = delimiterFor(out);

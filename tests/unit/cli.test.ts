@@ -49,6 +49,22 @@ describe('c3tl CLI', () => {
     );
   });
 
+  it('simulates a named kind, and --no-modulation as the kind no-modulation', () => {
+    const size = ['--contexts', '2', '--perturbations', '6', '--genes', '30'];
+    const byKind = join(dir, 'kind.csv');
+    const byFlag = join(dir, 'flag.csv');
+    expect(c3tl('simulate', '--out', byKind, '--kind', 'no-modulation', ...size).code).toBe(0);
+    expect(c3tl('simulate', '--out', byFlag, '--no-modulation', ...size).code).toBe(0);
+    expect(readFileSync(byKind, 'utf8')).toBe(readFileSync(byFlag, 'utf8'));
+    expect(c3tl('simulate', '--out', byKind, '--kind', 'pathways', ...size).code).toBe(0);
+    const unknown = c3tl('simulate', '--out', byKind, '--kind', 'nope', ...size);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--kind expects one of default, pathways, noise, gains, no-modulation/);
+    const clash = c3tl('simulate', '--out', byKind, '--kind', 'noise', '--no-modulation', ...size);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toMatch(/--no-modulation contradicts --kind noise/);
+  });
+
   it('inspects a file as JSON', () => {
     const r = c3tl('inspect', '--data', effects, '--json');
     expect(r.code).toBe(0);

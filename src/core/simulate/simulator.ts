@@ -1,11 +1,13 @@
 import type { EffectTensor } from '../data/tensor';
-import type { Rng } from '../random';
 import { createRng, shuffled } from '../random';
-import type { ContextModel, ContextModelOptions } from './contexts';
 import { buildContexts } from './contexts';
-import type { NetworkOptions, RegulatoryNetwork } from './network';
-import { buildNetwork, descendantsOf, propagate } from './network';
-import { sampleNegativeBinomial, withPolarNormal } from './sampling';
+import type { ContextQuality } from './measurement';
+import { basalComposition, contextQualities, expectedShare, ReplicateSampler } from './measurement';
+import { buildNetwork } from './network';
+import { addContextModules } from './pathways';
+import { drawPerturbations, steadyStateEffect } from './perturbations';
+import { withPolarNormal } from './sampling';
+import { WORLD } from './world';
 
 export interface SimulatorOptions {
   /** Number of contexts, default 6. */
@@ -18,14 +20,38 @@ export interface SimulatorOptions {
   seed?: number;
   /**
    * Default true. false: all contexts share one network (same weights, no edges switched off, no silent
-   * genes, no per-gene gains) and differ only in basal expression.
+   * genes, no modules, no per-gene gains) and differ only in basal expression; overrides the knobs below
+   * that change the network.
    */
   modulation?: boolean;
-  /** Treated replicates per pair and control replicates per context, default 3. */
+  /**
+   * SD m of the low-rank edge factor 1 + m * z (z ~ N(0, 1) from the context's programmes, clipped to
+   * [0, 2.5]), default 3: contexts rewire the network, siblings alike. At the defaults about 45% of the
+   * edges are 0 in a context (with edges off and silent parents) and a quarter end above 1.5x.
+   */
+  modulationStrength?: number;
+  /** Probability that an edge is switched off in a context (partly shared by siblings), default 0.1. */
+  edgeOffFraction?: number;
+  /**
+   * Log-scale SD of a per-gene response gain applied after propagation (programme-driven, clipped to
+   * 1/3..3), default 0. It rescales every perturbation of a context alike (kind `gains`), which is not §7.
+   */
+  responseGain?: number;
+  /**
+   * Number of context-specific modules, default 0: a regulator's extra targets (10 to 40 edges), active in
+   * about 40% of contexts, siblings alike (kind `pathways`).
+   */
+  contextPathways?: number;
+  /**
+   * Spread of measurement quality across contexts, default 0 (all alike). At 1 the worst context has a
+   * quarter of the depth, 3x the dispersion and one replicate less, the best the reverse (kind `noise`).
+   */
+  contextNoise?: number;
+  /** Treated replicates per pair and control replicates per context, default 3 (before contextNoise). */
   replicates?: number;
-  /** Mean total counts per sample, default 2e7 (bulk RNA-seq); each sample varies uniformly by +-20%. */
+  /** Mean total counts per sample, default 2e7 (bulk RNA-seq; before contextNoise); each varies by +-20%. */
   librarySize?: number;
-  /** Negative-binomial dispersion phi (variance = mean + phi * mean^2), default 0.05. */
+  /** Negative-binomial dispersion phi (variance = mean + phi * mean^2), default 0.05 (before contextNoise). */
   dispersion?: number;
   /** Share of perturbations that are multi-target drugs, default 0.2. */
   drugFraction?: number;
@@ -67,62 +93,7 @@ export interface SimulatedData {
   targets: number[][];
 }
 
-/**
- * Fixed parameters of the world; the public options cover what users and tests need to vary.
- * - Network: 10% regulators early in a random topological order, hubs with heavy-tailed out-degree; each
- *   gene has one dominant parent (coherent modules) and a few minor ones; effects per unit shift are capped
- *   (capAmplification) so a knockdown of -1..-3 log2 moves nothing by more than its own size before gains.
- * - Contexts: each is a point alpha_c in a 3-dimensional programme space; basal shifts, per-gene gains and
- *   the rank-3 edge modulation W_c = W (1 + m U diag(alpha_c) V^T) all load on shared gene programmes, so
- *   a context is transformed the same way for every perturbation and that transform can be inferred from a
- *   few of its perturbations (and from its basal expression). Silent genes and switched-off edges are the
- *   idiosyncratic, unlearnable part; they are kept small (5%).
- */
-interface World extends Omit<NetworkOptions, 'genes'>, Omit<ContextModelOptions, 'contexts' | 'modulation'> {
-  knockdownRegulatorShare: number;
-  knockdownShift: readonly [number, number];
-  drugTargets: readonly [number, number];
-  drugShift: readonly [number, number];
-}
-
-const WORLD: World = {
-  regulatorFraction: 0.1,
-  regulatorInDegree: [0, 0.6, 0.4],
-  targetInDegree: [0.05, 0.25, 0.35, 0.25, 0.1],
-  regulatorParentShare: 0.9,
-  hubnessSd: 1.5,
-  dominantWeight: [0.6, 1],
-  minorWeight: [0.1, 0.5],
-  activationShare: 0.6,
-  regulatorCap: 0.9,
-  targetCap: 1,
-  abundanceSd: 2,
-  contextAbundanceSd: 0.8,
-  silentFraction: 0.05,
-  edgeOffFraction: 0.05,
-  programs: 3,
-  // Edge modulation moderate (factors about 1 +- 0.4), response gains strong (log-SD 1.2, clipped to 1/3..3):
-  // contexts then rescale most genes' responses the same way for every perturbation (the transform the
-  // model can learn from a support), while edge changes add a perturbation-specific part. At 0.8 the edge
-  // part dominates and per-gene gains no longer capture most of a context's transform.
-  modulationSd: 0.4,
-  gainSd: 1.2,
-  gainNoiseSd: 0.15,
-  /** Share of knockdowns aimed at regulators while any are left (screens favour transcription factors). */
-  knockdownRegulatorShare: 0.7,
-  knockdownShift: [1, 3],
-  drugTargets: [2, 5],
-  drugShift: [0.5, 2],
-};
-
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
-
-interface Perturbation {
-  name: string;
-  targets: number[];
-  /** Shift of each target in log2 units (negative). */
-  shifts: number[];
-}
 
 /**
  * Simulates a bulk RNA-seq perturbation screen from a causal model (DESIGN.md section 7): a shared sparse
@@ -141,7 +112,13 @@ export function simulate(options: SimulatorOptions = {}): SimulatedData {
   const observedFraction = options.observedFraction ?? 1;
   const keepCounts = options.counts ?? true;
   const modulation = options.modulation ?? true;
+  const modulationSd = options.modulationStrength ?? WORLD.modulationSd;
+  const edgeOffFraction = options.edgeOffFraction ?? WORLD.edgeOffFraction;
+  const gainSd = options.responseGain ?? 0;
+  const modules = options.contextPathways ?? 0;
+  const contextNoise = options.contextNoise ?? 0;
   checkOptions({ C, P, G, R, librarySize, dispersion, drugFraction, observedFraction });
+  checkKnobs({ modulationSd, edgeOffFraction, gainSd, modules, contextNoise });
 
   // Independent streams per stage, so e.g. a different mask leaves the network and contexts unchanged.
   const master = createRng(options.seed ?? 1);
@@ -150,9 +127,25 @@ export function simulate(options: SimulatorOptions = {}): SimulatedData {
   const perturbationRng = master.fork();
   const maskRng = master.fork();
   const noiseRng = withPolarNormal(master.fork());
+  // Streams of the kinds' extras come last, so that the default world is the same whatever they are.
+  const pathwayRng = master.fork();
+  const qualityRng = master.fork();
 
   const network = buildNetwork(networkRng, { genes: G, ...WORLD });
-  const models = buildContexts(contextRng, network, { contexts: C, modulation, ...WORLD });
+  const contextual = addContextModules(pathwayRng.fork(), network, { ...WORLD, modules });
+  const models = buildContexts({ contexts: contextRng, pathways: pathwayRng }, contextual, {
+    ...WORLD,
+    contexts: C,
+    modulation,
+    modulationSd,
+    edgeOffFraction,
+    gainSd,
+  });
+  const qualities = contextQualities(
+    qualityRng,
+    { librarySize, dispersion, replicates: R },
+    { ...WORLD, contexts: C, spread: contextNoise },
+  );
   const geneNames = Array.from({ length: G }, (_, g) => `G${pad(g + 1, Math.max(4, String(G).length))}`);
   const perturbations = drawPerturbations(perturbationRng, network, { P, drugFraction, geneNames });
   const contextNames = Array.from({ length: C }, (_, c) => `ctx${pad(c + 1, Math.max(2, String(C).length))}`);
@@ -168,7 +161,12 @@ export function simulate(options: SimulatorOptions = {}): SimulatedData {
     for (const i of picked) observed[i] = 1;
   }
 
-  const sampleCount = C * R + pairCount * R;
+  let sampleCount = 0;
+  for (let c = 0; c < C; c++) {
+    let pairs = 0;
+    for (let p = 0; p < P; p++) pairs += observed[c * P + p];
+    sampleCount += (1 + pairs) * qualities[c].replicates;
+  }
   const values = new Float32Array(C * P * G);
   const truth = new Float32Array(C * P * G);
   const basal = new Float32Array(C * G);
@@ -176,7 +174,7 @@ export function simulate(options: SimulatorOptions = {}): SimulatedData {
   const countValues = keepCounts ? new Uint32Array(G * sampleCount) : undefined;
   const sampleSheet: SampleSheetRow[] = [];
 
-  const sampler = new ReplicateSampler({ genes: G, librarySize, dispersion, rng: noiseRng });
+  const sampler = new ReplicateSampler({ genes: G, rng: noiseRng });
   const share = new Float64Array(G);
   const delta = new Float64Array(G);
   const effect = new Float64Array(G);
@@ -190,10 +188,12 @@ export function simulate(options: SimulatorOptions = {}): SimulatedData {
     perturbation: string,
     isControl: boolean,
     mean: Float64Array,
+    quality: ContextQuality,
   ): void => {
     mean.fill(0);
-    for (let r = 1; r <= R; r++) {
-      const column = sampler.draw(share, mean, 1 / R);
+    const n = quality.replicates;
+    for (let r = 1; r <= n; r++) {
+      const column = sampler.draw(share, mean, 1 / n, quality);
       if (countValues) for (let g = 0; g < G; g++) countValues[g * sampleCount + sample] = column[g];
       sampleSheet.push({ sample: `${context}_${perturbation}_r${r}`, context, perturbation, isControl });
       sample++;
@@ -206,19 +206,19 @@ export function simulate(options: SimulatorOptions = {}): SimulatedData {
     const composition = basalComposition(model.logAbundance);
     expectedShare(composition, undefined, share);
     for (let g = 0; g < G; g++) controlLog[g] = Math.log2(share[g] * 1e6 + 1);
-    drawReplicates(context, 'control', true, controlMean);
+    drawReplicates(context, 'control', true, controlMean, qualities[c]);
     for (let g = 0; g < G; g++) basal[c * G + g] = controlMean[g];
 
     for (let p = 0; p < P; p++) {
       if (!observed[c * P + p]) continue;
       const pert = perturbations[p];
-      steadyStateEffect(network, model, pert, delta, effect);
+      steadyStateEffect(contextual.network, model, pert, delta, effect);
       expectedShare(composition, effect, share);
       const offset = (c * P + p) * G;
       for (let g = 0; g < G; g++) truth[offset + g] = Math.log2(share[g] * 1e6 + 1) - controlLog[g];
-      drawReplicates(context, pert.name, false, treatedMean);
+      drawReplicates(context, pert.name, false, treatedMean, qualities[c]);
       for (let g = 0; g < G; g++) values[offset + g] = treatedMean[g] - controlMean[g];
-      replicates[c * P + p] = R;
+      replicates[c * P + p] = qualities[c].replicates;
     }
   }
 
@@ -268,129 +268,15 @@ function checkOptions(o: Record<string, number>): void {
   }
 }
 
-const uniform = (rng: Rng, [lo, hi]: readonly [number, number]): number => lo + (hi - lo) * rng.next();
-
-/** Knockdowns of distinct genes (half aimed at regulators while any are left), then multi-target drugs. */
-function drawPerturbations(
-  rng: Rng,
-  network: RegulatoryNetwork,
-  { P, drugFraction, geneNames }: { P: number; drugFraction: number; geneNames: readonly string[] },
-): Perturbation[] {
-  const G = network.genes;
-  const drugs = Math.round(drugFraction * P);
-  const knockdowns = P - drugs;
-  const all = Array.from({ length: G }, (_, g) => g);
-  const regulators = shuffled(
-    all.filter((g) => network.isRegulator[g]),
-    rng,
-  );
-  const others = shuffled(
-    all.filter((g) => !network.isRegulator[g]),
-    rng,
-  );
-  const kdTargets: number[] = [];
-  while (kdTargets.length < knockdowns) {
-    const fromRegulators =
-      regulators.length > 0 && (others.length === 0 || rng.next() < WORLD.knockdownRegulatorShare);
-    kdTargets.push((fromRegulators ? regulators : others).pop() as number);
+function checkKnobs(o: Record<string, number>): void {
+  for (const name of ['modulationSd', 'gainSd', 'contextNoise'] as const) {
+    if (!(o[name] >= 0 && Number.isFinite(o[name])))
+      throw new RangeError(`simulate: ${knobName[name]} must be a finite number >= 0, got ${o[name]}`);
   }
-  kdTargets.sort((a, b) => a - b);
-  const out: Perturbation[] = kdTargets.map((g) => ({
-    name: `KD_${geneNames[g]}`,
-    targets: [g],
-    shifts: [-uniform(rng, WORLD.knockdownShift)],
-  }));
-
-  const regulatorList = all.filter((g) => network.isRegulator[g]);
-  for (let d = 0; d < drugs; d++) {
-    const [lo, hi] = WORLD.drugTargets;
-    const wanted = Math.min(G, lo + rng.int(hi - lo + 1));
-    const targets: number[] = [];
-    const reach: Uint8Array[] = [];
-    // Targets are never ancestors of one another, so each target's own shift is what shows on it.
-    for (let attempt = 0; targets.length < wanted && attempt < 100; attempt++) {
-      const g =
-        regulatorList.length > 0 && rng.next() < WORLD.knockdownRegulatorShare
-          ? regulatorList[rng.int(regulatorList.length)]
-          : rng.int(G);
-      if (reach.some((r) => r[g])) continue;
-      const mine = descendantsOf(network, g);
-      if (targets.some((t) => mine[t])) continue;
-      targets.push(g);
-      reach.push(mine);
-    }
-    targets.sort((a, b) => a - b);
-    out.push({
-      name: `DRUG_${pad(d + 1, Math.max(3, String(drugs).length))}`,
-      targets,
-      shifts: targets.map(() => -uniform(rng, WORLD.drugShift)),
-    });
-  }
-  return out;
+  if (!(o.edgeOffFraction >= 0 && o.edgeOffFraction < 1))
+    throw new RangeError(`simulate: edgeOffFraction must be in [0, 1), got ${o.edgeOffFraction}`);
+  if (!Number.isInteger(o.modules) || o.modules < 0)
+    throw new RangeError(`simulate: contextPathways must be an integer >= 0, got ${o.modules}`);
 }
 
-/**
- * Effect (log2 units, length G) of a perturbation in one context: shift the expressed targets, propagate
- * through the context's weights, then apply the per-gene gain. delta is scratch space, left all zero.
- */
-function steadyStateEffect(
-  network: RegulatoryNetwork,
-  model: ContextModel,
-  pert: Perturbation,
-  delta: Float64Array,
-  out: Float64Array,
-): void {
-  pert.targets.forEach((t, i) => {
-    if (!model.silent[t]) delta[t] = pert.shifts[i];
-  });
-  propagate(network, model.edgeWeight, delta, out);
-  for (const t of pert.targets) delta[t] = 0;
-  for (let g = 0; g < out.length; g++) out[g] *= model.gain[g];
-}
-
-/**
- * Expected composition of a sample: share[g] = 2^(a_g + e_g) / sum over genes, from basal = 2^(a - max a)
- * (0 for silent genes) and the effect e in log2 units (omitted: the control); only genes with e != 0 cost
- * an exponential, since most of a knockdown's effects are exactly zero.
- */
-function expectedShare(basal: Float64Array, effect: Float64Array | undefined, share: Float64Array): void {
-  let total = 0;
-  for (let g = 0; g < share.length; g++) {
-    const e = effect ? effect[g] : 0;
-    const x = e === 0 ? basal[g] : basal[g] * Math.exp(e * Math.LN2);
-    share[g] = x;
-    total += x;
-  }
-  if (total === 0) return;
-  for (let g = 0; g < share.length; g++) share[g] /= total;
-}
-
-/** 2^(a - max a) per gene (0 for silent genes, a = -Infinity): the unnormalised basal composition. */
-function basalComposition(logAbundance: Float64Array): Float64Array {
-  let max = -Infinity;
-  for (const a of logAbundance) max = Math.max(max, a);
-  return Float64Array.from(logAbundance, (a) => (max === -Infinity ? 0 : Math.pow(2, a - max)));
-}
-
-/** Draws one sample's counts at a time and accumulates weight * log2(CPM+1) into a running mean. */
-class ReplicateSampler {
-  private readonly column: Uint32Array;
-  constructor(private readonly o: { genes: number; librarySize: number; dispersion: number; rng: Rng }) {
-    this.column = new Uint32Array(o.genes);
-  }
-
-  /** Returns the sample's counts (reused buffer, valid until the next call). */
-  draw(share: Float64Array, mean: Float64Array, weight: number): Uint32Array {
-    const { rng, dispersion } = this.o;
-    const library = this.o.librarySize * (0.8 + 0.4 * rng.next());
-    let total = 0;
-    for (let g = 0; g < share.length; g++) {
-      const n = sampleNegativeBinomial(rng, library * share[g], dispersion);
-      this.column[g] = n;
-      total += n;
-    }
-    const scale = total > 0 ? 1e6 / total : 0;
-    for (let g = 0; g < share.length; g++) mean[g] += weight * Math.log2(this.column[g] * scale + 1);
-    return this.column;
-  }
-}
+const knobName = { modulationSd: 'modulationStrength', gainSd: 'responseGain', contextNoise: 'contextNoise' };
