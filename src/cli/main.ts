@@ -1,5 +1,5 @@
 /**
- * C3TL command line: `npm run -s c3tl -- <simulate|inspect|evaluate|predict> [options]`.
+ * C3TL command line: `npm run -s c3tl -- <simulate|inspect|evaluate|predict|benchmark> [options]`.
  * Thin wrappers over src/core. Bad input prints one message on stderr and exits with code 2.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ import { decodeModelFile } from '../core/model/model-file';
 import { METHODS, METRICS, type Method } from '../core/eval/types';
 import { simulate } from '../core/simulate/simulator';
 import { useBackend } from './backend';
+import { BENCHMARK_USAGE, commandBenchmark } from './benchmark';
 import { UsageError, openInputFile } from './node-io';
 
 const USAGE = `Usage: npm run -s c3tl -- <command> [options]
@@ -45,7 +46,8 @@ const USAGE = `Usage: npm run -s c3tl -- <command> [options]
            [--save-model FILE.c3tl.json | --model FILE.c3tl.json]
       Predicted effects of every perturbation measured elsewhere but not in NAME, as a wide table.
       --model applies a saved model (browser or CLI) without training: the dataset must hold its genes,
-      target and support; an evaluate-mode model predicts its held-out pairs.`;
+      target and support; an evaluate-mode model predicts its held-out pairs.
+${BENCHMARK_USAGE}`;
 
 const options = {
   out: { type: 'string' },
@@ -65,6 +67,9 @@ const options = {
   method: { type: 'string' },
   'save-model': { type: 'string' },
   model: { type: 'string' },
+  seeds: { type: 'string' },
+  fast: { type: 'boolean' },
+  switches: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -304,6 +309,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'predict':
       await commandPredict(flags);
+      return 0;
+    case 'benchmark':
+      await commandBenchmark(flags);
       return 0;
     default:
       throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);

@@ -110,6 +110,8 @@ export interface BenchmarkCell extends RowSummary {
   name: string;
   support: number;
   seeds: number[];
+  /** True when each seed was a new dataset (a simulated world), false when a new split of the same data. */
+  perSeed: boolean;
   /** Size of the dataset (of the first seed's world for a simulated one). */
   dataset: { contexts: number; perturbations: number; genes: number; pairs: number };
   targetRows: BenchmarkRow[];
@@ -183,6 +185,7 @@ export async function runBenchmark(
         name: dataset.name,
         support: cell.support,
         seeds: [...seeds],
+        perSeed: dataset.perSeed,
         dataset: cell.size ?? { contexts: 0, perturbations: 0, genes: 0, pairs: 0 },
         ...summariseRows(cell.rows, { level }),
         targetRows: cell.rows,
