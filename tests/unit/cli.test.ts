@@ -125,4 +125,69 @@ describe('c3tl CLI', () => {
     expect(rows).toHaveLength(1 + 4);
     expect(rows.slice(1).every((row) => row.startsWith('ctx01\t'))).toBe(true);
   });
+
+  describe('benchmark', () => {
+    it('runs a simulated screen for two seeds as JSON: summaries, paired intervals around their means, rows', () => {
+      const r = c3tl(
+        'benchmark',
+        '--data',
+        'sim:default',
+        '--seeds',
+        '1,2',
+        '--support',
+        '0.1',
+        '--genes',
+        '30',
+        '--max-epochs',
+        '1',
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.preset).toMatchObject({ geneLimit: 30, maxEpochs: 1 });
+      expect(report.preset.name).toMatch(/^full \(overridden/);
+      expect(report.datasets).toHaveLength(1);
+      const cell = report.datasets[0];
+      expect(cell).toMatchObject({ name: 'sim:default', support: 0.1, seeds: [1, 2], perSeed: true });
+      expect(cell.rows).toBe(cell.dataset.contexts * 2);
+      expect(cell.targetRows).toHaveLength(cell.rows);
+      expect(new Set(cell.targetRows.map((row: { seed: number }) => row.seed))).toEqual(new Set([1, 2]));
+      for (const method of METHODS) {
+        for (const metric of METRICS) {
+          expect(typeof cell.methods[method].mean[metric]).toBe('number');
+          expect(typeof cell.methods[method].sd[metric]).toBe('number');
+        }
+      }
+      const others = METHODS.filter((m) => m !== 'c3tl');
+      expect(Object.keys(cell.paired).sort()).toEqual([...others].sort());
+      for (const method of others) {
+        for (const metric of METRICS) {
+          const d = cell.paired[method][metric];
+          expect(d.n).toBe(cell.rows);
+          expect(d.lo).toBeLessThanOrEqual(d.mean);
+          expect(d.hi).toBeGreaterThanOrEqual(d.mean);
+        }
+      }
+      expect(r.stderr).toMatch(/benchmark preset full/);
+      expect(r.stderr).toMatch(/sim:default seed 2 support 0\.1 target ctx01/);
+    });
+
+    it.each([
+      [['--data', 'sim:nope'], /Unknown simulator kind "sim:nope"; the kinds are: sim:default/],
+      [
+        ['--data', 'sim:default', '--seeds', '1,x'],
+        /--seeds expects a comma-separated list of distinct integers/,
+      ],
+      [
+        ['--data', 'sim:default', '--support', '0.1,1.5'],
+        /--support expects a comma-separated list of distinct fractions/,
+      ],
+      [['--data', 'sim:default', '--switches', 'nope=true'], /Unknown model switch\(es\) nope/],
+    ])('rejects %j with exit code 2 and a clear message', (args, message) => {
+      const r = c3tl('benchmark', ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  });
 });
