@@ -108,6 +108,13 @@ async function datasetOf(spec: string): Promise<BenchmarkDataset> {
   return { name: spec, perSeed: false, tensorFor: () => tensor };
 }
 
+/** What the JSON numbers mean, stated in the report itself. */
+const JSON_NOTES = [
+  'methods: mean and sample sd over the (target, seed) rows of targetRows; null where undefined (one row).',
+  `paired: ${REFERENCE_METHOD} minus the method per (target, seed) row, then the mean and its 95% Student t interval (n - 1 df); > 0 favours ${REFERENCE_METHOD} except for mse and mae.`,
+  'perSeed true: each seed simulated a new world (default size, simulator seed = benchmark seed); false: each seed is a new split and model initialisation of the same data.',
+];
+
 const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'n/a');
 const signed = (v: number, digits = 4) =>
   Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(digits)}` : 'n/a';
@@ -229,7 +236,7 @@ export async function commandBenchmark(flags: BenchmarkFlags): Promise<void> {
   };
   process.stdout.write(
     flags.json
-      ? `${JSON.stringify({ preset: presetInfo, backend: backend.backend, ...report })}\n`
+      ? `${JSON.stringify({ preset: presetInfo, backend: backend.backend, notes: JSON_NOTES, ...report })}\n`
       : formatBenchmark(report, presetName),
   );
 }

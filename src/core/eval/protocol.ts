@@ -235,8 +235,8 @@ async function modelFileOf(
 }
 
 /**
- * Gene selection on the other contexts and the target's support (or a restored model's genes), the five baselines and C3TL for one
- * split: trained, or rebuilt from a model file's weights without training.
+ * Gene selection on the other contexts and the target's support (or a restored model's genes), the five
+ * baselines and C3TL for one split: trained, or rebuilt from a model file's weights without training.
  */
 async function fitSplit(
   tensor: EffectTensor,
