@@ -13,7 +13,8 @@ import {
   type BenchmarkDataset,
   type BenchmarkReport,
 } from '../core/eval/benchmark';
-import { checkSwitches, RunOptionError, type ModelPreset } from '../core/eval/protocol';
+import type { ModelPreset } from '../core/eval/protocol';
+import { checkSwitches, RunOptionError } from '../core/eval/switches';
 import { METHODS, METRICS, type Metric } from '../core/eval/types';
 import { SIM_KINDS, simulatorOptionsForToken } from '../core/simulate/kinds';
 import { simulate } from '../core/simulate/simulator';

@@ -2,13 +2,8 @@ import { existsSync, openAsBlob } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/core/data/load';
-import {
-  evaluate,
-  evaluateTarget,
-  predictTarget,
-  RunOptionError,
-  sweepSupport,
-} from '../../src/core/eval/protocol';
+import { evaluate, evaluateTarget, predictTarget, sweepSupport } from '../../src/core/eval/protocol';
+import { RunOptionError } from '../../src/core/eval/switches';
 import { METHODS, METRICS } from '../../src/core/eval/types';
 import { simulate } from '../../src/core/simulate/simulator';
 
