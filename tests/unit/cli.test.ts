@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { formatCountsMatrix, formatSampleSheet } from '../../src/core/data/write';
 import { METHODS, METRICS } from '../../src/core/eval/types';
+import { simulate } from '../../src/core/simulate/simulator';
 
 const dir = mkdtempSync(join(tmpdir(), 'c3tl-cli-'));
 
@@ -170,6 +172,39 @@ describe('c3tl CLI', () => {
       }
       expect(r.stderr).toMatch(/benchmark preset full/);
       expect(r.stderr).toMatch(/sim:default seed 2 support 0\.1 target ctx01/);
+    });
+
+    it('reads a dataset of several files (comma-separated) and prints the tables of the fast preset', () => {
+      const data = simulate({ contexts: 3, perturbations: 12, genes: 30, seed: 4 });
+      if (!data.counts) throw new Error('no counts');
+      const counts = join(dir, 'bench-counts.tsv');
+      const sheet = join(dir, 'bench-counts.samples.csv');
+      writeFileSync(counts, formatCountsMatrix(data.counts, { delimiter: '\t' }));
+      writeFileSync(sheet, formatSampleSheet(data.sampleSheet));
+      const r = c3tl(
+        'benchmark',
+        '--data',
+        `${counts},${sheet}`,
+        '--seeds',
+        '1,2',
+        '--support',
+        '0.3',
+        '--fast',
+        '--genes',
+        '20',
+        '--max-epochs',
+        '1',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^benchmark preset fast \(overridden: --genes 20, --max-epochs 1\)/);
+      expect(r.stdout).toContain('support 0.3  seeds 1,2  6 (target, seed) rows');
+      expect(r.stdout).toContain('each seed is a new split and model initialisation of the same data');
+      expect(r.stdout).toMatch(/C3TL − method \[95% t-interval\]/);
+      for (const method of METHODS)
+        expect(r.stdout).toMatch(new RegExp(`^${method} +-?\\d\\.\\d{4} ± `, 'm'));
+      expect(r.stdout).toMatch(
+        /^additive +-?\d\.\d{4} ± \d\.\d{4} +[+-]\d\.\d{4} \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\]$/m,
+      );
     });
 
     it.each([
