@@ -1,5 +1,5 @@
 /**
- * C3TL command line: `npm run -s c3tl -- <simulate|inspect|evaluate|predict> [options]`.
+ * C3TL command line: `npm run -s c3tl -- <simulate|inspect|evaluate|predict|benchmark> [options]`.
  * Thin wrappers over src/core. Bad input prints one message on stderr and exits with code 2.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ import { METHODS, METRICS, type Method } from '../core/eval/types';
 import { SIM_KINDS, SIM_KIND_SUMMARY, simulatorOptionsForKind } from '../core/simulate/kinds';
 import { simulate } from '../core/simulate/simulator';
 import { useBackend } from './backend';
+import { BENCHMARK_USAGE, commandBenchmark } from './benchmark';
 import { UsageError, openInputFile } from './node-io';
 
 const KIND_LINES = SIM_KINDS.map((kind) => `        ${kind.padEnd(14)} ${SIM_KIND_SUMMARY[kind]}`).join('\n');
@@ -50,7 +51,8 @@ ${KIND_LINES}
            [--save-model FILE.c3tl.json | --model FILE.c3tl.json]
       Predicted effects of every perturbation measured elsewhere but not in NAME, as a wide table.
       --model applies a saved model (browser or CLI) without training: the dataset must hold its genes,
-      target and support; an evaluate-mode model predicts its held-out pairs.`;
+      target and support; an evaluate-mode model predicts its held-out pairs.
+${BENCHMARK_USAGE}`;
 
 const options = {
   out: { type: 'string' },
@@ -71,6 +73,9 @@ const options = {
   method: { type: 'string' },
   'save-model': { type: 'string' },
   model: { type: 'string' },
+  seeds: { type: 'string' },
+  fast: { type: 'boolean' },
+  switches: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -316,6 +321,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'predict':
       await commandPredict(flags);
+      return 0;
+    case 'benchmark':
+      await commandBenchmark(flags);
       return 0;
     default:
       throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);

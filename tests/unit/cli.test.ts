@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { formatCountsMatrix, formatSampleSheet } from '../../src/core/data/write';
 import { METHODS, METRICS } from '../../src/core/eval/types';
+import { simulate } from '../../src/core/simulate/simulator';
 
 const dir = mkdtempSync(join(tmpdir(), 'c3tl-cli-'));
 
@@ -140,5 +142,103 @@ describe('c3tl CLI', () => {
     expect(rows[0].split('\t').slice(0, 2)).toEqual(['context', 'perturbation']);
     expect(rows).toHaveLength(1 + 4);
     expect(rows.slice(1).every((row) => row.startsWith('ctx01\t'))).toBe(true);
+  });
+
+  describe('benchmark', () => {
+    it('runs a simulated screen for two seeds as JSON: summaries, paired intervals around their means, rows', () => {
+      const r = c3tl(
+        'benchmark',
+        '--data',
+        'sim:default',
+        '--seeds',
+        '1,2',
+        '--support',
+        '0.1',
+        '--genes',
+        '30',
+        '--max-epochs',
+        '1',
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.preset).toMatchObject({ geneLimit: 30, maxEpochs: 1 });
+      expect(report.preset.name).toMatch(/^full \(overridden/);
+      expect(report.datasets).toHaveLength(1);
+      const cell = report.datasets[0];
+      expect(cell).toMatchObject({ name: 'sim:default', support: 0.1, seeds: [1, 2], perSeed: true });
+      expect(cell.rows).toBe(cell.dataset.contexts * 2);
+      expect(cell.targetRows).toHaveLength(cell.rows);
+      expect(new Set(cell.targetRows.map((row: { seed: number }) => row.seed))).toEqual(new Set([1, 2]));
+      for (const method of METHODS) {
+        for (const metric of METRICS) {
+          expect(typeof cell.methods[method].mean[metric]).toBe('number');
+          expect(typeof cell.methods[method].sd[metric]).toBe('number');
+        }
+      }
+      const others = METHODS.filter((m) => m !== 'c3tl');
+      expect(Object.keys(cell.paired).sort()).toEqual([...others].sort());
+      for (const method of others) {
+        for (const metric of METRICS) {
+          const d = cell.paired[method][metric];
+          expect(d.n).toBe(cell.rows);
+          expect(d.lo).toBeLessThanOrEqual(d.mean);
+          expect(d.hi).toBeGreaterThanOrEqual(d.mean);
+        }
+      }
+      expect(r.stderr).toMatch(/benchmark preset full/);
+      expect(r.stderr).toMatch(/sim:default seed 2 support 0\.1 target ctx01/);
+    });
+
+    it('reads a dataset of several files (comma-separated) and prints the tables of the fast preset', () => {
+      const data = simulate({ contexts: 3, perturbations: 12, genes: 30, seed: 4 });
+      if (!data.counts) throw new Error('no counts');
+      const counts = join(dir, 'bench-counts.tsv');
+      const sheet = join(dir, 'bench-counts.samples.csv');
+      writeFileSync(counts, formatCountsMatrix(data.counts, { delimiter: '\t' }));
+      writeFileSync(sheet, formatSampleSheet(data.sampleSheet));
+      const r = c3tl(
+        'benchmark',
+        '--data',
+        `${counts},${sheet}`,
+        '--seeds',
+        '1,2',
+        '--support',
+        '0.3',
+        '--fast',
+        '--genes',
+        '20',
+        '--max-epochs',
+        '1',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^benchmark preset fast \(overridden: --genes 20, --max-epochs 1\)/);
+      expect(r.stdout).toContain('support 0.3  seeds 1,2  6 (target, seed) rows');
+      expect(r.stdout).toContain('each seed is a new split and model initialisation of the same data');
+      expect(r.stdout).toMatch(/C3TL − method \[95% t-interval\]/);
+      for (const method of METHODS)
+        expect(r.stdout).toMatch(new RegExp(`^${method} +-?\\d\\.\\d{4} ± `, 'm'));
+      expect(r.stdout).toMatch(
+        /^additive +-?\d\.\d{4} ± \d\.\d{4} +[+-]\d\.\d{4} \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\]$/m,
+      );
+    });
+
+    it.each([
+      [['--data', 'sim:nope'], /Unknown simulator kind "sim:nope"; the kinds are: sim:default/],
+      [
+        ['--data', 'sim:default', '--seeds', '1,x'],
+        /--seeds expects a comma-separated list of distinct integers/,
+      ],
+      [
+        ['--data', 'sim:default', '--support', '0.1,1.5'],
+        /--support expects a comma-separated list of distinct fractions/,
+      ],
+      [['--data', 'sim:default', '--switches', 'nope=true'], /Unknown model switch\(es\) nope/],
+    ])('rejects %j with exit code 2 and a clear message', (args, message) => {
+      const r = c3tl('benchmark', ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
   });
 });

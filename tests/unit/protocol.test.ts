@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/core/data/load';
 import { evaluate, evaluateTarget, predictTarget, sweepSupport } from '../../src/core/eval/protocol';
+import { RunOptionError } from '../../src/core/eval/switches';
 import { METHODS, METRICS } from '../../src/core/eval/types';
 import { simulate } from '../../src/core/simulate/simulator';
 
@@ -54,6 +55,27 @@ describe('evaluate', () => {
 
   it('names the contexts when the target does not exist', async () => {
     await expect(evaluate(small, 'nope', run)).rejects.toThrow(/ctx01, ctx02/);
+  });
+});
+
+describe('model switches', () => {
+  it('pass through to training, and an unknown name fails the whole run instead of skipping targets', async () => {
+    const switchesOf = (file: string | undefined): Record<string, boolean> =>
+      (JSON.parse(file ?? '{}') as { architecture: { switches: Record<string, boolean> } }).architecture
+        .switches;
+    const plain = await evaluateTarget(small, 1, run, {}, { keepModelFile: true });
+    const [name, value] = Object.entries(switchesOf(plain.modelFile))[0];
+    const flipped = await evaluateTarget(
+      small,
+      1,
+      { ...run, switches: { [name]: !value } },
+      {},
+      { keepModelFile: true },
+    );
+    expect(switchesOf(flipped.modelFile)[name]).toBe(!value);
+    await expect(evaluate(small, 'all', { ...run, switches: { nope: true } })).rejects.toThrow(
+      RunOptionError,
+    );
   });
 });
 

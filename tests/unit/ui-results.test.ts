@@ -88,21 +88,52 @@ describe('bestBaseline', () => {
 });
 
 describe('verdict', () => {
-  const base = { query: 90, context: 'ctx01', bestBaseline: 'additive' as Method };
-  it.each([
-    [0.5, 0.4, 'beats', /beats the best baseline \(Additive\)/],
-    [0.4, 0.5, 'loses', /does not beat the best baseline \(Additive\).*Prefer Additive/],
-    [0.401, 0.4, 'par', /on par/],
-  ])('c3tl %s vs baseline %s -> %s', (ours, theirs, kind, text) => {
-    const v = verdict({ ...base, metrics: metricsWith({ c3tl: ours, additive: theirs }) });
-    expect(v.kind).toBe(kind);
-    expect(v.text).toMatch(text);
-    expect(v.text).toContain('90 held-out perturbations in ctx01');
+  /** A view whose per-pair centred Pearson is c3tl[i] for C3TL and additive[i] for Additive (the best other). */
+  function view(c3tl: number[], additive: number[]) {
+    const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+    const metrics = metricsWith({ c3tl: mean(c3tl), additive: mean(additive) });
+    const perPair = Object.fromEntries(
+      METHODS.map((m) => [m, c3tl.map(() => ({ ...metrics[m] }))]),
+    ) as Record<Method, MetricValues[]>;
+    c3tl.forEach((v, i) => (perPair.c3tl[i].pearson_centered = v));
+    additive.forEach((v, i) => (perPair.additive[i].pearson_centered = v));
+    return { query: c3tl.length, context: 'ctx01', bestBaseline: 'additive' as Method, metrics, perPair };
+  }
+
+  it('is "better" when the paired 95% interval lies above 0, and states the interval', () => {
+    // Differences 0.1, 0.12, 0.14, 0.16, 0.18: mean 0.14, sd 0.0316, interval [0.1007, 0.1793].
+    const v = verdict(view([0.5, 0.52, 0.54, 0.56, 0.58], [0.4, 0.4, 0.4, 0.4, 0.4]));
+    expect(v.kind).toBe('better');
+    expect(v.difference.mean).toBeCloseTo(0.14, 10);
+    expect(v.difference.lo).toBeCloseTo(0.14 - (2.776445 * Math.sqrt(0.001)) / Math.sqrt(5), 5);
+    expect(v.text).toMatch(/C3TL is better than the best other method \(Additive\)/);
+    expect(v.text).toContain('5 held-out perturbations in ctx01');
+    expect(v.text).toContain('95% interval [+0.1007, +0.1793]');
   });
-  it('does not claim anything when a value is missing', () => {
-    const v = verdict({ ...base, metrics: metricsWith({ c3tl: Number.NaN }) });
-    expect(v.kind).toBe('par');
-    expect(v.text).toMatch(/No verdict/);
+
+  it('is "worse" when the interval lies below 0, and names the method to prefer', () => {
+    const v = verdict(view([0.3, 0.31, 0.29, 0.3], [0.5, 0.52, 0.49, 0.51]));
+    expect(v.kind).toBe('worse');
+    expect(v.difference.hi).toBeLessThan(0);
+    expect(v.text).toMatch(/C3TL is worse than the best other method \(Additive\).*Prefer Additive/);
+  });
+
+  it('is "no clear difference" when the interval includes 0, even with a sizeable mean difference', () => {
+    const v = verdict(view([0.5, 0.6, 0.7], [0.4, 0.4, 0.4]));
+    expect(v.difference.mean).toBeCloseTo(0.2, 10);
+    expect(v.difference.lo).toBeLessThan(0);
+    expect(v.kind).toBe('unclear');
+    expect(v.text).toMatch(/No clear difference between C3TL and the best other method \(Additive\)/);
+    expect(v.text).toMatch(/interval \[-0\.04\d+, \+0\.44\d+\] includes 0/);
+  });
+
+  it('does not claim anything with fewer than two comparable pairs', () => {
+    const single = verdict(view([0.9], [0.1]));
+    expect(single.kind).toBe('unclear');
+    expect(single.text).toMatch(/No verdict/);
+    const missing = verdict(view([0.5, Number.NaN], [0.1, 0.2]));
+    expect(missing.kind).toBe('unclear');
+    expect(missing.difference.n).toBe(1);
   });
 });
 

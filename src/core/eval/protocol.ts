@@ -13,10 +13,10 @@ import {
   type ModelFile,
   type ModelMode,
 } from '../model/model-file';
-import type { C3tlSwitches } from '../model/c3tl';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl, type TrainedC3tl } from '../model/train';
 import { computeMetrics } from './metrics';
 import { evaluationSplit, predictionSplit } from './split';
+import { checkSwitches, RunOptionError } from './switches';
 import { METHODS, METRICS, type Method, type MetricValues, type TargetSplit } from './types';
 
 export type ModelPreset = 'small' | 'medium' | 'large';
@@ -26,12 +26,16 @@ export interface RunOptions {
   supportFraction: number;
   seed: number;
   preset: ModelPreset;
-  /** Most variable genes kept, chosen on training pairs only; 0 keeps all. */
+  /** Most variable genes kept, chosen on the other contexts and the target's support only; 0 keeps all. */
   geneLimit: number;
   /** Upper bound on training epochs; early stopping usually ends sooner. */
   maxEpochs?: number;
-  /** Model parts to switch off or on (ablations); default train.ts DEFAULT_SWITCHES. */
-  switches?: Partial<C3tlSwitches>;
+  /**
+   * Model switches by name, passed through to training for ablations (e.g. { transfer: false }); absent names
+   * keep the model's defaults (MODEL_SWITCHES lists the names). An unknown name fails the run with a
+   * RunOptionError before any training.
+   */
+  switches?: Record<string, boolean>;
 }
 
 export interface EpochLog {
@@ -118,11 +122,18 @@ export interface EvaluationReport {
   options: RunOptions;
 }
 
-/** Pairs that training may see (C*P mask): every observed pair except the target's held-out ones. */
-function trainingPairs(tensor: EffectTensor, split: TargetSplit): Uint8Array {
+/**
+ * Pairs that gene selection may see (C*P mask): every observed pair of the other contexts and the target's
+ * support (train + validation), nothing else of the target. "Observed minus query" is not enough: in a support
+ * sweep the query is the largest fraction's, and target pairs measured in no other context are never query.
+ */
+function selectionPairs(tensor: EffectTensor, split: TargetSplit): Uint8Array {
   const P = tensor.perturbations.length;
   const usable = tensor.observed.slice();
-  for (const p of split.query) usable[split.target * P + p] = 0;
+  usable.fill(0, split.target * P, (split.target + 1) * P);
+  for (const p of [...split.supportTrain, ...split.supportVal]) {
+    usable[split.target * P + p] = tensor.observed[split.target * P + p];
+  }
   return usable;
 }
 
@@ -217,8 +228,8 @@ async function transferSection(tensor: EffectTensor, model: TrainedC3tl): Promis
 }
 
 /**
- * Gene selection on training pairs (or a restored model's genes), the five baselines and C3TL for one
- * split: trained, or rebuilt from a model file's weights without training.
+ * Gene selection on the other contexts and the target's support (or a restored model's genes), the five
+ * baselines and C3TL for one split: trained, or rebuilt from a model file's weights without training.
  */
 async function fitSplit(
   tensor: EffectTensor,
@@ -227,10 +238,11 @@ async function fitSplit(
   hooks: RunHooks,
   source: ModelSource = { kind: 'train' },
 ): Promise<Fitted> {
+  checkSwitches(options.switches);
   const restored = source.kind === 'restore' ? source.model : undefined;
   const selected = restored
     ? restrictToGenes(tensor, restored.preprocessing.genes)
-    : selectVariableGenes(tensor, { limit: options.geneLimit, usePairs: trainingPairs(tensor, split) });
+    : selectVariableGenes(tensor, { limit: options.geneLimit, usePairs: selectionPairs(tensor, split) });
   const support = [...split.supportTrain, ...split.supportVal];
   const baselines = predictBaselines({ tensor: selected, target: split.target, support, query: split.query });
   let model: TrainedC3tl | undefined;
@@ -377,7 +389,14 @@ export async function evaluate(
     try {
       evaluation = await evaluateTarget(tensor, c, options, hooks, keep);
     } catch (error) {
-      if (target !== 'all' || !(error instanceof Error) || error.name === 'AbortError') throw error;
+      if (
+        target !== 'all' ||
+        !(error instanceof Error) ||
+        error.name === 'AbortError' ||
+        error instanceof RunOptionError
+      ) {
+        throw error;
+      }
       skipped.push({ context: tensor.contexts[c], reason: error.message });
       continue;
     }

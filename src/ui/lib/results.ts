@@ -2,6 +2,7 @@
 import type { EpochLog, EvaluationView, PredictionView, SweepPoint } from '../../worker/api-types';
 import type { Method, Metric, MetricValues } from '../../core/eval/types';
 import { METHODS, METRICS } from '../../core/eval/types';
+import { meanInterval, type MeanInterval } from '../../core/eval/stats';
 import { bestBaseline } from '../../worker/best-baseline';
 import { formatNumber } from './format';
 import { LOWER_IS_BETTER, METHOD_LABELS } from './labels';
@@ -25,44 +26,68 @@ export function bestPerMetric(metrics: Record<Method, MetricValues>): Record<Met
   return out;
 }
 
-export type VerdictKind = 'beats' | 'par' | 'loses';
+export type VerdictKind = 'better' | 'worse' | 'unclear';
 
-/** Differences of centred Pearson below this are reported as a tie. */
-export const TIE_MARGIN = 0.005;
+/** Coverage of the verdict's interval. */
+export const VERDICT_LEVEL = 0.95;
 
 export interface Verdict {
   kind: VerdictKind;
   text: string;
+  /**
+   * Per held-out pair, C3TL's centred Pearson minus the best other method's: mean, t-interval (NaN ends with
+   * fewer than two pairs) and the number of pairs with both values finite.
+   */
+  difference: MeanInterval;
 }
 
-/** A plain-language answer: does C3TL beat the best baseline on centred Pearson for these held-out pairs? */
+const signed = (v: number): string => `${v > 0 ? '+' : ''}${formatNumber(v)}`;
+
+/**
+ * A plain-language answer: is C3TL better than the best other method on centred Pearson for these held-out
+ * pairs? Paired by pair: "better" when the 95% t-interval of the mean difference lies above 0, "worse" when
+ * below, "unclear" (no clear difference) otherwise or when there are too few pairs to tell.
+ */
 export function verdict(
-  view: Pick<EvaluationView, 'metrics' | 'bestBaseline' | 'query' | 'context'>,
+  view: Pick<EvaluationView, 'metrics' | 'perPair' | 'bestBaseline' | 'query' | 'context'>,
 ): Verdict {
+  const other = view.bestBaseline;
   const ours = view.metrics.c3tl.pearson_centered;
-  const theirs = view.metrics[view.bestBaseline].pearson_centered;
-  const name = METHOD_LABELS[view.bestBaseline];
+  const theirs = view.metrics[other].pearson_centered;
+  const name = METHOD_LABELS[other];
   const pairs = `${view.query} held-out perturbations in ${view.context}`;
-  if (!Number.isFinite(ours) || !Number.isFinite(theirs)) {
-    return { kind: 'par', text: `No verdict: centred Pearson could not be computed on the ${pairs}.` };
-  }
-  const diff = ours - theirs;
-  const numbers = `centred Pearson ${formatNumber(ours)} vs ${formatNumber(theirs)}`;
-  if (Math.abs(diff) < TIE_MARGIN) {
+  const diffs = view.perPair.c3tl.map(
+    (row, i) => row.pearson_centered - (view.perPair[other][i]?.pearson_centered ?? Number.NaN),
+  );
+  const difference = meanInterval(diffs, { level: VERDICT_LEVEL });
+  if (difference.n < 2 || !Number.isFinite(difference.lo) || !Number.isFinite(difference.hi)) {
     return {
-      kind: 'par',
-      text: `C3TL is on par with the best baseline (${name}) on the ${pairs}: ${numbers}. The simpler baseline is as good here.`,
+      kind: 'unclear',
+      difference,
+      text: `No verdict: a paired interval needs centred Pearson on at least two of the ${pairs}.`,
     };
   }
-  if (diff > 0) {
+  const numbers =
+    `centred Pearson ${formatNumber(ours)} vs ${formatNumber(theirs)}; per perturbation C3TL − ${name} ` +
+    `${signed(difference.mean)}, ${Math.round(VERDICT_LEVEL * 100)}% interval [${signed(difference.lo)}, ${signed(difference.hi)}]`;
+  if (difference.lo > 0) {
     return {
-      kind: 'beats',
-      text: `C3TL beats the best baseline (${name}) on the ${pairs}: ${numbers} (+${formatNumber(diff)}).`,
+      kind: 'better',
+      difference,
+      text: `C3TL is better than the best other method (${name}) on the ${pairs}: ${numbers}.`,
+    };
+  }
+  if (difference.hi < 0) {
+    return {
+      kind: 'worse',
+      difference,
+      text: `C3TL is worse than the best other method (${name}) on the ${pairs}: ${numbers}. Prefer ${name} for this context.`,
     };
   }
   return {
-    kind: 'loses',
-    text: `C3TL does not beat the best baseline (${name}) on the ${pairs}: ${numbers} (${formatNumber(diff)}). Prefer ${name} for this context.`,
+    kind: 'unclear',
+    difference,
+    text: `No clear difference between C3TL and the best other method (${name}) on the ${pairs}: ${numbers} includes 0. The simpler method is as good here.`,
   };
 }
 
