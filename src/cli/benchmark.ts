@@ -3,6 +3,7 @@
  * goes to stderr, the report to stdout (a table per dataset x support, or one JSON object with --json).
  */
 import { loadDataset } from '../core/data/load';
+import { restrictToContexts } from '../core/data/select';
 import {
   FAST_BENCHMARK,
   FULL_BENCHMARK,
@@ -28,7 +29,8 @@ export const BENCHMARK_USAGE = `  benchmark --data F [--data F2 ...] [--seeds 1,
       method the mean and sd over (target, seed) rows, and C3TL minus each other method paired by row with
       a 95% t-interval. A dataset of several files is one comma-separated --data; sim:<kind> (${SIM_KINDS.join(', ')})
       simulates the default screen with seed = the benchmark seed, a new world per seed. --fast: ${FAST_BENCHMARK.geneLimit}
-      genes and at most ${FAST_BENCHMARK.maxEpochs} epochs. --switches sets model switches (ablations).`;
+      genes and at most ${FAST_BENCHMARK.maxEpochs} epochs. --switches sets model switches (ablations).
+      --contexts A,B,... keeps only these contexts of every file dataset (subsets of a screen).`;
 
 /** The flags this command reads, as node:util parseArgs gives them. */
 export interface BenchmarkFlags {
@@ -43,6 +45,7 @@ export interface BenchmarkFlags {
   'max-epochs'?: string;
   switches?: string;
   backend?: string;
+  contexts?: string;
 }
 
 function numberList(raw: string, flag: string, what: string, valid: (v: number) => boolean): number[] {
@@ -81,7 +84,7 @@ function parseSwitches(raw: string | undefined): Record<string, boolean> | undef
 }
 
 /** One --data value: a sim:<kind> token, or a comma-separated list of files read as one dataset. */
-async function datasetOf(spec: string): Promise<BenchmarkDataset> {
+async function datasetOf(spec: string, contexts: string[] | undefined): Promise<BenchmarkDataset> {
   if (spec.startsWith('sim:')) {
     const options = simulatorOptionsForToken(spec);
     if (!options) {
@@ -105,8 +108,19 @@ async function datasetOf(spec: string): Promise<BenchmarkDataset> {
   const result = await loadDataset(await Promise.all(paths.map(openInputFile)));
   if (!result.ok) throw new UsageError(result.error.message);
   for (const note of result.data.notes) process.stderr.write(`note: ${spec}: ${note}\n`);
-  const tensor = result.data.tensor;
-  return { name: spec, perSeed: false, tensorFor: () => tensor };
+  let tensor = result.data.tensor;
+  let name = spec;
+  if (contexts) {
+    const missing = contexts.filter((c) => !tensor.contexts.includes(c));
+    if (missing.length > 0) {
+      throw new UsageError(
+        `--contexts: ${spec} has no context ${missing.map((c) => `"${c}"`).join(', ')}; its contexts are: ${tensor.contexts.join(', ')}.`,
+      );
+    }
+    tensor = restrictToContexts(tensor, contexts);
+    name = `${spec} [${contexts.join(', ')}]`;
+  }
+  return { name, perSeed: false, tensorFor: () => tensor };
 }
 
 /** What the JSON numbers mean, stated in the report itself. */
@@ -205,7 +219,11 @@ export async function commandBenchmark(flags: BenchmarkFlags): Promise<void> {
   const presetName = `${flags.fast ? 'fast' : 'full'}${overridden.length ? ` (overridden: ${overridden.join(', ')})` : ''}`;
   const switches = parseSwitches(flags.switches);
   const datasets: BenchmarkDataset[] = [];
-  for (const spec of specs) datasets.push(await datasetOf(spec));
+  const contexts = flags.contexts?.split(',').map((c) => c.trim());
+  if (contexts && (contexts.length < 2 || contexts.some((c) => c === ''))) {
+    throw new UsageError(`--contexts expects at least two context names, got "${flags.contexts}".`);
+  }
+  for (const spec of specs) datasets.push(await datasetOf(spec, contexts));
   const backend = await useBackend(flags.backend ?? 'cpu');
   process.stderr.write(`benchmark preset ${presetName} on ${backend.backend}\n`);
   const started = performance.now();

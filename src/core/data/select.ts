@@ -71,3 +71,37 @@ export function selectVariableGenes(tensor: EffectTensor, options: SelectGenesOp
     ...(basal ? { basal } : {}),
   };
 }
+
+/** The tensor restricted to the named contexts, in the given order (each must be among tensor.contexts). */
+export function restrictToContexts(tensor: EffectTensor, names: readonly string[]): EffectTensor {
+  const P = tensor.perturbations.length;
+  const G = tensor.genes.length;
+  const keep = names.map((name) => {
+    const c = tensor.contexts.indexOf(name);
+    if (c < 0) throw new RangeError(`No context named "${name}".`);
+    return c;
+  });
+  const values = new Float32Array(keep.length * P * G);
+  const observed = new Uint8Array(keep.length * P);
+  const replicates = new Uint16Array(keep.length * P);
+  keep.forEach((c, i) => {
+    values.set(tensor.values.subarray(c * P * G, (c + 1) * P * G), i * P * G);
+    observed.set(tensor.observed.subarray(c * P, (c + 1) * P), i * P);
+    replicates.set(tensor.replicates.subarray(c * P, (c + 1) * P), i * P);
+  });
+  let basal: Float32Array | undefined;
+  if (tensor.basal) {
+    const from = tensor.basal;
+    basal = new Float32Array(keep.length * G);
+    keep.forEach((c, i) => basal?.set(from.subarray(c * G, (c + 1) * G), i * G));
+  }
+  return {
+    contexts: keep.map((c) => tensor.contexts[c]),
+    perturbations: [...tensor.perturbations],
+    genes: [...tensor.genes],
+    values,
+    observed,
+    replicates,
+    ...(basal ? { basal } : {}),
+  };
+}
