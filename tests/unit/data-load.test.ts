@@ -143,7 +143,7 @@ describe('wide tables', () => {
     expect(effect(kept, 'B', 'd@1@6')).toEqual([7]);
   });
 
-  it('imputes missing values as 0 and drops genes missing in more than half of the rows', async () => {
+  it('imputes missing values as 0 and drops genes missing in more than half of the pairs', async () => {
     const text = [
       'context,perturbation,G1,G2,G3',
       'A,p1,1,NA,',
@@ -155,7 +155,9 @@ describe('wide tables', () => {
     expect(data.tensor.genes).toEqual(['G1', 'G2']);
     expect(effect(data, 'A', 'p1')).toEqual([1, 0]);
     expect(effect(data, 'B', 'p1')).toEqual([0, 3]);
-    expect(data.notes).toContain('na.csv: dropped 1 gene missing in more than half of the rows: G3.');
+    expect(data.notes).toContain(
+      'na.csv: dropped 1 gene missing in more than half of the (context, perturbation) pairs: G3.',
+    );
     expect(data.notes).toContain('na.csv: 3 missing values (empty, NA, NaN, null) set to 0, i.e. no change.');
   });
 

@@ -181,9 +181,10 @@ export function requireHeader(ctx: ParseContext, header: unknown): void {
 }
 
 /**
- * The missing-value rule: a gene whose value is missing in more than half of the `total` rows is dropped;
- * every other missing value has been imputed as 0 (no change). Both are reported in notes.
- * Returns a 0/1 drop flag per gene.
+ * The missing-value rule (README, "Missing values"): a missing value drops out of the mean of its pair's
+ * replicates; a (context, perturbation, gene) missing in every replicate is missing. A gene missing in more
+ * than half of the `total` pairs is dropped; every other missing cell is imputed as 0 (no change). Both are
+ * reported in notes. `missing` counts missing cells per gene. Returns a 0/1 drop flag per gene.
  */
 export function applyMissingRule(
   ctx: ParseContext,
