@@ -104,6 +104,22 @@ describe('c3tl CLI', () => {
     expect(r.stderr).toMatch(/Evaluated 3 target\(s\) in [\d.]+ s on cpu/);
   });
 
+  it('fails with code 2, and says why, when no target has enough shared perturbations', () => {
+    const few = join(dir, 'few-shared.csv');
+    writeFileSync(few, 'context,perturbation,G1,G2\nA,p1,1,2\nB,p1,3,4\nA,p2,5,6\nC,p3,1,1\n');
+    for (const json of [[], ['--json']]) {
+      const r = c3tl('evaluate', '--data', few, '--target', 'all', '--max-epochs', '1', ...json);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/error: No context could be evaluated/);
+      expect(r.stderr).toMatch(/"A" has 1 perturbation\(s\) also measured in another context/);
+      expect(r.stderr).toMatch(
+        /measure at least 2 of the same perturbations in the target and another context/,
+      );
+      expect(r.stderr).not.toMatch(/Evaluated 0 target/);
+    }
+  });
+
   it('rejects an unknown target and a bad support fraction with code 2', () => {
     expect(c3tl('evaluate', '--data', effects, '--target', 'nope').stderr).toMatch(/No context named "nope"/);
     const bad = c3tl('evaluate', '--data', effects, '--support', '2');

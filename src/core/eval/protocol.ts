@@ -329,7 +329,8 @@ export function meanMetrics(rows: readonly Record<Method, MetricValues>[]): Reco
 
 /**
  * Evaluates the named target, or every context in turn ('all'). Contexts that cannot be targets (fewer than
- * two perturbations shared with other contexts) are listed in `skipped`; naming one of them throws.
+ * two perturbations shared with other contexts) are listed in `skipped`; naming one of them, or 'all' when
+ * none can be a target, throws.
  */
 export async function evaluate(
   tensor: EffectTensor,
@@ -362,6 +363,13 @@ export async function evaluate(
       query: evaluation.query,
       metrics: evaluation.metrics,
     });
+  }
+  if (!targets.length) {
+    // An empty report would read as a successful run with every mean 0.
+    throw new Error(
+      `No context could be evaluated: ${skipped.map((s) => s.reason).join(' ')} To evaluate a target, ` +
+        'measure at least 2 of the same perturbations in the target and another context.',
+    );
   }
   const summary = tensorSummary(tensor);
   return {
