@@ -405,6 +405,22 @@ describe('streaming behaviour', () => {
       expect(result.error.message).toMatch(
         /^broken\.csv: expected a file the loader can read, found an internal error \(disk went away\)/,
       );
+    const folder: InputFile = {
+      name: 'a-folder',
+      size: 4096,
+      stream: () =>
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.error(new DOMException('The blob could not be read', 'NotReadableError'));
+          },
+        }),
+    };
+    const unreadable = await loadDataset([folder]);
+    expect(unreadable.ok).toBe(false);
+    if (!unreadable.ok)
+      expect(unreadable.error.message).toMatch(
+        /^a-folder: expected a file the loader can read, found something that could not be read as a file \(a folder,/,
+      );
     const none = await loadDataset([]);
     expect(none.ok).toBe(false);
   });

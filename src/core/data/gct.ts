@@ -125,6 +125,21 @@ export class GctParser implements RecordSink<EffectPart> {
       }
       dims.push(v);
     }
+    for (const [i, what] of [
+      [0, 'gene row'],
+      [1, 'signature column'],
+    ] as const) {
+      // An empty GCT would otherwise fail later with a message about genes or contexts, not this line.
+      if (dims[i] === 0) {
+        reject({
+          file: ctx.file,
+          line: f.line,
+          column: i + 1,
+          expected: `at least one ${what} on the GCT ${this.version} dimension line`,
+          found: '0',
+        });
+      }
+    }
     [this.rowsDeclared, this.colsDeclared] = dims;
     this.rowMeta = dims[2] ?? 0;
     this.colMeta = dims[3] ?? 0;

@@ -31,6 +31,8 @@ const BINARY_PROBE = 1024;
 const DECODE_PIECE = 32 * 1024;
 const GUNZIP_INPUT = 512 * 1024;
 const EMPTY = new Uint8Array(0);
+/** 10-byte header, the smallest deflate block (2 bytes) and the 8-byte trailer. */
+const GZIP_MIN_BYTES = 18;
 /** C0 control characters other than tab, LF and CR: no text table holds them, binary data or damage does. */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
@@ -394,17 +396,25 @@ export async function readText(
   let finished = false;
   let next: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
 
-  const corrupt = (e: unknown): never =>
+  const truncated = (): never =>
     reject({
+      file: file.name,
+      expected: 'a valid gzip stream',
+      found: `a truncated gzip stream (the file ends after ${formatBytes(bytesRead)}, before its compressed data does; was the download or copy cut short?)`,
+    });
+  const corrupt = (e: unknown): never => {
+    if (e instanceof Error && e.message === 'unexpected EOF') truncated();
+    return reject({
       file: file.name,
       expected: 'a valid gzip stream',
       found: `corrupt gzip data (${e instanceof Error ? e.message : String(e)}) within the first ${formatBytes(bytesRead)}`,
     });
+  };
 
   // Single-member gzip (the usual case) ends with CRC-32 and size mod 2^32 of the text; bgzip-style
   // multi-member files are decoded without this check.
   const checkTrailer = (): void => {
-    if (members !== 1 || bytesRead < 18) return;
+    if (members !== 1 || bytesRead < GZIP_MIN_BYTES) return;
     const view = new DataView(trailer.buffer);
     const expectedCrc = view.getUint32(0, true);
     const expectedSize = view.getUint32(4, true);
@@ -496,6 +506,8 @@ export async function readText(
       if (head) start(head);
       if (gunzip) {
         feed(new Uint8Array(0), true);
+        // fflate accepts a stream cut inside its header without a word; no gzip member is under 18 bytes.
+        if (bytesRead < GZIP_MIN_BYTES) truncated();
         checkTrailer();
       }
     }
