@@ -1,5 +1,5 @@
 /**
- * C3TL command line: `npm run -s c3tl -- <simulate|inspect|evaluate|predict> [options]`.
+ * C3TL command line: `npm run -s c3tl -- <simulate|inspect|convert|evaluate|predict> [options]`.
  * Thin wrappers over src/core. Bad input prints one message on stderr and exits with code 2.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +36,10 @@ const USAGE = `Usage: npm run -s c3tl -- <command> [options]
       counts writes FILE plus FILE's sample sheet next to it (name.samples.csv).
   inspect  --data FILE [--data FILE ...] [--json]
       Contexts, perturbations, genes and observed pairs, or what is wrong with the input.
+  convert  --data FILE [--data FILE ...] --out FILE
+      Writes the dataset as the engine loaded it (files merged, replicates averaged, the missing-value
+      rule applied) as a wide effects table, with the loader's notes on stderr. Values are written with
+      enough digits to read back exactly (FILE.gz is gzipped; .tsv is tab-separated).
   evaluate --data FILE [--target NAME|all] [--support 0.1] [--seed N] [--json]
            [--preset small|medium|large] [--genes 2000] [--max-epochs N] [--backend cpu|wasm|webgpu]
            [--save-model FILE.c3tl.json]
@@ -171,6 +175,19 @@ async function commandInspect(flags: Flags): Promise<void> {
   );
 }
 
+async function commandConvert(flags: Flags): Promise<void> {
+  const out = required(flags, 'out');
+  const data = await loadData(flags);
+  const t = data.tensor;
+  writeText(out, formatWideTable(t, { delimiter: delimiterFor(out), digits: 'float32' }));
+  if (t.basal)
+    process.stderr.write('note: basal (control) expression is not part of a wide effects table.\n');
+  const pairs = tensorSummary(t).pairs;
+  process.stderr.write(
+    `Wrote ${pairs} (context, perturbation) pairs x ${t.genes.length} genes (${t.contexts.length} contexts) to ${out}\n`,
+  );
+}
+
 function formatReport(report: EvaluationReport): string {
   const width = 14;
   const header = ['method'.padEnd(width), ...METRICS.map((m) => m.padStart(18))].join('');
@@ -298,6 +315,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'inspect':
       await commandInspect(flags);
+      return 0;
+    case 'convert':
+      await commandConvert(flags);
       return 0;
     case 'evaluate':
       await commandEvaluate(flags);

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { loadDataset } from '../../src/core/data/load';
 import { METHODS, METRICS } from '../../src/core/eval/types';
+import { memoryFile } from '../fixtures/files';
 
 const dir = mkdtempSync(join(tmpdir(), 'c3tl-cli-'));
 
@@ -79,6 +81,40 @@ describe('c3tl CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('converts files to the wide table the engine loaded, with its notes, and round-trips float32 exactly', async () => {
+    const awkward = [0.1, 1 / 3, -2.5e-7, 123456.789, 3.4e38, 1e-40, -0.30000001192092896, 7];
+    const rows = ['A', 'B', 'C'].flatMap((c, i) =>
+      ['p1', 'p2'].map((p, j) => [c, p, ...awkward.map((v) => String(v / (1 + i + 3 * j)))].join(',')),
+    );
+    const header = ['context', 'perturbation', ...awkward.map((_, g) => `G${g}`)].join(',');
+    const wide = join(dir, 'awkward.csv');
+    writeFileSync(wide, [header, ...rows].join('\n') + '\n');
+    const out = join(dir, 'converted.csv.gz');
+    const r = c3tl('convert', '--data', wide, '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Wrote 6 \(context, perturbation\) pairs x 8 genes \(3 contexts\)/);
+    const before = await loadDataset([memoryFile('awkward.csv', readFileSync(wide))]);
+    const after = await loadDataset([memoryFile('converted.csv.gz', readFileSync(out))]);
+    if (!before.ok || !after.ok) throw new Error('both files must load');
+    expect(after.data.tensor.genes).toEqual(before.data.tensor.genes);
+    expect(Array.from(after.data.tensor.values)).toEqual(Array.from(before.data.tensor.values));
+    expect(gunzipSync(readFileSync(out)).toString('utf8').split('\n')[1]).toMatch(/^A,p1,0\.1,0\.33333334,/);
+
+    // Replicates with a gap, merged with a second file: the table shows the averages and the notes say why.
+    const reps = join(dir, 'reps.csv');
+    writeFileSync(reps, 'context,perturbation,G1,G2\nA,p,2,4\nA,p,NA,8\nB,p,1,1\n');
+    const more = join(dir, 'more.tsv');
+    writeFileSync(more, 'context\tperturbation\tG2\tG1\tG3\nC\tp\t5\t6\t7\n');
+    const merged = join(dir, 'merged.tsv');
+    const m = c3tl('convert', '--data', reps, '--data', more, '--out', merged);
+    expect(m.code, m.stderr).toBe(0);
+    expect(readFileSync(merged, 'utf8')).toBe(
+      'context\tperturbation\tG1\tG2\nA\tp\t2\t6\nB\tp\t1\t1\nC\tp\t6\t5\n',
+    );
+    expect(m.stderr).toMatch(/note: reps\.csv: 1 \(context, perturbation\) pair had repeated rows/);
+    expect(m.stderr).toMatch(/note: Kept the 2 genes present in every file/);
   });
 
   it('evaluates with --json: stdout is exactly one JSON object with every method and metric', () => {
