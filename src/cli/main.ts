@@ -43,7 +43,8 @@ const USAGE = `Usage: npm run -s c3tl -- <command> [options]
   evaluate --data FILE [--target NAME|all] [--support 0.1] [--seed N] [--json]
            [--preset small|medium|large] [--genes 2000] [--max-epochs N] [--backend cpu|wasm|webgpu]
            [--save-model FILE.c3tl.json]
-      Leave-one-context-out evaluation of C3TL and the five baselines on held-out pairs.
+      Leave-one-context-out evaluation of C3TL and the baselines on held-out pairs. Metrics that
+      degenerate data leave undefined print as "undefined" (null in --json), with a warning.
       --save-model (one target only) writes the trained model file.
   predict  --data FILE --target NAME --out FILE [--method c3tl] [--seed N] [--preset ...] [--backend ...]
            [--save-model FILE.c3tl.json | --model FILE.c3tl.json]
@@ -188,12 +189,17 @@ async function commandConvert(flags: Flags): Promise<void> {
   );
 }
 
+/** A metric for the table: NaN (undefined on degenerate data, see the warnings) is written "undefined". */
+function metricText(value: number): string {
+  return Number.isNaN(value) ? 'undefined' : value.toFixed(4);
+}
+
 function formatReport(report: EvaluationReport): string {
   const width = 14;
   const header = ['method'.padEnd(width), ...METRICS.map((m) => m.padStart(18))].join('');
   const table = (metrics: EvaluationReport['mean']) =>
     METHODS.map((method) =>
-      [method.padEnd(width), ...METRICS.map((m) => metrics[method][m].toFixed(4).padStart(18))].join(''),
+      [method.padEnd(width), ...METRICS.map((m) => metricText(metrics[method][m]).padStart(18))].join(''),
     ).join('\n');
   const parts = report.targets.map(
     (t) => `target ${t.context} (support ${t.support}, query ${t.query})\n${header}\n${table(t.metrics)}`,
@@ -220,7 +226,7 @@ async function commandEvaluate(flags: Flags): Promise<void> {
     {
       onTarget: (t) => {
         process.stderr.write(
-          `${t.context}: c3tl pearson_centered ${t.metrics.c3tl.pearson_centered.toFixed(4)}, ` +
+          `${t.context}: c3tl pearson_centered ${metricText(t.metrics.c3tl.pearson_centered)}, ` +
             `trained ${t.train.epochs} epochs (best ${t.train.bestEpoch}) in ${t.train.seconds.toFixed(1)} s\n`,
         );
         if (saveModel && t.modelFile !== undefined) {
@@ -236,6 +242,7 @@ async function commandEvaluate(flags: Flags): Promise<void> {
     `Evaluated ${report.targets.length} target(s) in ${seconds.toFixed(1)} s on ${backend.backend}` +
       `${backend.adapter ? ` (${backend.adapter})` : ''}.\n`,
   );
+  for (const warning of report.warnings) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatReport(report));
 }
 

@@ -157,6 +157,34 @@ describe('c3tl CLI', () => {
     }
   });
 
+  it('warns about all-zero effects and leaves the metrics they make undefined as undefined/null', () => {
+    const zero = join(dir, 'zero.csv');
+    const genes = Array.from({ length: 8 }, (_, g) => `G${g}`);
+    const rows = ['A', 'B', 'C'].flatMap((c) =>
+      Array.from({ length: 6 }, (_, p) => [c, `p${p}`, ...genes.map(() => '0')].join(',')),
+    );
+    writeFileSync(zero, [['context', 'perturbation', ...genes].join(','), ...rows].join('\n') + '\n');
+    const args = ['evaluate', '--data', zero, '--target', 'all', '--support', '0.5', '--max-epochs', '1'];
+    const json = c3tl(...args, '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout);
+    expect(report.warnings).toHaveLength(6);
+    expect(report.warnings[0]).toMatch(
+      /^Target "A": all 3 held-out pairs \("p\d", "p\d", "p\d"\) have an effect of 0 on every gene, so Pearson, top-50 direction and DEG overlap are undefined for this target\.$/,
+    );
+    for (const method of METHODS) {
+      expect(report.mean[method].pearson).toBeNull();
+      expect(report.mean[method].pearson_centered).toBeNull();
+      expect(report.mean[method].deg_overlap_top50).toBeNull();
+      expect(report.mean[method].mse).toEqual(expect.any(Number));
+    }
+    expect(json.stderr).toMatch(/^warning: Target "B": all 3 held-out pairs .* effect of 0 on every gene/m);
+    const table = c3tl(...args);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^c3tl\s+undefined\s+undefined\s+\d/m);
+    expect(table.stdout).not.toMatch(/NaN/);
+  });
+
   it('rejects an unknown target and a bad support fraction with code 2', () => {
     expect(c3tl('evaluate', '--data', effects, '--target', 'nope').stderr).toMatch(/No context named "nope"/);
     const bad = c3tl('evaluate', '--data', effects, '--support', '2');

@@ -41,6 +41,7 @@ function evaluation(): EvaluationView {
     },
     contextMean: new Float32Array(3),
     train: none,
+    warnings: [],
   };
 }
 

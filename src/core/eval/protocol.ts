@@ -14,9 +14,10 @@ import {
   type ModelMode,
 } from '../model/model-file';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl, type TrainedC3tl } from '../model/train';
-import { computeMetrics } from './metrics';
+import { degenerateWarnings } from './degenerate';
+import { computeMetrics, definedMean } from './metrics';
 import { evaluationSplit, predictionSplit } from './split';
-import { METHODS, METRICS, type Method, type MetricValues, type TargetSplit } from './types';
+import { METHODS, type Method, type MetricValues, type TargetSplit } from './types';
 
 export type ModelPreset = 'small' | 'medium' | 'large';
 
@@ -75,6 +76,8 @@ export interface TargetEvaluation {
   train: TrainInfo;
   /** The trained model as a model file's text (model-file.ts), when asked for with keepModelFile. */
   modelFile?: string;
+  /** Held-out pairs whose data leave metrics undefined (NaN), one sentence per kind (degenerate.ts). */
+  warnings: string[];
 }
 
 /** What a run hands back besides its results. */
@@ -109,6 +112,8 @@ export interface EvaluationReport {
   train: { backend: string; seconds: number };
   /** Contexts that could not be targets, with the reason. */
   skipped: { context: string; reason: string }[];
+  /** Every target's warnings: metrics left undefined (NaN, null in JSON) by degenerate data. */
+  warnings: string[];
   options: RunOptions;
 }
 
@@ -280,6 +285,12 @@ function evaluation(tensor: EffectTensor, split: TargetSplit, fitted: Fitted): T
     contextMean: center,
     train: fitted.train,
     ...(fitted.modelFile !== undefined && { modelFile: fitted.modelFile }),
+    warnings: degenerateWarnings(
+      tensor.contexts[target],
+      split.query.map((p) => tensor.perturbations[p]),
+      observed,
+      center,
+    ),
   };
 }
 
@@ -314,16 +325,10 @@ export async function evaluateTarget(
   return evaluation(tensor, split, fitted);
 }
 
-/** Mean of each metric over targets, per method. */
+/** Mean of each metric over the targets that define it (NaN where none does), per method. */
 export function meanMetrics(rows: readonly Record<Method, MetricValues>[]): Record<Method, MetricValues> {
   const out = {} as Record<Method, MetricValues>;
-  for (const method of METHODS) {
-    const mean = {} as MetricValues;
-    for (const metric of METRICS) {
-      mean[metric] = rows.reduce((sum, row) => sum + row[method][metric], 0) / Math.max(rows.length, 1);
-    }
-    out[method] = mean;
-  }
+  for (const method of METHODS) out[method] = definedMean(rows.map((row) => row[method]));
   return out;
 }
 
@@ -345,6 +350,7 @@ export async function evaluate(
   }
   const targets: EvaluationReport['targets'] = [];
   const skipped: EvaluationReport['skipped'] = [];
+  const warnings: string[] = [];
   let seconds = 0;
   for (const c of indices) {
     let evaluation: TargetEvaluation;
@@ -356,6 +362,7 @@ export async function evaluate(
       continue;
     }
     hooks.onTarget?.(evaluation);
+    warnings.push(...evaluation.warnings);
     seconds += evaluation.train.seconds;
     targets.push({
       context: evaluation.context,
@@ -383,6 +390,7 @@ export async function evaluate(
     mean: meanMetrics(targets.map((t) => t.metrics)),
     train: { backend: tf.getBackend(), seconds },
     skipped,
+    warnings,
     options,
   };
 }
