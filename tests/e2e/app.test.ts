@@ -286,8 +286,40 @@ describe('C3TL Studio in headless Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await loadSmallFile(page);
     await page.locator('[data-testid=coverage-heatmap] svg.main-svg').first().waitFor();
+    // By structure and bounds, not by the width of native controls or text (they vary with fonts): every
+    // visible element ends inside the viewport unless a box that scrolls or clips sideways holds it.
+    const outside = await page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const contained = (el: Element): boolean => {
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+          if (getComputedStyle(p).overflowX !== 'visible') return true;
+        }
+        return false;
+      };
+      const name = (el: Element): string =>
+        `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.getAttribute('data-testid') ? `[data-testid=${el.getAttribute('data-testid')}]` : ''}.${[...el.classList].join('.')}`;
+      return [...document.body.querySelectorAll('*')]
+        .filter((el) => {
+          const r = el.getBoundingClientRect();
+          return r.width > 0 && r.height > 0 && (r.right > width + 1 || r.left < -1) && !contained(el);
+        })
+        .map(
+          (el) => `${name(el)} (${Math.round(el.getBoundingClientRect().right - width)} px past the edge)`,
+        );
+    });
+    expect(outside).toEqual([]);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(1);
+    // The model-file picker is a button-like label over a hidden input, inside the viewport.
+    const picker = await page
+      .getByTestId('model-import')
+      .locator('label.button-like')
+      .evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return { left: r.left, right: r.right, width: document.documentElement.clientWidth };
+      });
+    expect(picker.left).toBeGreaterThanOrEqual(0);
+    expect(picker.right).toBeLessThanOrEqual(picker.width);
     await snap(page, '11-narrow');
     expectClean(log);
     await page.close();
