@@ -7,11 +7,12 @@
  */
 import { formatBytes, listSome, quoted, reject } from './failure';
 import { CONTEXT_ALIASES, PERTURBATION_ALIASES, geneKey, normaliseName } from './labels';
-import { LabelIndex, averagedPairs } from './pairs';
+import { Growable, LabelIndex, averagedPairs } from './pairs';
 import { NUM_MISSING, NUM_OK, type Fields } from './records';
 import {
   applyMissingRule,
   checkWidth,
+  keptCells,
   labelAt,
   noteAveraged,
   plural,
@@ -70,6 +71,8 @@ export class GctParser implements RecordSink<EffectPart> {
   private symbols: string[] = [];
   private readonly idLine = new Map<string, number>();
   private missing = new Uint32Array(0);
+  /** Missing cells as pair * G + gene row. */
+  private readonly imputed = new Growable(new Uint32Array(64), (n) => new Uint32Array(n));
 
   constructor(private readonly ctx: ParseContext) {}
 
@@ -333,8 +336,10 @@ export class GctParser implements RecordSink<EffectPart> {
     let missing = 0;
     for (const pair of this.pairs) {
       const k = present[pair];
-      if (k === 0) missing++;
-      else if (k > 1) values[pair * G + r] /= k;
+      if (k === 0) {
+        missing++;
+        this.imputed.push(pair * G + r);
+      } else if (k > 1) values[pair * G + r] /= k;
       present[pair] = 0;
     }
     this.missing[r] = missing;
@@ -401,6 +406,7 @@ export class GctParser implements RecordSink<EffectPart> {
       file: ctx.file,
       format: 'gct',
       rows: this.colsDeclared,
+      imputed: keptCells(this.imputed.data, this.imputed.length, G, dropped),
       tensor: {
         contexts: this.contexts.labels,
         perturbations: this.perturbations.labels,

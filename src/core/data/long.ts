@@ -190,6 +190,7 @@ export class LongParser implements RecordSink<EffectPart> {
     const out = new Float32Array(C * P * K);
     const observed = new Uint8Array(C * P);
     const pairReplicates = new Uint16Array(C * P);
+    const imputed: number[] = [];
     for (let s = 0; s < S; s++) {
       const pair = this.slotContext[s] * P + this.slotPerturbation[s];
       observed[pair] = 1;
@@ -197,7 +198,8 @@ export class LongParser implements RecordSink<EffectPart> {
       for (let j = 0; j < K; j++) {
         const at = s * G + keep[j];
         const n = counts[at];
-        out[pair * K + j] = n ? sums[at] / n : 0;
+        if (n) out[pair * K + j] = sums[at] / n;
+        else imputed.push(pair * K + j);
       }
     }
     const avg = averagedPairs(pairReplicates);
@@ -206,6 +208,7 @@ export class LongParser implements RecordSink<EffectPart> {
       file: ctx.file,
       format: 'long',
       rows: this.rows,
+      imputed: Uint32Array.from(imputed),
       tensor: {
         contexts: this.contexts.labels,
         perturbations: this.perturbations.labels,

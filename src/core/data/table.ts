@@ -23,6 +23,33 @@ export interface EffectPart {
   tensor: EffectTensor;
   /** Data rows read (lines of effects, GCT signatures, or counts-matrix genes). */
   rows: number;
+  /**
+   * Indices into tensor.values of the cells set to 0 by the missing-value rule, so that merging files can
+   * take them from another file's measurement of the pair instead.
+   */
+  imputed?: Uint32Array;
+}
+
+/**
+ * Imputed cells recorded as pair * G + g, renumbered for the kept genes (pair * K + j); cells of dropped genes
+ * are left out.
+ */
+export function keptCells(
+  cells: ArrayLike<number>,
+  count: number,
+  G: number,
+  dropped: Uint8Array,
+): Uint32Array {
+  const column = new Int32Array(G);
+  let K = 0;
+  for (let g = 0; g < G; g++) column[g] = dropped[g] ? -1 : K++;
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const pair = Math.floor(cells[i] / G);
+    const j = column[cells[i] - pair * G];
+    if (j >= 0) out.push(pair * K + j);
+  }
+  return Uint32Array.from(out);
 }
 
 /** Parsers get records one by one from the RecordReader and build their result at the end. */

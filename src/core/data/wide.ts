@@ -24,6 +24,7 @@ import { NUM_MISSING, NUM_OK, type Fields } from './records';
 import {
   applyMissingRule,
   checkWidth,
+  keptCells,
   headerNames,
   isComment,
   labelAt,
@@ -214,6 +215,8 @@ export class WideParser implements RecordSink<EffectPart> {
   private readonly slotOf: Int32Array;
   /** Rows with a value, per slot and gene. */
   private readonly present: Uint16Array | Uint32Array;
+  /** Missing cells as pair * G + gene. */
+  private readonly imputed = new Growable(new Uint32Array(64), (n) => new Uint32Array(n));
   private rows = 0;
 
   constructor(
@@ -303,7 +306,10 @@ export class WideParser implements RecordSink<EffectPart> {
         if (slot >= 0) present[at + j]++;
       } else if (status === NUM_MISSING) {
         // A pair with several rows is missing a gene only when every row misses it; counted in finish().
-        if (slot < 0) missing[j]++;
+        if (slot < 0) {
+          missing[j]++;
+          this.imputed.push(off + j);
+        }
       } else rejectValue(ctx, f, cols[j], `for gene ${quoted(layout.genes[j])}`);
     }
     this.rows++;
@@ -336,8 +342,10 @@ export class WideParser implements RecordSink<EffectPart> {
       if (slot < 0) continue;
       for (let j = 0; j < G; j++) {
         const k = this.present[slot * G + j];
-        if (k === 0) this.missing[j]++;
-        else if (k > 1) values[pair * G + j] /= k;
+        if (k === 0) {
+          this.missing[j]++;
+          this.imputed.push(pair * G + j);
+        } else if (k > 1) values[pair * G + j] /= k;
       }
     }
     const dropped = applyMissingRule(ctx, this.missing, pairs, layout.genes, '(context, perturbation) pairs');
@@ -358,6 +366,7 @@ export class WideParser implements RecordSink<EffectPart> {
       file: ctx.file,
       format: 'wide',
       rows: this.rows,
+      imputed: keptCells(this.imputed.data, this.imputed.length, G, dropped),
       tensor: {
         contexts: this.labels.contexts.labels,
         perturbations: this.labels.perturbations.labels,
