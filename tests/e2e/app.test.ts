@@ -301,7 +301,7 @@ describe('C3TL Studio in headless Chromium', () => {
       return [...document.body.querySelectorAll('*')]
         .filter((el) => {
           const r = el.getBoundingClientRect();
-          return r.width > 0 && r.height > 0 && (r.right > width + 1 || r.left < -1) && !contained(el);
+          return r.width > 0 && r.height > 0 && r.right > width + 1 && !contained(el);
         })
         .map(
           (el) => `${name(el)} (${Math.round(el.getBoundingClientRect().right - width)} px past the edge)`,
