@@ -190,7 +190,7 @@ export class LongParser implements RecordSink<EffectPart> {
     const out = new Float32Array(C * P * K);
     const observed = new Uint8Array(C * P);
     const pairReplicates = new Uint16Array(C * P);
-    const imputed: number[] = [];
+    const imputed = new Growable(new Uint32Array(64), (n) => new Uint32Array(n));
     for (let s = 0; s < S; s++) {
       const pair = this.slotContext[s] * P + this.slotPerturbation[s];
       observed[pair] = 1;
@@ -208,7 +208,7 @@ export class LongParser implements RecordSink<EffectPart> {
       file: ctx.file,
       format: 'long',
       rows: this.rows,
-      imputed: Uint32Array.from(imputed),
+      imputed: imputed.data.subarray(0, imputed.length),
       tensor: {
         contexts: this.contexts.labels,
         perturbations: this.perturbations.labels,

@@ -31,25 +31,20 @@ export interface EffectPart {
 }
 
 /**
- * Imputed cells recorded as pair * G + g, renumbered for the kept genes (pair * K + j); cells of dropped genes
- * are left out.
+ * Imputed cells recorded as pair * G + g, renumbered for the kept genes (pair * K + j) in place (an output
+ * index never passes its input's), cells of dropped genes left out; returns the filled prefix.
  */
-export function keptCells(
-  cells: ArrayLike<number>,
-  count: number,
-  G: number,
-  dropped: Uint8Array,
-): Uint32Array {
+export function keptCells(cells: Uint32Array, count: number, G: number, dropped: Uint8Array): Uint32Array {
   const column = new Int32Array(G);
   let K = 0;
   for (let g = 0; g < G; g++) column[g] = dropped[g] ? -1 : K++;
-  const out: number[] = [];
+  let n = 0;
   for (let i = 0; i < count; i++) {
     const pair = Math.floor(cells[i] / G);
     const j = column[cells[i] - pair * G];
-    if (j >= 0) out.push(pair * K + j);
+    if (j >= 0) cells[n++] = pair * K + j;
   }
-  return Uint32Array.from(out);
+  return cells.subarray(0, n);
 }
 
 /** Parsers get records one by one from the RecordReader and build their result at the end. */
