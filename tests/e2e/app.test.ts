@@ -281,6 +281,29 @@ describe('C3TL Studio in headless Chromium', () => {
     await page.close();
   });
 
+  it('warns about degenerate data in a banner and shows the metrics it leaves undefined as a dash', async () => {
+    const { page, log } = await open();
+    const genes = Array.from({ length: 20 }, (_, g) => `G${g}`);
+    const rows = ['A', 'B', 'C'].flatMap((c) =>
+      Array.from({ length: 10 }, (_, p) => [c, `p${p}`, ...genes.map(() => '0')].join(',')),
+    );
+    const text = [['context', 'perturbation', ...genes].join(','), ...rows].join('\n') + '\n';
+    await page
+      .getByTestId('file-input')
+      .setInputFiles({ name: 'zeros.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+    await page.getByTestId('dataset-summary').filter({ hasText: 'zeros.csv' }).waitFor();
+    await setMaxEpochs(page, 2);
+    await trainToResults(page);
+    const banner = page.getByTestId('data-warning');
+    await banner.waitFor();
+    expect(await banner.textContent()).toMatch(/held-out pairs .* have an effect of 0 on every gene/);
+    const pearson = page.locator('[data-testid=metrics-table] tr[data-method=c3tl] td[data-metric=pearson]');
+    expect(await pearson.textContent()).toBe('—');
+    expect(await pearson.getAttribute('data-value')).toBe('NaN');
+    expectClean(log);
+    await page.close();
+  });
+
   it('stays readable in a narrow window (single column)', async () => {
     const { page, log } = await open();
     await page.setViewportSize({ width: 390, height: 844 });
