@@ -219,6 +219,10 @@ describe('C3TL Studio in headless Chromium', () => {
       'corrupt gzip',
       'binary file',
       'counts matrix without a sample sheet',
+      'NUL byte past the first KiB',
+      'gzip cut after 3 bytes',
+      'UTF-16 (little-endian) text without a byte-order mark',
+      'long table with several candidate value columns',
     ];
     const cases = MALFORMED.filter((c) => picked.includes(c.title));
     expect(cases.map((c) => c.title).sort()).toEqual([...picked].sort());
