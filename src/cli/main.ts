@@ -1,5 +1,5 @@
 /**
- * C3TL command line: `npm run -s c3tl -- <simulate|inspect|evaluate|predict|benchmark> [options]`.
+ * C3TL command line: `npm run -s c3tl -- <simulate|inspect|convert|evaluate|predict|benchmark> [options]`.
  * Thin wrappers over src/core. Bad input prints one message on stderr and exits with code 2.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -42,10 +42,15 @@ const USAGE = `Usage: npm run -s c3tl -- <command> [options]
 ${KIND_LINES}
   inspect  --data FILE [--data FILE ...] [--json]
       Contexts, perturbations, genes and observed pairs, or what is wrong with the input.
+  convert  --data FILE [--data FILE ...] --out FILE
+      Writes the dataset as the engine loaded it (files merged, replicates averaged, the missing-value
+      rule applied) as a wide effects table, with the loader's notes on stderr. Values are written with
+      enough digits to read back exactly (FILE.gz is gzipped; .tsv is tab-separated).
   evaluate --data FILE [--target NAME|all] [--support 0.1] [--seed N] [--json]
            [--preset small|medium|large] [--genes 2000] [--max-epochs N] [--backend cpu|wasm|webgpu]
            [--save-model FILE.c3tl.json]
-      Leave-one-context-out evaluation of C3TL and the five baselines on held-out pairs.
+      Leave-one-context-out evaluation of C3TL and the baselines on held-out pairs. Metrics that
+      degenerate data leave undefined print as "undefined" (null in --json), with a warning.
       --save-model (one target only) writes the trained model file.
   predict  --data FILE --target NAME --out FILE [--method c3tl] [--seed N] [--preset ...] [--backend ...]
            [--save-model FILE.c3tl.json | --model FILE.c3tl.json]
@@ -188,12 +193,30 @@ async function commandInspect(flags: Flags): Promise<void> {
   );
 }
 
+async function commandConvert(flags: Flags): Promise<void> {
+  const out = required(flags, 'out');
+  const data = await loadData(flags);
+  const t = data.tensor;
+  writeText(out, formatWideTable(t, { delimiter: delimiterFor(out), digits: 'float32' }));
+  if (t.basal)
+    process.stderr.write('note: basal (control) expression is not part of a wide effects table.\n');
+  const pairs = tensorSummary(t).pairs;
+  process.stderr.write(
+    `Wrote ${pairs} (context, perturbation) pairs x ${t.genes.length} genes (${t.contexts.length} contexts) to ${out}\n`,
+  );
+}
+
+/** A metric for the table: NaN (undefined on degenerate data, see the warnings) is written "undefined". */
+function metricText(value: number): string {
+  return Number.isNaN(value) ? 'undefined' : value.toFixed(4);
+}
+
 function formatReport(report: EvaluationReport): string {
   const width = 14;
   const header = ['method'.padEnd(width), ...METRICS.map((m) => m.padStart(18))].join('');
   const table = (metrics: EvaluationReport['mean']) =>
     METHODS.map((method) =>
-      [method.padEnd(width), ...METRICS.map((m) => metrics[method][m].toFixed(4).padStart(18))].join(''),
+      [method.padEnd(width), ...METRICS.map((m) => metricText(metrics[method][m]).padStart(18))].join(''),
     ).join('\n');
   const parts = report.targets.map(
     (t) => `target ${t.context} (support ${t.support}, query ${t.query})\n${header}\n${table(t.metrics)}`,
@@ -220,7 +243,7 @@ async function commandEvaluate(flags: Flags): Promise<void> {
     {
       onTarget: (t) => {
         process.stderr.write(
-          `${t.context}: c3tl pearson_centered ${t.metrics.c3tl.pearson_centered.toFixed(4)}, ` +
+          `${t.context}: c3tl pearson_centered ${metricText(t.metrics.c3tl.pearson_centered)}, ` +
             `trained ${t.train.epochs} epochs (best ${t.train.bestEpoch}) in ${t.train.seconds.toFixed(1)} s\n`,
         );
         if (saveModel && t.modelFile !== undefined) {
@@ -236,6 +259,7 @@ async function commandEvaluate(flags: Flags): Promise<void> {
     `Evaluated ${report.targets.length} target(s) in ${seconds.toFixed(1)} s on ${backend.backend}` +
       `${backend.adapter ? ` (${backend.adapter})` : ''}.\n`,
   );
+  for (const warning of report.warnings) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatReport(report));
 }
 
@@ -315,6 +339,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'inspect':
       await commandInspect(flags);
+      return 0;
+    case 'convert':
+      await commandConvert(flags);
       return 0;
     case 'evaluate':
       await commandEvaluate(flags);

@@ -5,11 +5,15 @@ import type { InputFile } from '../core/data/load';
 /** A file on disk as the loader's InputFile (streamed, never read whole). */
 export async function openInputFile(path: string): Promise<InputFile> {
   let size: number;
+  let directory: boolean;
   try {
-    size = statSync(path).size;
+    const stat = statSync(path);
+    size = stat.size;
+    directory = stat.isDirectory();
   } catch {
     throw new UsageError(`${path}: no such file.`);
   }
+  if (directory) throw new UsageError(`${path}: is a directory, not a file; give the files inside it.`);
   const blob = await openAsBlob(path);
   return { name: basename(path), size, stream: () => blob.stream() };
 }

@@ -110,7 +110,9 @@ export interface RunSetup {
 }
 
 /** Results of evaluate mode, slimmed to what the views need: the core's evaluation minus most predictions. */
-export interface EvaluationView extends Omit<TargetEvaluation, 'predictions' | 'modelFile'> {
+export interface EvaluationView extends Omit<TargetEvaluation, 'predictions' | 'modelFile' | 'warnings'> {
+  /** Metrics left undefined by degenerate data (TargetEvaluation.warnings); absent in older saved sessions. */
+  warnings?: string[];
   /** The baseline with the highest mean pearson_centered. */
   bestBaseline: Method;
   /** Q*G predictions of C3TL and of the best baseline. */

@@ -101,6 +101,7 @@ function evaluationView(result: TargetEvaluation): EvaluationView {
     predictions: { c3tl: result.predictions.c3tl.slice(), [best]: result.predictions[best].slice() },
     contextMean: result.contextMean.slice(),
     train: result.train,
+    warnings: result.warnings,
   };
 }
 

@@ -219,6 +219,10 @@ describe('C3TL Studio in headless Chromium', () => {
       'corrupt gzip',
       'binary file',
       'counts matrix without a sample sheet',
+      'NUL byte past the first KiB',
+      'gzip cut after 3 bytes',
+      'UTF-16 (little-endian) text without a byte-order mark',
+      'long table with several candidate value columns',
     ];
     const cases = MALFORMED.filter((c) => picked.includes(c.title));
     expect(cases.map((c) => c.title).sort()).toEqual([...picked].sort());
@@ -281,13 +285,68 @@ describe('C3TL Studio in headless Chromium', () => {
     await page.close();
   });
 
+  it('warns about degenerate data in a banner and shows the metrics it leaves undefined as a dash', async () => {
+    const { page, log } = await open();
+    const genes = Array.from({ length: 20 }, (_, g) => `G${g}`);
+    const rows = ['A', 'B', 'C'].flatMap((c) =>
+      Array.from({ length: 10 }, (_, p) => [c, `p${p}`, ...genes.map(() => '0')].join(',')),
+    );
+    const text = [['context', 'perturbation', ...genes].join(','), ...rows].join('\n') + '\n';
+    await page
+      .getByTestId('file-input')
+      .setInputFiles({ name: 'zeros.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+    await page.getByTestId('dataset-summary').filter({ hasText: 'zeros.csv' }).waitFor();
+    await setMaxEpochs(page, 2);
+    await trainToResults(page);
+    const banner = page.getByTestId('data-warning');
+    await banner.waitFor();
+    expect(await banner.textContent()).toMatch(/held-out pairs .* have an effect of 0 on every gene/);
+    const pearson = page.locator('[data-testid=metrics-table] tr[data-method=c3tl] td[data-metric=pearson]');
+    expect(await pearson.textContent()).toBe('—');
+    expect(await pearson.getAttribute('data-value')).toBe('NaN');
+    expectClean(log);
+    await page.close();
+  });
+
   it('stays readable in a narrow window (single column)', async () => {
     const { page, log } = await open();
     await page.setViewportSize({ width: 390, height: 844 });
     await loadSmallFile(page);
     await page.locator('[data-testid=coverage-heatmap] svg.main-svg').first().waitFor();
+    // By structure and bounds, not by the width of native controls or text (they vary with fonts): every
+    // visible element ends inside the viewport unless a box that scrolls or clips sideways holds it.
+    const outside = await page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const contained = (el: Element): boolean => {
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+          if (getComputedStyle(p).overflowX !== 'visible') return true;
+        }
+        return false;
+      };
+      const name = (el: Element): string =>
+        `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.getAttribute('data-testid') ? `[data-testid=${el.getAttribute('data-testid')}]` : ''}.${[...el.classList].join('.')}`;
+      return [...document.body.querySelectorAll('*')]
+        .filter((el) => {
+          const r = el.getBoundingClientRect();
+          return r.width > 0 && r.height > 0 && r.right > width + 1 && !contained(el);
+        })
+        .map(
+          (el) => `${name(el)} (${Math.round(el.getBoundingClientRect().right - width)} px past the edge)`,
+        );
+    });
+    expect(outside).toEqual([]);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(1);
+    // The model-file picker is a button-like label over a hidden input, inside the viewport.
+    const picker = await page
+      .getByTestId('model-import')
+      .locator('label.button-like')
+      .evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return { left: r.left, right: r.right, width: document.documentElement.clientWidth };
+      });
+    expect(picker.left).toBeGreaterThanOrEqual(0);
+    expect(picker.right).toBeLessThanOrEqual(picker.width);
     await snap(page, '11-narrow');
     expectClean(log);
     await page.close();

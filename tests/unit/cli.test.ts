@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { loadDataset } from '../../src/core/data/load';
 import { formatCountsMatrix, formatSampleSheet } from '../../src/core/data/write';
 import { METHODS, METRICS } from '../../src/core/eval/types';
 import { simulate } from '../../src/core/simulate/simulator';
+import { memoryFile } from '../fixtures/files';
 
 const dir = mkdtempSync(join(tmpdir(), 'c3tl-cli-'));
 
@@ -76,6 +78,7 @@ describe('c3tl CLI', () => {
 
   it.each([
     ['a file that does not exist', [join(dir, 'missing.csv')], /missing\.csv: no such file/],
+    ['a directory', [dir], /c3tl-cli-\w+: is a directory, not a file; give the files inside it/],
     [
       'a table without a context column',
       ['bad.csv', 'gene,value\nA,1\n'],
@@ -96,6 +99,40 @@ describe('c3tl CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('converts files to the wide table the engine loaded, with its notes, and round-trips float32 exactly', async () => {
+    const awkward = [0.1, 1 / 3, -2.5e-7, 123456.789, 3.4e38, 1e-40, -0.30000001192092896, 7];
+    const rows = ['A', 'B', 'C'].flatMap((c, i) =>
+      ['p1', 'p2'].map((p, j) => [c, p, ...awkward.map((v) => String(v / (1 + i + 3 * j)))].join(',')),
+    );
+    const header = ['context', 'perturbation', ...awkward.map((_, g) => `G${g}`)].join(',');
+    const wide = join(dir, 'awkward.csv');
+    writeFileSync(wide, [header, ...rows].join('\n') + '\n');
+    const out = join(dir, 'converted.csv.gz');
+    const r = c3tl('convert', '--data', wide, '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Wrote 6 \(context, perturbation\) pairs x 8 genes \(3 contexts\)/);
+    const before = await loadDataset([memoryFile('awkward.csv', readFileSync(wide))]);
+    const after = await loadDataset([memoryFile('converted.csv.gz', readFileSync(out))]);
+    if (!before.ok || !after.ok) throw new Error('both files must load');
+    expect(after.data.tensor.genes).toEqual(before.data.tensor.genes);
+    expect(Array.from(after.data.tensor.values)).toEqual(Array.from(before.data.tensor.values));
+    expect(gunzipSync(readFileSync(out)).toString('utf8').split('\n')[1]).toMatch(/^A,p1,0\.1,0\.33333334,/);
+
+    // Replicates with a gap, merged with a second file: the table shows the averages and the notes say why.
+    const reps = join(dir, 'reps.csv');
+    writeFileSync(reps, 'context,perturbation,G1,G2\nA,p,2,4\nA,p,NA,8\nB,p,1,1\n');
+    const more = join(dir, 'more.tsv');
+    writeFileSync(more, 'context\tperturbation\tG2\tG1\tG3\nC\tp\t5\t6\t7\n');
+    const merged = join(dir, 'merged.tsv');
+    const m = c3tl('convert', '--data', reps, '--data', more, '--out', merged);
+    expect(m.code, m.stderr).toBe(0);
+    expect(readFileSync(merged, 'utf8')).toBe(
+      'context\tperturbation\tG1\tG2\nA\tp\t2\t6\nB\tp\t1\t1\nC\tp\t6\t5\n',
+    );
+    expect(m.stderr).toMatch(/note: reps\.csv: 1 \(context, perturbation\) pair had repeated rows/);
+    expect(m.stderr).toMatch(/note: Kept the 2 genes present in every file/);
   });
 
   it('evaluates with --json: stdout is exactly one JSON object with every method and metric', () => {
@@ -120,6 +157,50 @@ describe('c3tl CLI', () => {
     }
     expect(report.train).toMatchObject({ backend: 'cpu' });
     expect(r.stderr).toMatch(/Evaluated 3 target\(s\) in [\d.]+ s on cpu/);
+  });
+
+  it('fails with code 2, and says why, when no target has enough shared perturbations', () => {
+    const few = join(dir, 'few-shared.csv');
+    writeFileSync(few, 'context,perturbation,G1,G2\nA,p1,1,2\nB,p1,3,4\nA,p2,5,6\nC,p3,1,1\n');
+    for (const json of [[], ['--json']]) {
+      const r = c3tl('evaluate', '--data', few, '--target', 'all', '--max-epochs', '1', ...json);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/error: No context could be evaluated/);
+      expect(r.stderr).toMatch(/"A" has 1 perturbation\(s\) also measured in another context/);
+      expect(r.stderr).toMatch(
+        /measure at least 2 of the same perturbations in the target and another context/,
+      );
+      expect(r.stderr).not.toMatch(/Evaluated 0 target/);
+    }
+  });
+
+  it('warns about all-zero effects and leaves the metrics they make undefined as undefined/null', () => {
+    const zero = join(dir, 'zero.csv');
+    const genes = Array.from({ length: 8 }, (_, g) => `G${g}`);
+    const rows = ['A', 'B', 'C'].flatMap((c) =>
+      Array.from({ length: 6 }, (_, p) => [c, `p${p}`, ...genes.map(() => '0')].join(',')),
+    );
+    writeFileSync(zero, [['context', 'perturbation', ...genes].join(','), ...rows].join('\n') + '\n');
+    const args = ['evaluate', '--data', zero, '--target', 'all', '--support', '0.5', '--max-epochs', '1'];
+    const json = c3tl(...args, '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout);
+    expect(report.warnings).toHaveLength(6);
+    expect(report.warnings[0]).toMatch(
+      /^Target "A": all 3 held-out pairs \("p\d", "p\d", "p\d"\) have an effect of 0 on every gene, so Pearson, top-50 direction and DEG overlap are undefined for this target\.$/,
+    );
+    for (const method of METHODS) {
+      expect(report.mean[method].pearson).toBeNull();
+      expect(report.mean[method].pearson_centered).toBeNull();
+      expect(report.mean[method].deg_overlap_top50).toBeNull();
+      expect(report.mean[method].mse).toEqual(expect.any(Number));
+    }
+    expect(json.stderr).toMatch(/^warning: Target "B": all 3 held-out pairs .* effect of 0 on every gene/m);
+    const table = c3tl(...args);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^c3tl\s+undefined\s+undefined\s+\d/m);
+    expect(table.stdout).not.toMatch(/NaN/);
   });
 
   it('rejects an unknown target and a bad support fraction with code 2', () => {

@@ -143,7 +143,7 @@ describe('wide tables', () => {
     expect(effect(kept, 'B', 'd@1@6')).toEqual([7]);
   });
 
-  it('imputes missing values as 0 and drops genes missing in more than half of the rows', async () => {
+  it('imputes missing values as 0 and drops genes missing in more than half of the pairs', async () => {
     const text = [
       'context,perturbation,G1,G2,G3',
       'A,p1,1,NA,',
@@ -155,7 +155,9 @@ describe('wide tables', () => {
     expect(data.tensor.genes).toEqual(['G1', 'G2']);
     expect(effect(data, 'A', 'p1')).toEqual([1, 0]);
     expect(effect(data, 'B', 'p1')).toEqual([0, 3]);
-    expect(data.notes).toContain('na.csv: dropped 1 gene missing in more than half of the rows: G3.');
+    expect(data.notes).toContain(
+      'na.csv: dropped 1 gene missing in more than half of the (context, perturbation) pairs: G3.',
+    );
     expect(data.notes).toContain('na.csv: 3 missing values (empty, NA, NaN, null) set to 0, i.e. no change.');
   });
 
@@ -402,6 +404,22 @@ describe('streaming behaviour', () => {
     if (!result.ok)
       expect(result.error.message).toMatch(
         /^broken\.csv: expected a file the loader can read, found an internal error \(disk went away\)/,
+      );
+    const folder: InputFile = {
+      name: 'a-folder',
+      size: 4096,
+      stream: () =>
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.error(new DOMException('The blob could not be read', 'NotReadableError'));
+          },
+        }),
+    };
+    const unreadable = await loadDataset([folder]);
+    expect(unreadable.ok).toBe(false);
+    if (!unreadable.ok)
+      expect(unreadable.error.message).toMatch(
+        /^a-folder: expected a file the loader can read, found something that could not be read as a file \(a folder,/,
       );
     const none = await loadDataset([]);
     expect(none.ok).toBe(false);

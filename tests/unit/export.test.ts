@@ -49,6 +49,7 @@ function evaluation(): EvaluationView {
     },
     contextMean: new Float32Array(3),
     train: none,
+    warnings: [],
   };
 }
 

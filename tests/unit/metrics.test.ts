@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { degenerateWarnings } from '../../src/core/eval/degenerate';
+import { METRICS } from '../../src/core/eval/types';
 import {
   computeMetrics,
+  definedMean,
   DISCRIMINATION_MAX_OTHERS,
   discriminationOthers,
   pairMetrics,
@@ -68,6 +71,23 @@ describe('pairMetrics', () => {
     const m = pairMetrics(center, [1, 2, -4], center);
     expect(m.pearson_centered).toBe(0);
     expect(Number.isNaN(m.pearson)).toBe(false);
+  });
+
+  it('leaves metrics undefined (NaN) where the observed effects are degenerate', () => {
+    const zero = pairMetrics([0, 0, 0], [0, 0, 0], [0, 0, 0]);
+    expect(zero.pearson).toBeNaN();
+    expect(zero.pearson_centered).toBeNaN();
+    expect(zero.direction_top50).toBeNaN();
+    expect(zero.deg_overlap_top50).toBeNaN();
+    expect(zero.mse).toBe(0);
+    const constant = pairMetrics([1, 2, 3], [2, 2, 2], [0, 1, 0]);
+    expect(constant.pearson).toBeNaN();
+    expect(constant.deg_overlap_top50).toBeNaN();
+    expect(constant.direction_top50).toBe(1);
+    expect(Number.isNaN(constant.pearson_centered)).toBe(false);
+    const shifted = pairMetrics([1, 2, 3], [1.5, 2.5, 0.5], [1, 2, 0]);
+    expect(shifted.pearson_centered).toBeNaN();
+    expect(Number.isNaN(shifted.pearson)).toBe(false);
   });
 
   it('counts only the 50 genes of largest |obs| for direction, ties by lower index', () => {
@@ -195,5 +215,30 @@ describe('computeMetrics', () => {
         geneCount: G,
       }),
     ).toThrow(/at least one query pair/);
+  });
+});
+
+describe('degenerate data', () => {
+  it('averages each metric over the pairs that define it', () => {
+    const row = (v: number) =>
+      Object.fromEntries(METRICS.map((m) => [m, v])) as Record<(typeof METRICS)[number], number>;
+    expect(definedMean([row(1), row(NaN), row(3)]).pearson).toBe(2);
+    expect(definedMean([row(NaN)]).mse).toBeNaN();
+  });
+
+  it('names the degenerate held-out pairs and the metrics they leave undefined', () => {
+    // Three held-out pairs x 3 genes: all zero, constant 2, and a usable one.
+    const observed = Float32Array.from([0, 0, 0, 2, 2, 2, 1, -3, 0.5]);
+    const center = [0, 0, 0];
+    const warnings = degenerateWarnings('HeLa', ['kdA', 'kdB', 'kdC'], observed, center);
+    expect(warnings).toEqual([
+      'Target "HeLa": 1 of 3 held-out pairs ("kdA") has an effect of 0 on every gene, so Pearson, top-50 direction and DEG overlap are undefined there and left out of the target\'s means.',
+      'Target "HeLa": 1 of 3 held-out pairs ("kdB") has the same effect on every gene, so Pearson and top-50 DEG overlap are undefined there and left out of the target\'s means.',
+      'Target "HeLa": 2 of 3 held-out pairs ("kdA", "kdB") have the target\'s support mean plus a constant on every gene, so centred Pearson is undefined there and left out of the target\'s means.',
+    ]);
+    expect(degenerateWarnings('HeLa', ['kdC'], observed.slice(6), center)).toEqual([]);
+    expect(degenerateWarnings('A', ['p1', 'p2'], new Float32Array(4), [0, 0])[0]).toMatch(
+      /^Target "A": all 2 held-out pairs \("p1", "p2"\) have an effect of 0 on every gene, .* are undefined for this target\.$/,
+    );
   });
 });

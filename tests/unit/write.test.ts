@@ -3,6 +3,7 @@ import type { Delimiter } from '../../src/core/data/write';
 import {
   formatCountsMatrix,
   formatEffectRows,
+  formatFloat32,
   formatNumber,
   formatSampleSheet,
   formatWideTable,
@@ -85,6 +86,27 @@ describe('formatNumber', () => {
     for (const v of values) {
       const back = Number(formatNumber(v, digits));
       expect(Math.abs(back - v)).toBeLessThanOrEqual(0.5 * 10 ** (1 - digits) * Math.abs(v) * (1 + 1e-12));
+    }
+  });
+});
+
+describe('formatFloat32', () => {
+  it('writes the shortest text of at most 9 digits that reads back as the same float32', () => {
+    expect(formatFloat32(Math.fround(0.1))).toBe('0.1');
+    expect(formatFloat32(Math.fround(1 / 3))).toBe('0.33333334');
+    expect(formatFloat32(0)).toBe('0');
+    expect(formatFloat32(NaN)).toBe('');
+    const bits = new Uint32Array(1);
+    const view = new Float32Array(bits.buffer);
+    let seed = 12345;
+    for (let i = 0; i < 20000; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      bits[0] = seed;
+      const v = view[0];
+      if (!Number.isFinite(v)) continue;
+      const text = formatFloat32(v);
+      expect(Math.fround(Number(text))).toBe(v);
+      expect(text.replace(/^-?0?\.?0*|e.*$|\./g, '').length).toBeLessThanOrEqual(9);
     }
   });
 });

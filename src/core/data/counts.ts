@@ -253,7 +253,9 @@ export class CountsParser implements RecordSink<CountsMatrix> {
             ? 'a missing or non-numeric value'
             : v < 0
               ? 'a negative count'
-              : 'a fractional count';
+              : v > MAX_COUNT
+                ? `a count above ${MAX_COUNT.toLocaleString('en-US')} (the largest the loader holds)`
+                : 'a fractional count';
         reject({
           file: ctx.file,
           line: f.lineOf(col),

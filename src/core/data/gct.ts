@@ -3,15 +3,16 @@
  * rows map each signature to a context (cell_id) and a perturbation (pert_iname, optionally with pert_idose
  * and pert_itime); GCT 1.2 has no column metadata, so its signature ids must read "context|perturbation".
  * The dimension line gives G, C and P before any data row, so signatures are averaged straight into the
- * dense tensor.
+ * dense tensor, gene row by gene row, over the signatures of each pair that have a value for that gene.
  */
 import { formatBytes, listSome, quoted, reject } from './failure';
 import { CONTEXT_ALIASES, PERTURBATION_ALIASES, geneKey, normaliseName } from './labels';
-import { LabelIndex, averagedPairs } from './pairs';
+import { Growable, LabelIndex, averagedPairs } from './pairs';
 import { NUM_MISSING, NUM_OK, type Fields } from './records';
 import {
   applyMissingRule,
   checkWidth,
+  keptCells,
   labelAt,
   noteAveraged,
   plural,
@@ -58,6 +59,10 @@ export class GctParser implements RecordSink<EffectPart> {
   private readonly meta = new Map<string, MetaRow>();
   private readonly metaNames: string[] = [];
   private pairOf = new Int32Array(0);
+  /** Each pair that has a signature, once. */
+  private pairs = new Int32Array(0);
+  /** Scratch for one gene row: signatures with a value, per pair. */
+  private present = new Uint16Array(0);
   private readonly contexts = new LabelIndex();
   private readonly perturbations = new LabelIndex();
   private values = new Float32Array(0);
@@ -66,6 +71,8 @@ export class GctParser implements RecordSink<EffectPart> {
   private symbols: string[] = [];
   private readonly idLine = new Map<string, number>();
   private missing = new Uint32Array(0);
+  /** Missing cells as pair * G + gene row. */
+  private readonly imputed = new Growable(new Uint32Array(64), (n) => new Uint32Array(n));
 
   constructor(private readonly ctx: ParseContext) {}
 
@@ -120,6 +127,21 @@ export class GctParser implements RecordSink<EffectPart> {
         });
       }
       dims.push(v);
+    }
+    for (const [i, what] of [
+      [0, 'gene row'],
+      [1, 'signature column'],
+    ] as const) {
+      // An empty GCT would otherwise fail later with a message about genes or contexts, not this line.
+      if (dims[i] === 0) {
+        reject({
+          file: ctx.file,
+          line: f.line,
+          column: i + 1,
+          expected: `at least one ${what} on the GCT ${this.version} dimension line`,
+          found: '0',
+        });
+      }
     }
     [this.rowsDeclared, this.colsDeclared] = dims;
     this.rowMeta = dims[2] ?? 0;
@@ -256,11 +278,15 @@ export class GctParser implements RecordSink<EffectPart> {
       });
     }
     this.replicates = new Uint16Array(C * P);
+    const pairs: number[] = [];
     for (let j = 0; j < n; j++) {
       const pair = cIdx[j] * P + pIdx[j];
       this.pairOf[j] = pair;
+      if (this.replicates[pair] === 0) pairs.push(pair);
       if (this.replicates[pair] < 65535) this.replicates[pair]++;
     }
+    this.pairs = Int32Array.from(pairs);
+    this.present = new Uint16Array(C * P);
     this.values = new Float32Array(C * P * G);
     this.missing = new Uint32Array(G);
   }
@@ -296,13 +322,25 @@ export class GctParser implements RecordSink<EffectPart> {
     const G = this.rowsDeclared;
     const values = this.values;
     const pairOf = this.pairOf;
-    let missing = 0;
+    const present = this.present;
     for (let j = 0; j < this.colsDeclared; j++) {
       const col = this.offset + j;
       const v = f.num(col);
-      if (f.status === NUM_OK) values[pairOf[j] * G + r] += v;
-      else if (f.status === NUM_MISSING) missing++;
-      else rejectValue(ctx, f, col, `for gene ${quoted(id)} in signature ${quoted(this.sampleIds[j])}`);
+      if (f.status === NUM_OK) {
+        values[pairOf[j] * G + r] += v;
+        if (present[pairOf[j]] < 65535) present[pairOf[j]]++;
+      } else if (f.status !== NUM_MISSING)
+        rejectValue(ctx, f, col, `for gene ${quoted(id)} in signature ${quoted(this.sampleIds[j])}`);
+    }
+    // A missing value drops out of its pair's mean; the pair misses the gene only when all its signatures do.
+    let missing = 0;
+    for (const pair of this.pairs) {
+      const k = present[pair];
+      if (k === 0) {
+        missing++;
+        this.imputed.push(pair * G + r);
+      } else if (k > 1) values[pair * G + r] /= k;
+      present[pair] = 0;
     }
     this.missing[r] = missing;
   }
@@ -344,7 +382,13 @@ export class GctParser implements RecordSink<EffectPart> {
       });
     }
     const names = this.geneNames();
-    const dropped = applyMissingRule(ctx, this.missing, this.colsDeclared, names, 'signatures');
+    const dropped = applyMissingRule(
+      ctx,
+      this.missing,
+      this.pairs.length,
+      names,
+      '(context, perturbation) pairs',
+    );
     const keep: number[] = [];
     for (let g = 0; g < G; g++) if (!dropped[g]) keep.push(g);
     const C = this.contexts.size;
@@ -352,12 +396,9 @@ export class GctParser implements RecordSink<EffectPart> {
     const K = keep.length;
     const values = K === G ? this.values : new Float32Array(C * P * K);
     const observed = new Uint8Array(C * P);
-    for (let pair = 0; pair < C * P; pair++) {
-      const n = this.replicates[pair];
-      if (!n) continue;
+    for (const pair of this.pairs) {
       observed[pair] = 1;
-      const inv = 1 / n;
-      for (let j = 0; j < K; j++) values[pair * K + j] = this.values[pair * G + keep[j]] * inv;
+      if (K < G) for (let j = 0; j < K; j++) values[pair * K + j] = this.values[pair * G + keep[j]];
     }
     const avg = averagedPairs(this.replicates);
     noteAveraged(ctx, avg.pairs, avg.rows, 'signatures');
@@ -365,6 +406,7 @@ export class GctParser implements RecordSink<EffectPart> {
       file: ctx.file,
       format: 'gct',
       rows: this.colsDeclared,
+      imputed: keptCells(this.imputed.data, this.imputed.length, G, dropped),
       tensor: {
         contexts: this.contexts.labels,
         perturbations: this.perturbations.labels,

@@ -21,6 +21,7 @@ export const VALUE_ALIASES = [
   'log2fc',
   'log2foldchange',
   'lfc',
+  'avg_log2fc',
   'z',
   'zscore',
   'score',

@@ -416,6 +416,15 @@ export async function loadDataset(
   } catch (e) {
     if (e instanceof InputFailure) return { ok: false, error: e.error };
     if (isAbortError(e)) throw e;
+    if (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'NotReadableError') {
+      // What browsers (and Node's openAsBlob) raise for a folder, or a file moved or changed since it was chosen.
+      return fail({
+        file: current.file,
+        expected: 'a file the loader can read',
+        found:
+          'something that could not be read as a file (a folder, or a file moved, changed or locked since it was chosen)',
+      });
+    }
     return fail({
       file: current.file,
       expected: 'a file the loader can read',

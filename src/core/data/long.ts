@@ -2,15 +2,17 @@
  * Long effects table: one row per (context, perturbation, gene, value). Rows are kept as compact triples
  * (12 bytes each) while streaming, since neither genes nor pairs are known until the end.
  */
-import { formatBytes, quoted, reject } from './failure';
+import { formatBytes, listSome, quoted, reject } from './failure';
 import {
   CONTEXT_ALIASES,
   DOSE_ALIASES,
   GENE_ALIASES,
   PERTURBATION_ALIASES,
+  ROW_METADATA_NAMES,
   TIME_ALIASES,
   VALUE_ALIASES,
   findColumn,
+  normaliseName,
 } from './labels';
 import { GeneIndex, Growable, LabelIndex, averagedPairs } from './pairs';
 import { NUM_MISSING, NUM_OK, type Fields } from './records';
@@ -34,14 +36,43 @@ import {
 const PAIR_KEY_STRIDE = 2 ** 24;
 const BYTES_PER_ROW = 12;
 
-/** True when a header names the four columns of a long table. */
+/**
+ * True when a header names the context, perturbation and gene columns of a long table; its value column
+ * may have any name (see valueColumn), so that a renamed one is not taken for a wide table's gene.
+ */
 export function isLongHeader(names: readonly string[]): boolean {
   return (
     findColumn(names, CONTEXT_ALIASES) >= 0 &&
     findColumn(names, PERTURBATION_ALIASES) >= 0 &&
-    findColumn(names, GENE_ALIASES) >= 0 &&
-    findColumn(names, VALUE_ALIASES) >= 0
+    findColumn(names, GENE_ALIASES) >= 0
   );
+}
+
+/**
+ * The value column: the first whose name is a value alias, else the one column that is neither a label nor
+ * row metadata (whatever tool named it); several such columns, or none, are refused naming the candidates.
+ */
+function valueColumn(ctx: ParseContext, f: Fields, labels: readonly number[]): number {
+  const names = headerNames(f);
+  const byAlias = findColumn(names, VALUE_ALIASES);
+  if (byAlias >= 0) return byAlias;
+  const candidates = names
+    .map((_, i) => i)
+    .filter(
+      (i) => !labels.includes(i) && names[i] !== '' && !ROW_METADATA_NAMES.has(normaliseName(names[i])),
+    );
+  if (candidates.length === 1) {
+    ctx.notes.push(`${ctx.file}: the column ${quoted(names[candidates[0]])} was read as the effect values.`);
+    return candidates[0];
+  }
+  reject({
+    file: ctx.file,
+    line: f.line,
+    expected: `one value column (${VALUE_ALIASES.join(', ')}), or a single numeric column besides the labels`,
+    found: candidates.length
+      ? `the candidate columns ${listSome(candidates.map((i) => quoted(names[i], 24)))}; rename the one to use "value"`
+      : 'no column besides the labels',
+  });
 }
 
 export class LongParser implements RecordSink<EffectPart> {
@@ -72,15 +103,14 @@ export class LongParser implements RecordSink<EffectPart> {
     const names = headerNames(f);
     this.headerLine = f.line;
     this.width = names.length;
-    this.cols = {
-      context: findColumn(names, CONTEXT_ALIASES),
-      perturbation: findColumn(names, PERTURBATION_ALIASES),
-      gene: findColumn(names, GENE_ALIASES),
-      value: findColumn(names, VALUE_ALIASES),
-      dose: findColumn(names, DOSE_ALIASES),
-      time: findColumn(names, TIME_ALIASES),
-    };
-    requireLabelColumns(this.ctx, f, this.cols.context, this.cols.perturbation);
+    const context = findColumn(names, CONTEXT_ALIASES);
+    const perturbation = findColumn(names, PERTURBATION_ALIASES);
+    const gene = findColumn(names, GENE_ALIASES);
+    const dose = findColumn(names, DOSE_ALIASES);
+    const time = findColumn(names, TIME_ALIASES);
+    requireLabelColumns(this.ctx, f, context, perturbation);
+    const value = valueColumn(this.ctx, f, [context, perturbation, gene, dose, time]);
+    this.cols = { context, perturbation, gene, value, dose, time };
     this.started = true;
   }
 
@@ -160,6 +190,7 @@ export class LongParser implements RecordSink<EffectPart> {
     const out = new Float32Array(C * P * K);
     const observed = new Uint8Array(C * P);
     const pairReplicates = new Uint16Array(C * P);
+    const imputed = new Growable(new Uint32Array(64), (n) => new Uint32Array(n));
     for (let s = 0; s < S; s++) {
       const pair = this.slotContext[s] * P + this.slotPerturbation[s];
       observed[pair] = 1;
@@ -167,7 +198,8 @@ export class LongParser implements RecordSink<EffectPart> {
       for (let j = 0; j < K; j++) {
         const at = s * G + keep[j];
         const n = counts[at];
-        out[pair * K + j] = n ? sums[at] / n : 0;
+        if (n) out[pair * K + j] = sums[at] / n;
+        else imputed.push(pair * K + j);
       }
     }
     const avg = averagedPairs(pairReplicates);
@@ -176,6 +208,7 @@ export class LongParser implements RecordSink<EffectPart> {
       file: ctx.file,
       format: 'long',
       rows: this.rows,
+      imputed: imputed.data.subarray(0, imputed.length),
       tensor: {
         contexts: this.contexts.labels,
         perturbations: this.perturbations.labels,

@@ -57,11 +57,26 @@ export function mergeParts(parts: readonly EffectPart[], notes: string[], budget
   const basalSum = new Float64Array(C * G);
   const basalParts = new Uint16Array(C);
   let overlapping = 0;
+  // Weight of each merged cell that some file only imputed (its 0 adds nothing to the sum): left out of
+  // that cell's mean, so a value measured in another file is not diluted by the gap.
+  const imputedWeight = new Map<number, number>();
   parts.forEach((part, k) => {
     const t = part.tensor;
     const Pk = t.perturbations.length;
     const Gk = t.genes.length;
     const geneIdx = common.map((g) => keyMaps[k].get(geneKey(g)) as number);
+    if (part.imputed?.length) {
+      const column = new Int32Array(Gk).fill(-1);
+      geneIdx.forEach((g, j) => (column[g] = j));
+      for (const cell of part.imputed) {
+        const pair = Math.floor(cell / Gk);
+        const j = column[cell - pair * Gk];
+        if (j < 0) continue;
+        const c = Math.floor(pair / Pk);
+        const at = (cMaps[k][c] * P + pMaps[k][pair - c * Pk]) * G + j;
+        imputedWeight.set(at, (imputedWeight.get(at) ?? 0) + Math.max(1, t.replicates[pair]));
+      }
+    }
     for (let c = 0; c < t.contexts.length; c++) {
       const oc = cMaps[k][c];
       for (let p = 0; p < Pk; p++) {
@@ -87,6 +102,18 @@ export function mergeParts(parts: readonly EffectPart[], notes: string[], budget
       const inv = 1 / weight[pair];
       for (let j = 0; j < G; j++) values[pair * G + j] *= inv;
     }
+  }
+  let filled = 0;
+  for (const [at, lost] of imputedWeight) {
+    const w = weight[Math.floor(at / G)];
+    if (w <= lost) continue;
+    values[at] *= w / (w - lost);
+    filled++;
+  }
+  if (filled) {
+    notes.push(
+      `${plural(filled, 'value')} missing in one file but measured in another ${filled === 1 ? 'was' : 'were'} taken from the files that measured ${filled === 1 ? 'it' : 'them'}, not set to 0.`,
+    );
   }
   if (overlapping) {
     notes.push(

@@ -23,6 +23,28 @@ export interface EffectPart {
   tensor: EffectTensor;
   /** Data rows read (lines of effects, GCT signatures, or counts-matrix genes). */
   rows: number;
+  /**
+   * Indices into tensor.values of the cells set to 0 by the missing-value rule, so that merging files can
+   * take them from another file's measurement of the pair instead.
+   */
+  imputed?: Uint32Array;
+}
+
+/**
+ * Imputed cells recorded as pair * G + g, renumbered for the kept genes (pair * K + j) in place (an output
+ * index never passes its input's), cells of dropped genes left out; returns the filled prefix.
+ */
+export function keptCells(cells: Uint32Array, count: number, G: number, dropped: Uint8Array): Uint32Array {
+  const column = new Int32Array(G);
+  let K = 0;
+  for (let g = 0; g < G; g++) column[g] = dropped[g] ? -1 : K++;
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    const pair = Math.floor(cells[i] / G);
+    const j = column[cells[i] - pair * G];
+    if (j >= 0) cells[n++] = pair * K + j;
+  }
+  return cells.subarray(0, n);
 }
 
 /** Parsers get records one by one from the RecordReader and build their result at the end. */
@@ -181,9 +203,10 @@ export function requireHeader(ctx: ParseContext, header: unknown): void {
 }
 
 /**
- * The missing-value rule: a gene whose value is missing in more than half of the `total` rows is dropped;
- * every other missing value has been imputed as 0 (no change). Both are reported in notes.
- * Returns a 0/1 drop flag per gene.
+ * The missing-value rule (README, "Missing values"): a missing value drops out of the mean of its pair's
+ * replicates; a (context, perturbation, gene) missing in every replicate is missing. A gene missing in more
+ * than half of the `total` pairs is dropped; every other missing cell is imputed as 0 (no change). Both are
+ * reported in notes. `missing` counts missing cells per gene. Returns a 0/1 drop flag per gene.
  */
 export function applyMissingRule(
   ctx: ParseContext,

@@ -1,7 +1,8 @@
 /**
  * Bytes to text, streaming: magic-byte checks (gzip, ZIP/xlsx, HDF5, ...), streaming gunzip with fflate,
- * binary detection (a NUL byte in the first KiB), strict UTF-8 decoding per chunk with the line and column of
- * the first bad byte, progress per chunk and cooperative stopping. Memory stays bounded by one chunk.
+ * binary detection (a NUL byte in the first KiB; UTF-16 without a byte-order mark named as such), strict
+ * UTF-8 decoding per chunk with the line and column of the first bad byte or control character, progress per
+ * chunk and cooperative stopping. Memory stays bounded by one chunk.
  */
 import { Gunzip } from 'fflate';
 import { abortError, formatBytes, reject } from './failure';
@@ -30,6 +31,20 @@ const BINARY_PROBE = 1024;
 const DECODE_PIECE = 32 * 1024;
 const GUNZIP_INPUT = 512 * 1024;
 const EMPTY = new Uint8Array(0);
+/** 10-byte header, the smallest deflate block (2 bytes) and the 8-byte trailer. */
+const GZIP_MIN_BYTES = 18;
+/** C0 control characters other than tab, LF and CR: no text table holds them, binary data or damage does. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
+const CONTROL_NAMES: Record<number, string> = {
+  0x00: 'NUL',
+  0x07: 'BEL',
+  0x08: 'backspace',
+  0x0b: 'vertical tab',
+  0x0c: 'form feed',
+  0x1a: 'Ctrl-Z',
+  0x1b: 'ESC',
+};
 const NEWLINE = 10;
 
 interface Magic {
@@ -153,6 +168,34 @@ export function crc32(crc: number, data: Uint8Array): number {
   return ~c >>> 0;
 }
 
+/**
+ * 'little-endian' or 'big-endian' when `bytes` look like UTF-16 text without a byte-order mark: mostly
+ * ASCII, so a zero in (nearly) every other byte and in no byte between.
+ */
+function utf16Without(bytes: Uint8Array): 'little-endian' | 'big-endian' | undefined {
+  const pairs = bytes.length >> 1;
+  if (pairs < 2) return undefined;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < pairs * 2; i += 2) {
+    if (bytes[i] === 0) evenZeros++;
+    if (bytes[i + 1] === 0) oddZeros++;
+  }
+  if (oddZeros >= 0.9 * pairs && evenZeros <= 0.1 * pairs) return 'little-endian';
+  if (evenZeros >= 0.9 * pairs && oddZeros <= 0.1 * pairs) return 'big-endian';
+  return undefined;
+}
+
+/** Code points of `text` in [start, end) (a surrogate pair is one character, as in the byte count). */
+function countCodePoints(text: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff) n++;
+  }
+  return n;
+}
+
 /** Strict UTF-8 decoding with line/column bookkeeping, after a binary probe of the first KiB. */
 class Utf8Stage {
   /** Pieces are decoded independently: only the first may start with a byte-order mark to drop. */
@@ -223,6 +266,15 @@ class Utf8Stage {
         found: 'UTF-16 text; save the file as UTF-8',
       });
     }
+    const utf16 = utf16Without(all.subarray(0, BINARY_PROBE));
+    if (utf16) {
+      reject({
+        file: this.file,
+        line: 1,
+        expected: 'UTF-8 text',
+        found: `UTF-16 text (${utf16}, without a byte-order mark); save the file as UTF-8`,
+      });
+    }
     const nul = all.subarray(0, BINARY_PROBE).indexOf(0);
     if (nul >= 0) {
       reject({
@@ -257,6 +309,8 @@ class Utf8Stage {
         this.pastFirstPiece = true;
         this.decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
       }
+      const control = text.search(CONTROL);
+      if (control >= 0) this.control(text, control);
       const last = piece.lastIndexOf(NEWLINE);
       if (last >= 0) {
         this.newlines += countByte(piece, NEWLINE, piece.length);
@@ -267,6 +321,29 @@ class Utf8Stage {
       if (!this.sink.push(text)) this.stopped = true;
       start = stop;
     }
+  }
+
+  /** Rejects the control character at `at` of `text`, the piece decoded after the bookkeeping so far. */
+  private control(text: string, at: number): never {
+    let line = this.newlines + 1;
+    let lineStart = -1;
+    for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = i;
+    }
+    const column =
+      (lineStart >= 0
+        ? countCodePoints(text, lineStart + 1, at)
+        : this.column + countCodePoints(text, 0, at)) + 1;
+    const code = text.charCodeAt(at);
+    const name = CONTROL_NAMES[code];
+    reject({
+      file: this.file,
+      line,
+      column,
+      expected: 'text without control characters',
+      found: `the control character 0x${code.toString(16).padStart(2, '0')}${name ? ` (${name})` : ''}, which a text table never holds (binary data, or a damaged file?)`,
+    });
   }
 
   private invalid(bytes: Uint8Array): never {
@@ -319,17 +396,25 @@ export async function readText(
   let finished = false;
   let next: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
 
-  const corrupt = (e: unknown): never =>
+  const truncated = (): never =>
     reject({
+      file: file.name,
+      expected: 'a valid gzip stream',
+      found: `a truncated gzip stream (the file ends after ${formatBytes(bytesRead)}, before its compressed data does; was the download or copy cut short?)`,
+    });
+  const corrupt = (e: unknown): never => {
+    if (e instanceof Error && e.message === 'unexpected EOF') truncated();
+    return reject({
       file: file.name,
       expected: 'a valid gzip stream',
       found: `corrupt gzip data (${e instanceof Error ? e.message : String(e)}) within the first ${formatBytes(bytesRead)}`,
     });
+  };
 
   // Single-member gzip (the usual case) ends with CRC-32 and size mod 2^32 of the text; bgzip-style
   // multi-member files are decoded without this check.
   const checkTrailer = (): void => {
-    if (members !== 1 || bytesRead < 18) return;
+    if (members !== 1 || bytesRead < GZIP_MIN_BYTES) return;
     const view = new DataView(trailer.buffer);
     const expectedCrc = view.getUint32(0, true);
     const expectedSize = view.getUint32(4, true);
@@ -421,6 +506,8 @@ export async function readText(
       if (head) start(head);
       if (gunzip) {
         feed(new Uint8Array(0), true);
+        // fflate accepts a stream cut inside its header without a word; no gzip member is under 18 bytes.
+        if (bytesRead < GZIP_MIN_BYTES) truncated();
         checkTrailer();
       }
     }

@@ -4,7 +4,9 @@
  *
  * Two streaming passes keep memory at the output tensor plus small buffers: WideLabelScan reads only the
  * label columns (contexts, perturbations, row count), so that C x P x G is known and checked against the
- * budget before any value is parsed; WideParser then adds every row straight into the dense tensor.
+ * budget before any value is parsed; WideParser then adds every row straight into the dense tensor. Pairs
+ * with several rows also count, per gene, the rows that had a value, so that a missing value drops out of
+ * the mean instead of counting as 0.
  */
 import { formatBytes, listSome, quoted, reject } from './failure';
 import {
@@ -17,11 +19,12 @@ import {
   geneKey,
   normaliseName,
 } from './labels';
-import { LabelIndex, averagedPairs, keptIndices } from './pairs';
+import { Growable, LabelIndex, averagedPairs, keptIndices } from './pairs';
 import { NUM_MISSING, NUM_OK, type Fields } from './records';
 import {
   applyMissingRule,
   checkWidth,
+  keptCells,
   headerNames,
   isComment,
   labelAt,
@@ -124,6 +127,8 @@ export interface WideLabels {
   contexts: LabelIndex;
   perturbations: LabelIndex;
   rows: number;
+  /** Length C*P: rows of each (context, perturbation) pair. */
+  rowsPerPair: Uint32Array;
 }
 
 /** Pass 1: the header and the label columns of every row. */
@@ -132,6 +137,8 @@ export class WideLabelScan implements RecordSink<WideLabels> {
   private readonly contexts = new LabelIndex();
   private readonly perturbations = new LabelIndex();
   private rows = 0;
+  private readonly rowContext = new Growable(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly rowPerturbation = new Growable(new Int32Array(1024), (n) => new Int32Array(n));
   /** Fields the tokenizer needs to split per row: all for the header, then just past the label columns. */
   fieldLimit = Infinity;
 
@@ -148,9 +155,11 @@ export class WideLabelScan implements RecordSink<WideLabels> {
     }
     // A row split into fewer fields than the limit was split completely: too short for its labels.
     if (f.count < this.fieldLimit) checkWidth(this.ctx, f, layout.width, layout.headerLine);
-    this.contexts.index(labelAt(this.ctx, f, layout.contextCol, 'context'));
-    this.perturbations.index(
-      perturbationName(this.ctx, f, layout.perturbationCol, layout.doseCol, layout.timeCol),
+    this.rowContext.push(this.contexts.index(labelAt(this.ctx, f, layout.contextCol, 'context')));
+    this.rowPerturbation.push(
+      this.perturbations.index(
+        perturbationName(this.ctx, f, layout.perturbationCol, layout.doseCol, layout.timeCol),
+      ),
     );
     this.rows++;
   }
@@ -162,7 +171,10 @@ export class WideLabelScan implements RecordSink<WideLabels> {
     const C = this.contexts.size;
     const P = this.perturbations.size;
     const G = layout.genes.length;
-    const bytes = C * P * G * 4;
+    const rowsPerPair = new Uint32Array(C * P);
+    for (let r = 0; r < this.rows; r++)
+      rowsPerPair[this.rowContext.data[r] * P + this.rowPerturbation.data[r]]++;
+    const bytes = C * P * G * 4 + replicatedPairs(rowsPerPair) * G * counterBytes(rowsPerPair);
     if (bytes > this.ctx.budgetBytes) {
       reject({
         file: this.ctx.file,
@@ -170,8 +182,26 @@ export class WideLabelScan implements RecordSink<WideLabels> {
         found: `${C} contexts x ${P} perturbations x ${G} genes (${formatBytes(bytes)})`,
       });
     }
-    return { layout, contexts: this.contexts, perturbations: this.perturbations, rows: this.rows };
+    return {
+      layout,
+      contexts: this.contexts,
+      perturbations: this.perturbations,
+      rows: this.rows,
+      rowsPerPair,
+    };
   }
+}
+
+function replicatedPairs(rowsPerPair: Uint32Array): number {
+  let n = 0;
+  for (const r of rowsPerPair) if (r > 1) n++;
+  return n;
+}
+
+/** Bytes per counter of present values: 2 unless a pair has more rows than a Uint16 holds. */
+function counterBytes(rowsPerPair: Uint32Array): 2 | 4 {
+  for (const r of rowsPerPair) if (r > 65535) return 4;
+  return 2;
 }
 
 /** Pass 2: every value, added into the dense tensor sized by pass 1. */
@@ -179,7 +209,14 @@ export class WideParser implements RecordSink<EffectPart> {
   private started = false;
   private readonly values: Float32Array;
   private readonly rowsPerPair: Uint32Array;
+  /** Missing (context, perturbation, gene) cells per gene: no row of the pair had a value. */
   private readonly missing: Uint32Array;
+  /** Per pair with several rows, its slot in `present`; -1 for the others. */
+  private readonly slotOf: Int32Array;
+  /** Rows with a value, per slot and gene. */
+  private readonly present: Uint16Array | Uint32Array;
+  /** Missing cells as pair * G + gene. */
+  private readonly imputed = new Growable(new Uint32Array(64), (n) => new Uint32Array(n));
   private rows = 0;
 
   constructor(
@@ -189,8 +226,16 @@ export class WideParser implements RecordSink<EffectPart> {
     const C = labels.contexts.size;
     const P = labels.perturbations.size;
     this.values = new Float32Array(C * P * labels.layout.genes.length);
+    const G = labels.layout.genes.length;
     this.rowsPerPair = new Uint32Array(C * P);
-    this.missing = new Uint32Array(labels.layout.genes.length);
+    this.missing = new Uint32Array(G);
+    this.slotOf = new Int32Array(C * P).fill(-1);
+    let slots = 0;
+    labels.rowsPerPair.forEach((n, pair) => {
+      if (n > 1) this.slotOf[pair] = slots++;
+    });
+    this.present =
+      counterBytes(labels.rowsPerPair) === 4 ? new Uint32Array(slots * G) : new Uint16Array(slots * G);
   }
 
   record(f: Fields): void {
@@ -250,12 +295,22 @@ export class WideParser implements RecordSink<EffectPart> {
     const values = this.values;
     const missing = this.missing;
     const off = pair * G;
+    const slot = this.slotOf[pair];
+    const present = this.present;
+    const at = slot * G;
     for (let j = 0; j < G; j++) {
       const v = f.num(cols[j]);
       const status = f.status;
-      if (status === NUM_OK) values[off + j] += v;
-      else if (status === NUM_MISSING) missing[j]++;
-      else rejectValue(ctx, f, cols[j], `for gene ${quoted(layout.genes[j])}`);
+      if (status === NUM_OK) {
+        values[off + j] += v;
+        if (slot >= 0) present[at + j]++;
+      } else if (status === NUM_MISSING) {
+        // A pair with several rows is missing a gene only when every row misses it; counted in finish().
+        if (slot < 0) {
+          missing[j]++;
+          this.imputed.push(off + j);
+        }
+      } else rejectValue(ctx, f, cols[j], `for gene ${quoted(layout.genes[j])}`);
     }
     this.rows++;
   }
@@ -273,26 +328,33 @@ export class WideParser implements RecordSink<EffectPart> {
     const C = this.labels.contexts.size;
     const P = this.labels.perturbations.size;
     const G = layout.genes.length;
-    const dropped = applyMissingRule(ctx, this.missing, this.rows, layout.genes, 'rows');
-    const keep = keptIndices(dropped);
-    const K = keep.length;
-    // Compacting in place is safe: the destination (pair * K + j) never passes the source (pair * G + keep[j]).
     const values = this.values;
-    if (K < G)
-      for (let pair = 0; pair < C * P; pair++)
-        for (let j = 0; j < K; j++) values[pair * K + j] = values[pair * G + keep[j]];
     const observed = new Uint8Array(C * P);
     const replicates = new Uint16Array(C * P);
+    let pairs = 0;
     for (let pair = 0; pair < C * P; pair++) {
       const n = this.rowsPerPair[pair];
       if (!n) continue;
+      pairs++;
       observed[pair] = 1;
       replicates[pair] = Math.min(n, 65535);
-      if (n > 1) {
-        const inv = 1 / n;
-        for (let j = pair * K; j < (pair + 1) * K; j++) values[j] *= inv;
+      const slot = this.slotOf[pair];
+      if (slot < 0) continue;
+      for (let j = 0; j < G; j++) {
+        const k = this.present[slot * G + j];
+        if (k === 0) {
+          this.missing[j]++;
+          this.imputed.push(pair * G + j);
+        } else if (k > 1) values[pair * G + j] /= k;
       }
     }
+    const dropped = applyMissingRule(ctx, this.missing, pairs, layout.genes, '(context, perturbation) pairs');
+    const keep = keptIndices(dropped);
+    const K = keep.length;
+    // Compacting in place is safe: the destination (pair * K + j) never passes the source (pair * G + keep[j]).
+    if (K < G)
+      for (let pair = 0; pair < C * P; pair++)
+        for (let j = 0; j < K; j++) values[pair * K + j] = values[pair * G + keep[j]];
     const avg = averagedPairs(replicates);
     noteAveraged(ctx, avg.pairs, avg.rows);
     if (avg.pairs && !ctx.keepDoseTime && (layout.doseCol >= 0 || layout.timeCol >= 0)) {
@@ -304,6 +366,7 @@ export class WideParser implements RecordSink<EffectPart> {
       file: ctx.file,
       format: 'wide',
       rows: this.rows,
+      imputed: keptCells(this.imputed.data, this.imputed.length, G, dropped),
       tensor: {
         contexts: this.labels.contexts.labels,
         perturbations: this.labels.perturbations.labels,

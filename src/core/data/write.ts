@@ -10,8 +10,11 @@ export type Delimiter = ',' | '\t';
 export interface WriteOptions {
   /** Field separator, default ','. */
   delimiter?: Delimiter;
-  /** Significant digits of numbers (Number.toPrecision), default 6; trailing zeros are dropped. */
-  digits?: number;
+  /**
+   * Significant digits of numbers (Number.toPrecision), default 6; trailing zeros are dropped. 'float32':
+   * the shortest text (6 to 9 digits) that reads back as the same float32, for lossless round trips.
+   */
+  digits?: number | 'float32';
 }
 
 /** Quotes a field when it contains the delimiter, a double quote, CR or LF (quotes are doubled). */
@@ -37,7 +40,16 @@ export function formatNumber(value: number, digits = 6): string {
   return mantissa.replace(/0+$/, '').replace(/\.$/, '') + exponent;
 }
 
-const resolve = (options: WriteOptions | undefined): { d: Delimiter; digits: number } => ({
+/** The shortest of 6 to 9 significant digits that parses back to the float32 `value` (9 always does). */
+export function formatFloat32(value: number): string {
+  for (let digits = 6; digits < 9; digits++) {
+    const text = formatNumber(value, digits);
+    if (Math.fround(Number(text)) === value) return text;
+  }
+  return formatNumber(value, 9);
+}
+
+const resolve = (options: WriteOptions | undefined): { d: Delimiter; digits: number | 'float32' } => ({
   d: options?.delimiter ?? ',',
   digits: options?.digits ?? 6,
 });
@@ -51,10 +63,11 @@ function numberLine(
   start: number,
   count: number,
   d: Delimiter,
-  digits: number,
+  digits: number | 'float32',
 ): string {
   const parts = new Array<string>(count);
-  for (let i = 0; i < count; i++) parts[i] = formatNumber(values[start + i], digits);
+  if (digits === 'float32') for (let i = 0; i < count; i++) parts[i] = formatFloat32(values[start + i]);
+  else for (let i = 0; i < count; i++) parts[i] = formatNumber(values[start + i], digits);
   return (labels.length ? line(labels, d) + d : '') + parts.join(d);
 }
 

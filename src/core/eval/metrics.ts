@@ -1,4 +1,4 @@
-import type { MetricValues } from './types';
+import { METRICS, type MetricValues } from './types';
 
 /** Genes counted by the top-k metrics (direction_top50, deg_overlap_top50); fewer when G < 50. */
 export const TOP_K = 50;
@@ -78,12 +78,46 @@ export function topAbsIndices(x: ArrayLike<number>, k: number): Int32Array {
   return idx;
 }
 
+/** True when every entry equals the first (vacuously for an empty vector). */
+export function isConstant(x: ArrayLike<number>): boolean {
+  for (let i = 1; i < x.length; i++) if (x[i] !== x[0]) return false;
+  return true;
+}
+
+/** How an observed effect vector makes metrics undefined: the cases degenerateWarnings reports. */
+export interface ObservedDegeneracy {
+  /** 0 on every gene: Pearson, centred Pearson's ranking, direction and DEG overlap have nothing to go on. */
+  allZero: boolean;
+  /** The same value on every gene (all 0 included): Pearson undefined. */
+  constant: boolean;
+  /** |obs| the same on every gene: the top-k genes by |obs| are arbitrary, DEG overlap undefined. */
+  tiedMagnitudes: boolean;
+  /** obs - m_t the same on every gene: centred Pearson undefined. */
+  constantCentred: boolean;
+}
+
+export function observedDegeneracy(obs: ArrayLike<number>, center: ArrayLike<number>): ObservedDegeneracy {
+  const G = obs.length;
+  let tied = true;
+  let centred = true;
+  const a0 = Math.abs(obs[0]);
+  const c0 = obs[0] - center[0];
+  for (let g = 1; g < G && (tied || centred); g++) {
+    if (Math.abs(obs[g]) !== a0) tied = false;
+    if (obs[g] - center[g] !== c0) centred = false;
+  }
+  const constant = isConstant(obs);
+  return { allZero: constant && obs[0] === 0, constant, tiedMagnitudes: tied, constantCentred: centred };
+}
+
 /**
  * Metrics of one query pair, all over genes. pred, obs, center: length G; center = m_t, the target's mean
  * effect over its support. pearson_centered subtracts m_t from both pred and obs. direction_top50: among the
  * min(50, G) genes of largest |obs| (ties by lower index), the share where pred has the sign of obs; a pred of
- * exactly 0 (and so any obs of exactly 0) counts as wrong. deg_overlap_top50: |top_k |pred| ∩ top_k |obs|| / k
- * with k = min(50, G).
+ * exactly 0 counts as wrong. deg_overlap_top50: |top_k |pred| ∩ top_k |obs|| / k with k = min(50, G).
+ * A metric the observed vector leaves undefined is NaN (observedDegeneracy): Pearson when obs is constant,
+ * centred Pearson when obs - m_t is, direction when obs is 0 everywhere, DEG overlap when every |obs| ties.
+ * A constant prediction still scores 0 on Pearson: it is a prediction without pattern, not missing data.
  */
 export function pairMetrics(
   pred: ArrayLike<number>,
@@ -119,13 +153,14 @@ export function pairMetrics(
   const inObs = new Set<number>(topObs);
   let shared = 0;
   for (let i = 0; i < k; i++) if (inObs.has(topPred[i])) shared++;
+  const odd = observedDegeneracy(obs, center);
   return {
-    pearson: pearson(pred, obs),
-    pearson_centered: pearson(predC, obsC),
+    pearson: odd.constant ? NaN : pearson(pred, obs),
+    pearson_centered: odd.constantCentred ? NaN : pearson(predC, obsC),
     mse: se / G,
     mae: ae / G,
-    direction_top50: right / k,
-    deg_overlap_top50: shared / k,
+    direction_top50: odd.allZero ? NaN : right / k,
+    deg_overlap_top50: odd.tiedMagnitudes ? NaN : shared / k,
   };
 }
 
@@ -237,11 +272,21 @@ export function computeMetrics(input: {
     }
     perPair.push({ ...pairMetrics(pred, obs, contextMean), discrimination });
   }
+  return { mean: definedMean(perPair), perPair };
+}
+
+/** Mean of each metric over the rows where it is defined (not NaN); NaN where no row defines it. */
+export function definedMean(rows: readonly MetricValues[]): MetricValues {
   const mean = {} as MetricValues;
-  for (const key of Object.keys(perPair[0]) as (keyof MetricValues)[]) {
+  for (const key of METRICS) {
     let s = 0;
-    for (const m of perPair) s += m[key];
-    mean[key] = s / Q;
+    let n = 0;
+    for (const m of rows) {
+      if (Number.isNaN(m[key])) continue;
+      s += m[key];
+      n++;
+    }
+    mean[key] = n ? s / n : NaN;
   }
-  return { mean, perPair };
+  return mean;
 }

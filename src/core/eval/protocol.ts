@@ -14,10 +14,11 @@ import {
   type ModelMode,
 } from '../model/model-file';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl, type TrainedC3tl } from '../model/train';
-import { computeMetrics } from './metrics';
+import { degenerateWarnings } from './degenerate';
+import { computeMetrics, definedMean } from './metrics';
 import { evaluationSplit, predictionSplit } from './split';
 import { checkSwitches, RunOptionError } from './switches';
-import { METHODS, METRICS, type Method, type MetricValues, type TargetSplit } from './types';
+import { METHODS, type Method, type MetricValues, type TargetSplit } from './types';
 
 export type ModelPreset = 'small' | 'medium' | 'large';
 
@@ -85,6 +86,8 @@ export interface TargetEvaluation {
   train: TrainInfo;
   /** The trained model as a model file's text (model-file.ts), when asked for with keepModelFile. */
   modelFile?: string;
+  /** Held-out pairs whose data leave metrics undefined (NaN), one sentence per kind (degenerate.ts). */
+  warnings: string[];
 }
 
 /** What a run hands back besides its results. */
@@ -119,6 +122,8 @@ export interface EvaluationReport {
   train: { backend: string; seconds: number };
   /** Contexts that could not be targets, with the reason. */
   skipped: { context: string; reason: string }[];
+  /** Every target's warnings: metrics left undefined (NaN, null in JSON) by degenerate data. */
+  warnings: string[];
   options: RunOptions;
 }
 
@@ -319,6 +324,12 @@ function evaluation(tensor: EffectTensor, split: TargetSplit, fitted: Fitted): T
     contextMean: center,
     train: fitted.train,
     ...(fitted.modelFile !== undefined && { modelFile: fitted.modelFile }),
+    warnings: degenerateWarnings(
+      tensor.contexts[target],
+      split.query.map((p) => tensor.perturbations[p]),
+      observed,
+      center,
+    ),
   };
 }
 
@@ -353,22 +364,17 @@ export async function evaluateTarget(
   return evaluation(tensor, split, fitted);
 }
 
-/** Mean of each metric over targets, per method. */
+/** Mean of each metric over the targets that define it (NaN where none does), per method. */
 export function meanMetrics(rows: readonly Record<Method, MetricValues>[]): Record<Method, MetricValues> {
   const out = {} as Record<Method, MetricValues>;
-  for (const method of METHODS) {
-    const mean = {} as MetricValues;
-    for (const metric of METRICS) {
-      mean[metric] = rows.reduce((sum, row) => sum + row[method][metric], 0) / Math.max(rows.length, 1);
-    }
-    out[method] = mean;
-  }
+  for (const method of METHODS) out[method] = definedMean(rows.map((row) => row[method]));
   return out;
 }
 
 /**
  * Evaluates the named target, or every context in turn ('all'). Contexts that cannot be targets (fewer than
- * two perturbations shared with other contexts) are listed in `skipped`; naming one of them throws.
+ * two perturbations shared with other contexts) are listed in `skipped`; naming one of them, or 'all' when
+ * none can be a target, throws.
  */
 export async function evaluate(
   tensor: EffectTensor,
@@ -383,6 +389,7 @@ export async function evaluate(
   }
   const targets: EvaluationReport['targets'] = [];
   const skipped: EvaluationReport['skipped'] = [];
+  const warnings: string[] = [];
   let seconds = 0;
   for (const c of indices) {
     let evaluation: TargetEvaluation;
@@ -401,6 +408,7 @@ export async function evaluate(
       continue;
     }
     hooks.onTarget?.(evaluation);
+    warnings.push(...evaluation.warnings);
     seconds += evaluation.train.seconds;
     targets.push({
       context: evaluation.context,
@@ -408,6 +416,13 @@ export async function evaluate(
       query: evaluation.query,
       metrics: evaluation.metrics,
     });
+  }
+  if (!targets.length) {
+    // An empty report would read as a successful run with every mean 0.
+    throw new Error(
+      `No context could be evaluated: ${skipped.map((s) => s.reason).join(' ')} To evaluate a target, ` +
+        'measure at least 2 of the same perturbations in the target and another context.',
+    );
   }
   const summary = tensorSummary(tensor);
   return {
@@ -421,6 +436,7 @@ export async function evaluate(
     mean: meanMetrics(targets.map((t) => t.metrics)),
     train: { backend: tf.getBackend(), seconds },
     skipped,
+    warnings,
     options,
   };
 }

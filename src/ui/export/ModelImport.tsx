@@ -14,10 +14,16 @@ export function ModelImport({ busy, onFile }: { busy: boolean; onFile: (file: Fi
         A model file keeps the trained weights, genes, target and support. Load the data it was trained on (or
         data with the same genes, target and support), then pick the file: it predicts without training.
       </p>
-      <label className="field inline">
-        Model file (.c3tl.json)
+      {/* A styled label over a hidden input: the native control's width depends on the font and overflows
+          narrow screens. The input keeps the test id, so tests can still set its files. */}
+      <div className="file-pick">
+        <label htmlFor={`${id}-input`} className="button-like" aria-disabled={busy || undefined}>
+          Choose a model file (.c3tl.json)…
+        </label>
         <input
           ref={input}
+          id={`${id}-input`}
+          className="visually-hidden-input"
           type="file"
           accept=".json,application/json"
           data-testid="model-input"
@@ -29,7 +35,7 @@ export function ModelImport({ busy, onFile }: { busy: boolean; onFile: (file: Fi
             if (file) onFile(file);
           }}
         />
-      </label>
+      </div>
     </section>
   );
 }

@@ -53,7 +53,13 @@ export function MetricsTable({ metrics, query }: Props) {
                     className={isBest ? 'best' : undefined}
                     title={isBest ? 'best in this column' : undefined}
                   >
-                    {formatNumber(value)}
+                    {Number.isNaN(value) ? (
+                      <span aria-label="undefined" title="undefined for this data (see the warning above)">
+                        —
+                      </span>
+                    ) : (
+                      formatNumber(value)
+                    )}
                   </td>
                 );
               })}

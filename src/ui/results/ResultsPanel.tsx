@@ -3,6 +3,7 @@ import type { EvaluationView } from '../../worker/api-types';
 import { formatSeconds, plural } from '../lib/format';
 import { METHOD_LABELS } from '../lib/labels';
 import { rankPairs, verdict } from '../lib/results';
+import { DataWarnings } from './DataWarnings';
 import { GeneHeatmap } from './GeneHeatmap';
 import { MetricsTable } from './MetricsTable';
 import { PerPairList } from './PerPairList';
@@ -24,6 +25,7 @@ export function ResultsPanel({ view }: { view: EvaluationView }) {
     <section className="panel" aria-labelledby="results-heading" data-testid="results-view">
       <h2 id="results-heading">Results for {view.context}</h2>
       <Verdict verdict={verdict(view)} />
+      <DataWarnings warnings={view.warnings ?? []} />
       <p className="hint" data-testid="train-info">
         Support {plural(view.support, 'perturbation')}, {plural(view.query, 'held-out perturbation')},{' '}
         {plural(view.genes.length, 'gene')}. C3TL:{' '}
