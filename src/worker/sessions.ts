@@ -38,7 +38,20 @@ export interface StoredDataset {
   input: InputRecord;
 }
 
+/**
+ * The shape of what a session stores. 1 (absent in the stored object): before C3TL gained its learnt transfer
+ * path and the `calibrated` method; its results and model file no longer match what the app shows, so such a
+ * session restores its dataset and settings only, with a note that says why.
+ */
+export const SESSION_SHAPE = 2;
+
+export const EARLIER_SESSION_NOTE =
+  'This session was saved by an earlier version of C3TL Studio, before C3TL gained its learnt transfer path: ' +
+  'its dataset and settings are restored, its results and model are not. Train again to see results.';
+
 export interface StoredSession {
+  /** SESSION_SHAPE when it was saved; absent in sessions of shape 1. */
+  shape?: number;
   id: string;
   dataset: StoredDataset;
   results: SessionResults;
@@ -236,6 +249,7 @@ export function sessionMethods(host: SessionHost) {
         const id = newId();
         const model = host.model?.() ?? null;
         const session: StoredSession = {
+          shape: SESSION_SHAPE,
           id,
           dataset: storeDataset(dataset),
           results,
@@ -271,13 +285,20 @@ export function sessionMethods(host: SessionHost) {
       return host.gate.run(async () => {
         const found = await host.store.get(id);
         if (found === null) throw new Error('That session is no longer stored (deleted in another tab?).');
-        const dataset = restoreDataset(found.session.dataset);
+        const current = (found.session.shape ?? 1) === SESSION_SHAPE;
+        const restoredData = restoreDataset(found.session.dataset);
+        const dataset = current
+          ? restoredData
+          : { ...restoredData, notes: [...restoredData.notes, EARLIER_SESSION_NOTE] };
         host.replace(dataset);
-        const modelFile = found.session.modelFile;
+        const modelFile = current ? found.session.modelFile : undefined;
         host.replaceModel?.(modelFile ? new TextDecoder().decode(modelFile) : null);
         const info: DatasetInfo = describeDataset(dataset.tensor, dataset.source, dataset.notes);
-        const restored: RestoredSession = { summary: found.summary, dataset: info, ...found.session.results };
-        return Comlink.transfer(restored, buffersOf(found.session.results));
+        const results: SessionResults = current
+          ? found.session.results
+          : { setup: found.session.results.setup, evaluation: null, prediction: null, sweep: null };
+        const restored: RestoredSession = { summary: found.summary, dataset: info, ...results };
+        return Comlink.transfer(restored, buffersOf(results));
       });
     },
 

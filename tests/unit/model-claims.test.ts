@@ -6,20 +6,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EffectTensor } from '../../src/core/data/tensor';
 import { computeMetrics } from '../../src/core/eval/metrics';
 import { evaluationSplit } from '../../src/core/eval/split';
-import { BASELINE_METHODS } from '../../src/core/eval/types';
+import { BASELINE_METHODS, OTHER_METHODS } from '../../src/core/eval/types';
 import { contextMean, predictBaselines } from '../../src/core/model/baselines';
 import type { C3tlSwitches } from '../../src/core/model/c3tl';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl } from '../../src/core/model/train';
 import { simulate } from '../../src/core/simulate/simulator';
 
 /**
- * What C3TL claims, checked on data (wasm backend for speed): on the simulator it beats the baselines, its
- * context-transfer terms earn their keep only when contexts really transform effects, and on real PBMC data
- * it at least matches the best baseline. The simulator runs at 6 contexts x 200 perturbations x 600 genes
+ * What C3TL claims, checked on data (wasm backend for speed): on the simulator it beats every other method,
+ * its learnt transfer path earns its keep only when contexts really transform effects, and on real PBMC data
+ * it at least matches the best other method. The simulator runs at 6 contexts x 200 perturbations x 600 genes
  * (the default world at 2/3 of the default size) to keep each test under a minute.
  */
 
-/** Centred Pearson (mean over query pairs) of C3TL and the baselines for one target at 10% support. */
+/** Centred Pearson (mean over query pairs) of C3TL, its fixed form and the baselines for one target at 10% support. */
 async function scores(tensor: EffectTensor, target: number, switches: Partial<C3tlSwitches> = {}) {
   const G = tensor.genes.length;
   const P = tensor.perturbations.length;
@@ -39,10 +39,13 @@ async function scores(tensor: EffectTensor, target: number, switches: Partial<C3
     seed: 1,
     switches,
   });
-  const c3tl = score((await model.predict(support, split.query)).c3tl);
+  const predicted = await model.predict(support, split.query);
   model.dispose();
   const baselines = predictBaselines({ tensor, target, support, query: split.query });
-  const out = { c3tl } as Record<string, number>;
+  const out = { c3tl: score(predicted.c3tl), calibrated: score(predicted.calibrated) } as Record<
+    string,
+    number
+  >;
   for (const method of BASELINE_METHODS) out[method] = score(baselines[method]);
   return out;
 }
@@ -67,35 +70,26 @@ describe('C3TL on the simulator', () => {
     return fullRun;
   };
 
-  it('beats additive and knn_residual by at least 0.02 on each of 4 targets', async () => {
-    for (const s of await fullScores()) {
-      expect(s.c3tl - s.additive).toBeGreaterThan(0.02);
-      expect(s.c3tl - s.knn_residual).toBeGreaterThan(0.02);
-    }
+  it('beats every other method by at least 0.02 on average over 4 targets, and additive on each', async () => {
+    const rows = await fullScores();
+    for (const r of rows) expect(r.c3tl).toBeGreaterThan(r.additive);
+    const best = Math.max(...OTHER_METHODS.map((m) => mean(rows.map((r) => r[m]))));
+    expect(mean(rows.map((r) => r.c3tl)) - best).toBeGreaterThan(0.02);
   });
 
-  // Without modulation the contexts share one network, so nothing context-specific is there to learn; the
-  // model still beats additive there by denoising the reference mean (a gain that needs no context), so the
-  // honest check is that its context-transfer terms (shift gate and support slope) add nothing then, while
-  // they do add when contexts transform effects.
-  it('gains from its context-transfer terms with modulation and not without', async () => {
-    const denoiseOnly = { shift: false, slope: false };
+  // Without modulation the contexts share one network: a perturbation deviates from its mean over the other
+  // contexts by measurement noise only, so there is nothing to transfer from the support, and the learnt
+  // path (the difference between C3TL and its fixed form, from the same training) must add nothing then,
+  // while it adds when contexts rewire the network.
+  it('gains from its learnt transfer path with modulation and not without', async () => {
     const full = await fullScores();
-    const withModulation: number[] = [];
-    for (let target = 0; target < 3; target++) {
-      withModulation.push(full[target].c3tl - (await scores(modulated(), target, denoiseOnly)).c3tl);
-    }
-    expect(mean(withModulation)).toBeGreaterThan(0.015);
+    expect(mean(full.map((r) => r.c3tl - r.calibrated))).toBeGreaterThan(0.015);
 
     const plain = simulate({ ...size, modulation: false }).tensor;
-    const without: number[] = [];
     for (let target = 0; target < 3; target++) {
-      const all = await scores(plain, target);
-      const reduced = await scores(plain, target, denoiseOnly);
-      without.push(all.c3tl - reduced.c3tl);
-      expect(all.c3tl).toBeGreaterThan(all.additive);
+      const r = await scores(plain, target);
+      expect(Math.abs(r.c3tl - r.calibrated)).toBeLessThan(0.01);
     }
-    for (const gain of without) expect(Math.abs(gain)).toBeLessThan(0.01);
   });
 });
 
@@ -126,13 +120,13 @@ function loadPbmc(): EffectTensor {
 }
 
 describe.skipIf(!existsSync(PBMC))('C3TL on PBMC drugs (4 cell types x 135 drugs x 2000 genes)', () => {
-  it('matches the best baseline on average over the 4 targets and never falls below additive', async () => {
+  it('matches the best other method on average over the 4 targets and never falls below additive', async () => {
     const tensor = loadPbmc();
     const rows: Record<string, number>[] = [];
     for (let target = 0; target < tensor.contexts.length; target++) rows.push(await scores(tensor, target));
     for (const r of rows) expect(r.c3tl).toBeGreaterThan(r.additive);
     const c3tl = mean(rows.map((r) => r.c3tl));
-    const bestBaseline = Math.max(...BASELINE_METHODS.map((m) => mean(rows.map((r) => r[m]))));
-    expect(c3tl).toBeGreaterThanOrEqual(bestBaseline);
+    const bestOther = Math.max(...OTHER_METHODS.map((m) => mean(rows.map((r) => r[m]))));
+    expect(c3tl).toBeGreaterThanOrEqual(bestOther);
   });
 });

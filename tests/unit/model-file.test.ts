@@ -26,6 +26,8 @@ import {
   type ModelFile,
 } from '../../src/core/model/model-file';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl, type TrainOptions } from '../../src/core/model/train';
+
+const FIXTURES = join('tests', 'fixtures');
 import { simulate } from '../../src/core/simulate/simulator';
 
 const dense = simulate({ contexts: 4, perturbations: 40, genes: 120, seed: 3, counts: false }).tensor;
@@ -369,5 +371,20 @@ describe('CLI --save-model and --model', () => {
     expect(r.stderr).toMatch(
       /error: predict\.c3tl\.json: expected a dataset with the model's genes \(the model was trained on 50 genes\), found a dataset that lacks 50 of them/,
     );
+  });
+});
+
+describe('model files of format 1 (before the transfer path)', () => {
+  it('are refused with a message that says why and what to do', () => {
+    const text = readFileSync(join(FIXTURES, 'v1', 'evaluate-format1.c3tl.json'), 'utf8');
+    const result = decodeModelFile(text, 'old.c3tl.json');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.message).toMatch(
+      /^old\.c3tl\.json: expected model format version 2, found version 1/,
+    );
+    expect(result.error.message).toMatch(/earlier C3TL Studio/);
+    expect(result.error.message).toMatch(/calibrated/);
+    expect(result.error.message).toMatch(/Train the model again/);
   });
 });

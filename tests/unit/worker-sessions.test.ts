@@ -7,8 +7,9 @@ import type { RunSetup, SessionResults, SessionSummary } from '../../src/worker/
 import { createEngine } from '../../src/worker/engine';
 import { DEMO_OPTIONS, VERSIONS } from '../../src/worker/provenance';
 import type { SessionStore, StoredDataset, StoredSession } from '../../src/worker/sessions';
-import { restoreDataset, storedBytes } from '../../src/worker/sessions';
+import { EARLIER_SESSION_NOTE, SESSION_SHAPE, restoreDataset, storedBytes } from '../../src/worker/sessions';
 import packageJson from '../../package.json';
+import { SHAPE1_SESSION, SHAPE1_SUMMARY } from '../fixtures/session-shape1';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -139,6 +140,24 @@ function results(setup: Partial<SessionResults['setup']> = {}): SessionResults {
 }
 
 describe('sessions', () => {
+  it('restores a session saved before the transfer path: dataset and settings only, with a note why', async () => {
+    const store = memoryStore();
+    await store.put(SHAPE1_SUMMARY, SHAPE1_SESSION);
+    const engine = engineWith(store);
+    await engine.initBackend('cpu');
+    const restored = await engine.restoreSession('old');
+    expect(restored.dataset.summary).toMatchObject({ contexts: 2, perturbations: 2, genes: 3 });
+    expect(restored.dataset.notes).toContain(EARLIER_SESSION_NOTE);
+    expect(restored.setup).toEqual(SHAPE1_SESSION.results.setup);
+    expect(restored.evaluation).toBeNull();
+    expect(restored.prediction).toBeNull();
+    expect(restored.sweep).toBeNull();
+    // Its format-1 model file is not made the engine's model: saving again stores none.
+    const saved = await engine.saveSession('again', { ...restored, evaluation: null });
+    expect(saved.hasModel).toBe(false);
+    expect(store.rows.get(saved.id)!.session.shape).toBe(SESSION_SHAPE);
+  });
+
   it('saves the dataset and results, lists them newest first with size, restores into a new engine', async () => {
     const store = memoryStore();
     const engine = engineWith(store);
