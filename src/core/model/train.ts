@@ -32,6 +32,7 @@ import type { EpisodeOptions, EpisodePool } from './episodes';
 import { fixedSupportWeights, sampleEpisode } from './episodes';
 import { principalBasis, projectRows } from './basis';
 import { geneStandardisation, type GeneStandardisation } from './standardise';
+import { AbortError } from './abort';
 import type { TransferParameterName } from './transfer';
 import {
   DEFAULT_TRANSFER_OPTIONS,
@@ -105,12 +106,7 @@ export const DEFAULT_SWITCHES: C3tlSwitches = {
   context: true,
 };
 
-export class AbortError extends Error {
-  constructor() {
-    super('Training was cancelled.');
-    this.name = 'AbortError';
-  }
-}
+export { AbortError };
 
 /** What C3TL predicts: the full model, and its fixed form alone (`calibrated`, the transfer path off). */
 export interface C3tlPrediction {

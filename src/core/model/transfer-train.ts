@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { EffectTensor } from '../data/tensor';
 import type { TargetSplit } from '../eval/types';
 import { createRng, shuffled, type Rng } from '../random';
+import { AbortError } from './abort';
 import { buildEpisode, featureGenes, type TransferEpisode, type TransferSource } from './transfer-data';
 import {
   createTransferParameters,
@@ -63,13 +64,6 @@ export interface TrainedTransfer {
     residual: Float32Array,
   ): Promise<Float32Array>;
   dispose(): void;
-}
-
-export class TransferAbortError extends Error {
-  constructor() {
-    super('Training was cancelled.');
-    this.name = 'AbortError';
-  }
 }
 
 /** Centred Pearson of a - m and b - m over genes (0 when either is constant). */
@@ -228,7 +222,7 @@ export async function trainTransfer(
   let epochs = 0;
   try {
     for (let epoch = 1; epoch <= options.maxEpochs && trainable.length > 0; epoch++) {
-      if (options.shouldStop?.()) throw new TransferAbortError();
+      if (options.shouldStop?.()) throw new AbortError();
       for (let s = 0; s < options.stepsPerEpoch; s++) {
         const episode = sampleEpisode(rng);
         const inputs = transferInputs(episode, F);
