@@ -252,6 +252,9 @@ export async function trainTransfer(
       if (epoch - bestEpoch >= options.patience) break;
     }
     variables.forEach((v, i) => v.assign(best[i]));
+  } catch (error) {
+    tf.dispose(variables);
+    throw error;
   } finally {
     tf.dispose(best);
     optimizer.dispose();
