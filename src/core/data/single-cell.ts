@@ -1,0 +1,75 @@
+/**
+ * The form every single-cell reader (.h5ad, 10x Matrix Market, the simulator) hands to the pseudo-bulk step:
+ * cell annotations as codes into categories, and a counts matrix visited one cell at a time so that no
+ * reader needs to hold cells x genes in memory.
+ */
+
+/** One cell annotation column (obs). Numeric columns become categories of their distinct values. */
+export interface ObsColumn {
+  readonly name: string;
+  /** Length cells; index into `categories`, -1 where the value is missing. */
+  readonly codes: Int32Array;
+  readonly categories: readonly string[];
+}
+
+/**
+ * Visits the nonzero entries of one cell: `genes[i]` (0-based gene index) holds `counts[i]` for i < n. The
+ * arrays are reused between calls: copy what must outlive the call.
+ */
+export type CellVisitor = (
+  cell: number,
+  genes: ArrayLike<number>,
+  counts: ArrayLike<number>,
+  n: number,
+) => void;
+
+export interface SingleCellData {
+  /** File name (or folder name) for messages. */
+  readonly file: string;
+  /** Where the counts come from, for messages and reports: "X", "raw/X", "layers/counts", "matrix.mtx". */
+  readonly countsPlace: string;
+  readonly cells: number;
+  readonly cellNames: readonly string[];
+  readonly genes: readonly string[];
+  readonly obs: readonly ObsColumn[];
+  /**
+   * Visits every cell once, in order 0..cells-1, with its counts (reads per gene, as stored: the caller
+   * checks that they are whole and non-negative). Rejects with an InputFailure on damaged input.
+   */
+  scan(visit: CellVisitor): Promise<void>;
+}
+
+/** Number of distinct values actually used by a column (missing values not counted). */
+export function distinctValues(column: ObsColumn): number {
+  const used = new Uint8Array(column.categories.length);
+  let n = 0;
+  for (const code of column.codes) {
+    if (code >= 0 && !used[code]) {
+      used[code] = 1;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Builds a categorical column from per-cell labels ('' or undefined = missing). */
+export function columnFromLabels(name: string, labels: ArrayLike<string | undefined>): ObsColumn {
+  const index = new Map<string, number>();
+  const categories: string[] = [];
+  const codes = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i];
+    if (label === undefined || label === '') {
+      codes[i] = -1;
+      continue;
+    }
+    let code = index.get(label);
+    if (code === undefined) {
+      code = categories.length;
+      categories.push(label);
+      index.set(label, code);
+    }
+    codes[i] = code;
+  }
+  return { name, codes, categories };
+}

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openH5ad, type H5adSummary } from '../../src/core/data/h5ad';
+import { writeH5ad } from '../../src/core/data/h5ad-write';
+import { installNodeH5Plugins } from '../../src/cli/h5-plugins';
+
+const ARCHIVES = new URL('../../../shared/data/anndata-archives/', import.meta.url).pathname;
+const present = existsSync(ARCHIVES);
+if (!present) console.warn(`[data-h5ad] ${ARCHIVES} is absent: the real AnnData archive tests are skipped.`);
+
+beforeAll(() => installNodeH5Plugins());
+
+async function summary(version: string): Promise<H5adSummary> {
+  const bytes = readFileSync(`${ARCHIVES}${version}/adata.h5ad`);
+  const result = await openH5ad({ name: `${version}/adata.h5ad`, bytes });
+  if (!result.ok) throw new Error(result.error.message);
+  result.data.close();
+  return result.data.summary;
+}
+
+describe.skipIf(!present)('real AnnData archives (anndata test data)', () => {
+  it('0.5: compound obs/var, categories in uns, scaled X and log-normalised raw.X are refused as counts', async () => {
+    const s = await summary('v0.5.0');
+    expect(s).toMatchObject({ cells: 700, genes: 765 });
+    expect(s.obs).toContainEqual({ name: 'bulk_labels', distinct: 10 });
+    expect(s.obs).toContainEqual({ name: 'louvain', distinct: 11 });
+    expect(s.obs).toContainEqual({ name: 'phase', distinct: 3 });
+    expect(s.matrices.map((m) => [m.place, m.storage])).toEqual([
+      ['raw.X', 'csr'],
+      ['X', 'dense'],
+    ]);
+    expect(s.counts).toBeUndefined();
+    expect(s.lacks[0]).toMatch(
+      /no raw counts: raw\.X holds non-integer values .*X holds negative values .*scaled/,
+    );
+  });
+
+  it.each(['v0.7.0', 'v0.7.8'])(
+    '%s: dataframe groups, categorical codes with referenced categories, LZF',
+    async (v) => {
+      const s = await summary(v);
+      expect(s).toMatchObject({ cells: 30, genes: 20, counts: 'raw/X' });
+      expect(s.obs.map((c) => c.name)).toEqual(['obs_cat', 'cat_ordered', 'int64', 'float64', 'uint8']);
+      expect(s.obs.every((c) => c.distinct > 1 && c.distinct <= 30)).toBe(true);
+      expect(s.matrices.find((m) => m.place === 'layers/array')?.verdict).toMatch(/non-integer/);
+      expect(s.lacks.join(' ')).toMatch(/context/);
+    },
+  );
+
+  it('0.7.0 categories resolve to labels through the object reference', async () => {
+    const bytes = readFileSync(`${ARCHIVES}v0.7.0/adata.h5ad`);
+    const result = await openH5ad({ name: 'v0.7.0', bytes });
+    if (!result.ok) throw new Error(result.error.message);
+    const column = result.data.data?.obs.find((c) => c.name === 'obs_cat');
+    result.data.close();
+    expect(column?.categories.length).toBe(22);
+    expect(column?.categories.every((c) => /^[A-Za-z]$/.test(c))).toBe(true);
+  });
+
+  it('0.11: an empty 10 x 20 object says it has no matrix and no obs columns', async () => {
+    const s = await summary('v0.11.4');
+    expect(s).toMatchObject({ cells: 10, genes: 20, obs: [], matrices: [] });
+    expect(s.lacks.join(' ')).toMatch(/no expression matrix.*10 cells x 20 genes/);
+  });
+
+  it('a truncated file is named with the sizes', async () => {
+    const bytes = readFileSync(`${ARCHIVES}v0.7.8/adata.h5ad`);
+    const result = await openH5ad({ name: 'cut.h5ad', bytes: bytes.subarray(0, 100000) });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.message).toMatch(/^cut\.h5ad: .*cut off/);
+  });
+});
+
+describe('h5ad written in the current layout (categorical groups, string arrays, CSR)', () => {
+  it('round-trips cells, genes, obs and counts', async () => {
+    const bytes = await writeH5ad({
+      genes: ['A', 'B', 'C'],
+      barcodes: ['c1', 'c2', 'c3', 'c4'],
+      obs: { cell_line: ['x', 'x', 'y', 'y'], guide: ['NT', 'g1', 'NT', 'g1'] },
+      indptr: Int32Array.from([0, 2, 3, 3, 5]),
+      indices: Int32Array.from([0, 2, 1, 0, 1]),
+      data: Uint32Array.from([5, 1, 7, 2, 3]),
+    });
+    const result = await openH5ad({ name: 'small.h5ad', bytes });
+    if (!result.ok) throw new Error(result.error.message);
+    const { summary: s, data } = result.data;
+    expect(s).toMatchObject({ cells: 4, genes: 3, counts: 'X', lacks: [] });
+    expect(s.obs).toEqual([
+      { name: 'cell_line', distinct: 2 },
+      { name: 'guide', distinct: 2 },
+    ]);
+    const rows: string[] = [];
+    await data?.scan((cell, genes, counts, n) => {
+      const parts: string[] = [];
+      for (let i = 0; i < n; i++) parts.push(`${data.genes[genes[i]]}=${counts[i]}`);
+      rows.push(`${data.cellNames[cell]}:${parts.join(',')}`);
+    });
+    result.data.close();
+    expect(rows).toEqual(['c1:A=5,C=1', 'c2:B=7', 'c3:', 'c4:A=2,B=3']);
+  });
+});
