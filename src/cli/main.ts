@@ -27,6 +27,7 @@ import { METHODS, METRICS, type Method } from '../core/eval/types';
 import { simulate } from '../core/simulate/simulator';
 import { useBackend } from './backend';
 import { UsageError, openInputFile } from './node-io';
+import { inspectSingleCell, isSingleCellPath, loadSingleCell, simulateSingleCell } from './single-cell';
 
 const USAGE = `Usage: npm run -s c3tl -- <command> [options]
 
@@ -45,7 +46,13 @@ const USAGE = `Usage: npm run -s c3tl -- <command> [options]
            [--save-model FILE.c3tl.json | --model FILE.c3tl.json]
       Predicted effects of every perturbation measured elsewhere but not in NAME, as a wide table.
       --model applies a saved model (browser or CLI) without training: the dataset must hold its genes,
-      target and support; an evaluate-mode model predicts its held-out pairs.`;
+      target and support; an evaluate-mode model predicts its held-out pairs.
+
+  Single-cell inputs: --data FILE.h5ad or --data DIR (10x: matrix.mtx, barcodes.tsv, features.tsv, cells.csv)
+      are pseudo-bulked: [--context-col NAME] [--perturbation-col NAME] [--control LABEL ...]
+      [--min-cells 10] [--counts X|raw/X|layers/NAME]; missing flags are guessed from the column names.
+  simulate --format h5ad --out FILE.h5ad | --format mtx --out DIR [--cells-per-pair 50] [--umis 4000]
+      Single cells drawn from the simulator (single-cell formats default to 50 perturbations).`;
 
 const options = {
   out: { type: 'string' },
@@ -66,6 +73,13 @@ const options = {
   'save-model': { type: 'string' },
   model: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  'context-col': { type: 'string' },
+  'perturbation-col': { type: 'string' },
+  control: { type: 'string', multiple: true },
+  'min-cells': { type: 'string' },
+  counts: { type: 'string' },
+  'cells-per-pair': { type: 'string' },
+  umis: { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
@@ -97,6 +111,11 @@ function writeText(path: string, text: string): void {
 async function loadData(flags: Flags): Promise<LoadedDataset> {
   const paths = flags.data ?? [];
   if (paths.length === 0) throw new UsageError(`--data FILE is required.\n\n${USAGE}`);
+  if (paths.some(isSingleCellPath)) {
+    if (!paths.every(isSingleCellPath))
+      throw new UsageError('Single-cell inputs (.h5ad, 10x folders) cannot be mixed with bulk tables.');
+    return loadSingleCell(paths, flags);
+  }
   const files = await Promise.all(paths.map(openInputFile));
   const result = await loadDataset(files);
   if (!result.ok) throw new UsageError(result.error.message);
@@ -123,11 +142,31 @@ function runOptions(flags: Flags): RunOptions {
   };
 }
 
-function commandSimulate(flags: Flags): void {
+async function commandSimulate(flags: Flags): Promise<void> {
   const out = required(flags, 'out');
   const format = flags.format ?? 'effects';
+  if (format === 'h5ad' || format === 'mtx') {
+    const message = await simulateSingleCell(
+      format,
+      out,
+      {
+        contexts: integer(flags, 'contexts', 6, 2),
+        perturbations: integer(flags, 'perturbations', 50, 2),
+        genes: integer(flags, 'genes', 1000, 2),
+        seed: integer(flags, 'seed', 1),
+        modulation: !flags['no-modulation'],
+      },
+      {
+        cellsPerPair: integer(flags, 'cells-per-pair', 50, 1),
+        umisPerCell: integer(flags, 'umis', 4000, 1),
+        seed: integer(flags, 'seed', 1),
+      },
+    );
+    process.stderr.write(`${message}\n`);
+    return;
+  }
   if (format !== 'effects' && format !== 'counts') {
-    throw new UsageError(`--format expects effects or counts, got "${format}".`);
+    throw new UsageError(`--format expects effects, counts, h5ad or mtx, got "${format}".`);
   }
   const data = simulate({
     contexts: integer(flags, 'contexts', 6, 2),
@@ -151,6 +190,10 @@ function commandSimulate(flags: Flags): void {
 }
 
 async function commandInspect(flags: Flags): Promise<void> {
+  if ((flags.data ?? []).some(isSingleCellPath)) {
+    await inspectSingleCell(flags.data ?? [], flags, Boolean(flags.json));
+    return;
+  }
   const data = await loadData(flags);
   const summary = tensorSummary(data.tensor);
   if (flags.json) {
@@ -294,7 +337,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'simulate':
-      commandSimulate(flags);
+      await commandSimulate(flags);
       return 0;
     case 'inspect':
       await commandInspect(flags);

@@ -244,10 +244,11 @@ async function build(data: SingleCellData, options: PseudobulkOptions): Promise<
   const sums = new Uint32Array(G * S);
   const detected = new Uint32Array(G);
   let cellsUsed = 0;
+  samples.forEach((g) => (cellsUsed += groupCells[g]));
   await data.scan((cell, genes, counts, n) => {
-    const s = slot[groupOf[cell]] ?? -1;
-    if (groupOf[cell] < 0 || s < 0) return;
-    cellsUsed++;
+    if (groupOf[cell] < 0) return;
+    const s = slot[groupOf[cell]];
+    if (s < 0) return;
     for (let i = 0; i < n; i++) {
       const v = counts[i];
       const g = genes[i];

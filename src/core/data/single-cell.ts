@@ -33,8 +33,10 @@ export interface SingleCellData {
   readonly genes: readonly string[];
   readonly obs: readonly ObsColumn[];
   /**
-   * Visits every cell once, in order 0..cells-1, with its counts (reads per gene, as stored: the caller
-   * checks that they are whole and non-negative). Rejects with an InputFailure on damaged input.
+   * Visits every stored count once, in runs of one cell each (reads per gene as stored: the caller checks
+   * that they are whole and non-negative). Readers of row-major data give one run per cell in order; a
+   * Matrix Market file may give a cell several runs, and cells without counts may have none. Rejects with
+   * an InputFailure on damaged input.
    */
   scan(visit: CellVisitor): Promise<void>;
 }
