@@ -139,7 +139,10 @@ export async function inspectSingleCell(
   const opened = await openAll(paths, flags);
   const inputs = opened.map((o) => o.summary);
   const wanted =
-    flags['context-col'] !== undefined || flags['perturbation-col'] !== undefined || flags.control?.length;
+    flags['context-col'] !== undefined ||
+    flags['perturbation-col'] !== undefined ||
+    flags['min-cells'] !== undefined ||
+    Boolean(flags.control?.length);
   let dataset: PseudobulkDataset | undefined;
   try {
     if (wanted) {

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openH5ad, type H5adSummary } from '../../src/core/data/h5ad';
+import h5wasm from 'h5wasm';
+import { h5Module, openH5ad, type H5adSummary } from '../../src/core/data/h5ad';
+import type { PseudobulkOptions } from '../../src/core/data/pseudobulk';
+import { openSingleCell, pseudobulkDataset } from '../../src/core/data/single-cell-load';
 import { writeH5ad } from '../../src/core/data/h5ad-write';
 import { installNodeH5Plugins } from '../../src/cli/h5-plugins';
 
@@ -97,5 +100,98 @@ describe('h5ad written in the current layout (categorical groups, string arrays,
     });
     result.data.close();
     expect(rows).toEqual(['c1:A=5,C=1', 'c2:B=7', 'c3:', 'c4:A=2,B=3']);
+  });
+});
+
+async function notAnnData(): Promise<Uint8Array> {
+  const module = await h5Module();
+  const f = new h5wasm.File('/not-anndata.h5', 'w');
+  f.create_group('images').create_dataset({ name: 'pixels', data: new Float32Array([1, 2, 3]) });
+  f.close();
+  const bytes = module.FS.readFile('/not-anndata.h5');
+  module.FS.unlink('/not-anndata.h5');
+  return bytes;
+}
+
+/** Two contexts x (NT, g1) x 3 cells; `values` replaces the counts (one per cell, gene A). */
+async function small(obs: Record<string, string[]>, values?: number[]): Promise<Uint8Array> {
+  const cells = obs.cell_line.length;
+  return writeH5ad({
+    genes: ['A', 'B'],
+    barcodes: Array.from({ length: cells }, (_, i) => `c${i + 1}`),
+    obs,
+    indptr: Int32Array.from({ length: cells + 1 }, (_, i) => 2 * i),
+    indices: Int32Array.from({ length: 2 * cells }, (_, i) => i % 2),
+    data: Uint32Array.from({ length: 2 * cells }, (_, i) => 5 + (i % 7)),
+    ...(values ? { floatData: Float64Array.from({ length: 2 * cells }, (_, i) => values[i >> 1] ?? 1) } : {}),
+  });
+}
+
+const LINES = ['x', 'x', 'x', 'x', 'y', 'y', 'y', 'y'];
+const GUIDES = ['NT', 'NT', 'g1', 'g1', 'NT', 'NT', 'g1', 'g1'];
+
+describe('bad .h5ad inputs: one message naming the file and the place', () => {
+  it.each<[string, () => Promise<Uint8Array>, Partial<PseudobulkOptions> & { counts?: string }, RegExp]>([
+    [
+      'not HDF5',
+      async () => new TextEncoder().encode('gene,a\nx,1\n'),
+      {},
+      /^bad\.h5ad, line 1: expected an HDF5 file/,
+    ],
+    [
+      'HDF5 that is not AnnData',
+      notAnnData,
+      {},
+      /^bad\.h5ad: expected an AnnData file \(HDF5 with top-level obs and var\), found an HDF5 file whose top level holds "images"/,
+    ],
+    [
+      'misspelt column',
+      () => small({ cell_line: LINES, guide: GUIDES }),
+      { perturbationColumn: 'guides' },
+      /^bad\.h5ad, column "guides": expected an obs column for the perturbation \(did you mean "guide"\?\)/,
+    ],
+    [
+      'a context without control cells',
+      () => small({ cell_line: LINES, guide: GUIDES.map((g, i) => (i >= 4 ? 'g1' : g)) }),
+      {},
+      /^bad\.h5ad, column "cell_line": expected at least 2 control cells .* in context "y", found no control cells/,
+    ],
+    [
+      'log-normalised values',
+      () => small({ cell_line: LINES, guide: GUIDES }, [1.5]),
+      { counts: 'X' },
+      /^bad\.h5ad, column "X": expected whole, non-negative read counts \(cell "c1", gene "A"\), found 1\.5, a fractional value/,
+    ],
+    [
+      'negative values',
+      () => small({ cell_line: LINES, guide: GUIDES }, [1, -2]),
+      { counts: 'X' },
+      /^bad\.h5ad, column "X": expected whole, non-negative read counts \(cell "c2", gene "A"\), found -2, a negative value/,
+    ],
+    [
+      'no counts without --counts',
+      () => small({ cell_line: LINES, guide: GUIDES }, [1.5]),
+      {},
+      /^bad\.h5ad: expected a matrix of raw counts to pseudo-bulk, found no raw counts: X holds non-integer values/,
+    ],
+  ])('%s', async (_name, make, options, message) => {
+    const { counts, ...columns } = options;
+    const opened = await openSingleCell(
+      { kind: 'h5ad', input: { name: 'bad.h5ad', bytes: await make() } },
+      { counts },
+    );
+    let text = opened.ok ? '' : opened.error.message;
+    if (opened.ok) {
+      const result = await pseudobulkDataset([opened.data], {
+        contextColumn: 'cell_line',
+        perturbationColumn: 'guide',
+        controls: ['NT'],
+        minCells: 2,
+        ...columns,
+      });
+      opened.data.close();
+      text = result.ok ? 'ok' : result.error.message;
+    }
+    expect(text).toMatch(message);
   });
 });

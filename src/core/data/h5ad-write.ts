@@ -14,6 +14,8 @@ export interface CellTable {
   indptr: Int32Array;
   indices: Int32Array;
   data: Uint32Array;
+  /** Written as X's values instead of `data` (float64), for data that are not counts. */
+  floatData?: Float64Array;
 }
 
 let counter = 0;
@@ -82,7 +84,7 @@ export async function writeH5ad(table: CellTable): Promise<Uint8Array> {
       'shape',
       new BigInt64Array([BigInt(table.barcodes.length), BigInt(table.genes.length)]),
     );
-    X.create_dataset({ name: 'data', data: table.data });
+    X.create_dataset({ name: 'data', data: table.floatData ?? table.data });
     X.create_dataset({ name: 'indices', data: table.indices });
     X.create_dataset({ name: 'indptr', data: table.indptr });
     dataframe(f, 'obs', table.barcodes, { ...table.obs });
