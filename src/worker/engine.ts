@@ -52,6 +52,7 @@ import type { StopToken } from './run-gate';
 import { createRunGate } from './run-gate';
 import type { LoadedDataset, SessionStore } from './sessions';
 import { indexedDbSessionStore, sessionMethods } from './sessions';
+import { cellMethods } from './cells';
 
 /** The demo: the simulator with its defaults (raw counts are not needed, which saves memory). */
 export const DEMO_SOURCE =
@@ -491,6 +492,15 @@ export function createEngine(engineOptions: EngineOptions = {}) {
       replace: (dataset) => {
         const { tensor: restored, ...rest } = dataset;
         tensor = restored;
+        origin = rest;
+      },
+    }),
+
+    ...cellMethods({
+      gate,
+      replace: (dataset) => {
+        const { tensor: loaded, ...rest } = dataset;
+        tensor = loaded;
         origin = rest;
       },
     }),

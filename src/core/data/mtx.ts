@@ -7,29 +7,21 @@
 import { InputFailure, listSome, quoted, reject } from './failure';
 import { RecordReader } from './records';
 import { fail, type ParseResult } from './result';
-import { columnFromLabels, type CellVisitor, type ObsColumn, type SingleCellData } from './single-cell';
+import {
+  columnFromLabels,
+  mtxRole,
+  type CellVisitor,
+  type MtxRole,
+  type ObsColumn,
+  type SingleCellData,
+} from './single-cell';
+
+export { mtxRole };
 import type { InputFile } from './source';
 import { plural } from './table';
 import { readText } from './text-stream';
 
 const GENE_EXPRESSION = 'Gene Expression';
-
-export interface MtxFiles {
-  matrix?: InputFile;
-  barcodes?: InputFile;
-  features?: InputFile;
-  cells?: InputFile;
-}
-
-/** Which role a file of a 10x folder plays, by its name; undefined for other files. */
-export function mtxRole(name: string): keyof MtxFiles | undefined {
-  const base = name.toLowerCase().replace(/\.(gz|gzip)$/, '');
-  if (/(^|[._-])matrix\.mtx$/.test(base)) return 'matrix';
-  if (/(^|[._-])barcodes\.tsv$/.test(base)) return 'barcodes';
-  if (/(^|[._-])(features|genes)\.tsv$/.test(base)) return 'features';
-  if (/(^|[._-])cells\.(csv|tsv)$/.test(base)) return 'cells';
-  return undefined;
-}
 
 /** Splits streamed text into lines (numbered from 1, CR stripped). */
 async function forEachLine(
@@ -128,7 +120,7 @@ export interface MtxDataset {
 }
 
 async function open(files: readonly InputFile[], folder: string): Promise<MtxDataset> {
-  const found: MtxFiles = {};
+  const found: Partial<Record<MtxRole, InputFile>> = {};
   for (const f of files) {
     const role = mtxRole(f.name);
     if (role && !found[role]) found[role] = f;

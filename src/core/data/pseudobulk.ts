@@ -347,3 +347,47 @@ export async function pseudobulk(
     });
   }
 }
+
+export interface GroupSizes {
+  /** Treated groups with at least minCells cells, and all treated groups. */
+  kept: number;
+  groups: number;
+  /** Cells per kept treated group, ascending. */
+  sizes: number[];
+  /** Contexts with treated groups kept but fewer than minCells control cells. */
+  contextsWithoutControls: string[];
+}
+
+/**
+ * Cells per (context, perturbation) group for a choice of columns, from the annotations alone (no counts are
+ * read), so that a UI can show them while the choice is being made. Unknown columns give zero groups.
+ */
+export function groupSizes(
+  data: Pick<SingleCellData, 'obs' | 'cells'>,
+  options: PseudobulkOptions,
+): GroupSizes {
+  const minCells = options.minCells ?? DEFAULT_MIN_CELLS;
+  const ctx = data.obs.find((c) => c.name === options.contextColumn);
+  const pert = data.obs.find((c) => c.name === options.perturbationColumn);
+  if (!ctx || !pert || ctx === pert) return { kept: 0, groups: 0, sizes: [], contextsWithoutControls: [] };
+  const keys = new Set(options.controls.map(labelKey));
+  const control = pert.categories.map((c) => keys.has(labelKey(c)));
+  const P = pert.categories.length;
+  const counts = new Map<number, number>();
+  const controls = new Map<number, number>();
+  for (let cell = 0; cell < data.cells; cell++) {
+    const c = ctx.codes[cell];
+    const p = pert.codes[cell];
+    if (c < 0 || p < 0) continue;
+    if (control[p]) controls.set(c, (controls.get(c) ?? 0) + 1);
+    else counts.set(c * P + p, (counts.get(c * P + p) ?? 0) + 1);
+  }
+  const sizes = [...counts.values()].filter((n) => n >= minCells).sort((a, b) => a - b);
+  const withKept = new Set(
+    [...counts.entries()].filter(([, n]) => n >= minCells).map(([k]) => Math.floor(k / P)),
+  );
+  const contextsWithoutControls = [...withKept]
+    .filter((c) => (controls.get(c) ?? 0) < minCells)
+    .map((c) => ctx.categories[c]);
+  return { kept: sizes.length, groups: counts.size, sizes, contextsWithoutControls };
+}

@@ -75,3 +75,20 @@ export function columnFromLabels(name: string, labels: ArrayLike<string | undefi
   }
   return { name, codes, categories };
 }
+
+export type MtxRole = 'matrix' | 'barcodes' | 'features' | 'cells';
+
+/** Which role a file of a 10x folder plays, by its name; undefined for other files. */
+export function mtxRole(name: string): MtxRole | undefined {
+  const base = name.toLowerCase().replace(/\.(gz|gzip)$/, '');
+  if (/(^|[._-])matrix\.mtx$/.test(base)) return 'matrix';
+  if (/(^|[._-])barcodes\.tsv$/.test(base)) return 'barcodes';
+  if (/(^|[._-])(features|genes)\.tsv$/.test(base)) return 'features';
+  if (/(^|[._-])cells\.(csv|tsv)$/.test(base)) return 'cells';
+  return undefined;
+}
+
+/** True when dropped files are single-cell input: an .h5ad, or the matrix.mtx of a 10x folder. */
+export function isSingleCellDrop(names: readonly string[]): boolean {
+  return names.some((n) => /\.h5ad$/i.test(n)) || names.some((n) => mtxRole(n) === 'matrix');
+}
