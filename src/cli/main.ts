@@ -27,7 +27,8 @@ import { METHODS, METRICS, type Method } from '../core/eval/types';
 import { simulate } from '../core/simulate/simulator';
 import { useBackend } from './backend';
 import { UsageError, openInputFile } from './node-io';
-import { inspectSingleCell, isSingleCellPath, loadSingleCell, simulateSingleCell } from './single-cell';
+// The single-cell path loads h5wasm (HDF5 in WebAssembly), so it is imported only when used.
+import { isSingleCellPath } from './single-cell-path';
 
 const USAGE = `Usage: npm run -s c3tl -- <command> [options]
 
@@ -114,7 +115,7 @@ async function loadData(flags: Flags): Promise<LoadedDataset> {
   if (paths.some(isSingleCellPath)) {
     if (!paths.every(isSingleCellPath))
       throw new UsageError('Single-cell inputs (.h5ad, 10x folders) cannot be mixed with bulk tables.');
-    return loadSingleCell(paths, flags);
+    return (await import('./single-cell')).loadSingleCell(paths, flags);
   }
   const files = await Promise.all(paths.map(openInputFile));
   const result = await loadDataset(files);
@@ -146,6 +147,7 @@ async function commandSimulate(flags: Flags): Promise<void> {
   const out = required(flags, 'out');
   const format = flags.format ?? 'effects';
   if (format === 'h5ad' || format === 'mtx') {
+    const { simulateSingleCell } = await import('./single-cell');
     const message = await simulateSingleCell(
       format,
       out,
@@ -191,7 +193,7 @@ async function commandSimulate(flags: Flags): Promise<void> {
 
 async function commandInspect(flags: Flags): Promise<void> {
   if ((flags.data ?? []).some(isSingleCellPath)) {
-    await inspectSingleCell(flags.data ?? [], flags, Boolean(flags.json));
+    await (await import('./single-cell')).inspectSingleCell(flags.data ?? [], flags, Boolean(flags.json));
     return;
   }
   const data = await loadData(flags);

@@ -2,7 +2,7 @@
  * The CLI's single-cell inputs (.h5ad files and 10x folders): opening them from disk, choosing the columns
  * (flags, else guessed and said so), inspecting, pseudo-bulking, and the simulator's single-cell output.
  */
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeH5ad, type CellTable } from '../core/data/h5ad-write';
@@ -27,16 +27,6 @@ export interface SingleCellFlags {
   control?: string[];
   'min-cells'?: string;
   counts?: string;
-}
-
-/** True for an .h5ad file or a folder (read as a 10x Matrix Market folder). */
-export function isSingleCellPath(path: string): boolean {
-  if (/\.h5ad$/i.test(path)) return true;
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 async function source(path: string): Promise<SingleCellSource> {
