@@ -39,13 +39,19 @@ async function sourceOf(files: readonly File[]): Promise<SingleCellSource> {
   return { kind: 'mtx', folder, files };
 }
 
+/**
+ * `methods` join the engine's API; `forget` closes the opened input (its HDF5 copy included) and says
+ * whether there was one, for the engine's reset.
+ */
 export function cellMethods(host: CellsHost) {
   let opened: { cells: OpenedCells; files: File[] } | null = null;
-  const forget = () => {
+  const forget = (): boolean => {
+    const had = opened !== null;
     opened?.cells.close();
     opened = null;
+    return had;
   };
-  return {
+  const methods = {
     /** Opens a single-cell drop and describes it; the previous dataset stays loaded. */
     openCells(files: File[]): Promise<CellsOutcome> {
       return host.gate.run(async (): Promise<CellsOutcome> => {
@@ -107,4 +113,5 @@ export function cellMethods(host: CellsHost) {
       });
     },
   };
+  return { methods, forget };
 }
