@@ -195,3 +195,65 @@ describe('bad .h5ad inputs: one message naming the file and the place', () => {
     expect(text).toMatch(message);
   });
 });
+
+/** CSC counts in layers/counts, float X, nullable and string-array obs columns, written field by field. */
+async function handWritten(): Promise<Uint8Array> {
+  const module = await h5Module();
+  const f = new h5wasm.File('/hand.h5ad', 'w');
+  const enc = (g: { create_attribute: (n: string, v: string) => void }, type: string) => {
+    g.create_attribute('encoding-type', type);
+    g.create_attribute('encoding-version', '0.2.0');
+  };
+  const obs = f.create_group('obs');
+  enc(obs, 'dataframe');
+  obs.create_attribute('_index', 'cell_id');
+  obs.create_attribute('column-order', ['line', 'dose']);
+  enc(obs.create_dataset({ name: 'cell_id', data: ['a', 'b', 'c'] }), 'string-array');
+  enc(obs.create_dataset({ name: 'line', data: ['K562', 'K562', 'RPE1'] }), 'string-array');
+  const dose = obs.create_group('dose');
+  enc(dose, 'nullable-integer');
+  dose.create_dataset({ name: 'values', data: new Int32Array([1, 2, 3]) });
+  dose.create_dataset({ name: 'mask', data: new Uint8Array([0, 1, 0]) });
+  const v = f.create_group('var');
+  enc(v, 'dataframe');
+  v.create_attribute('_index', '_index');
+  v.create_attribute('column-order', new Float64Array(0), [0]);
+  enc(v.create_dataset({ name: '_index', data: ['G1', 'G2'] }), 'string-array');
+  // Cells x genes [[4, 0], [0, 2], [1, 3]] stored gene by gene.
+  const counts = f.create_group('layers').create_group('counts');
+  enc(counts, 'csc_matrix');
+  counts.create_attribute('shape', new BigInt64Array([3n, 2n]));
+  counts.create_dataset({ name: 'data', data: new BigInt64Array([4n, 1n, 2n, 3n]) });
+  counts.create_dataset({ name: 'indices', data: new Int32Array([0, 2, 1, 2]) });
+  counts.create_dataset({ name: 'indptr', data: new Int32Array([0, 2, 4]) });
+  f.create_dataset({ name: 'X', data: new Float32Array([0.5, 0, 0, 0.7, 0.1, 0.9]), shape: [3, 2] });
+  f.close();
+  const bytes = module.FS.readFile('/hand.h5ad');
+  module.FS.unlink('/hand.h5ad');
+  return bytes;
+}
+
+describe('h5ad layouts written field by field', () => {
+  it('reads CSC counts from layers/counts, nullable and string-array columns, and refuses float X', async () => {
+    const result = await openH5ad({ name: 'hand.h5ad', bytes: await handWritten() });
+    if (!result.ok) throw new Error(result.error.message);
+    const { summary: s, data } = result.data;
+    expect(s).toMatchObject({ cells: 3, genes: 2, counts: 'layers/counts' });
+    expect(s.obs).toEqual([
+      { name: 'line', distinct: 2 },
+      { name: 'dose', distinct: 2 },
+    ]);
+    expect(s.matrices.map((m) => [m.place, m.storage, m.verdict.split(' ')[0]])).toEqual([
+      ['layers/counts', 'csc', 'counts'],
+      ['X', 'dense', 'non-integer'],
+    ]);
+    const rows: string[] = [];
+    await data?.scan((cell, genes, counts, n) => {
+      const parts: string[] = [];
+      for (let i = 0; i < n; i++) parts.push(`${data.genes[genes[i]]}=${counts[i]}`);
+      rows.push(`${data.cellNames[cell]}:${parts.join(',')}`);
+    });
+    result.data.close();
+    expect(rows).toEqual(['a:G1=4', 'b:G2=2', 'c:G1=1,G2=3']);
+  });
+});
