@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { guessColumns, pseudobulk, type PseudobulkOptions } from '../../src/core/data/pseudobulk';
-import { columnFromLabels, type SingleCellData } from '../../src/core/data/single-cell';
+import {
+  MAX_NUMERIC_LABELS,
+  columnFromLabels,
+  columnFromNumbers,
+  distinctValues,
+  type SingleCellData,
+} from '../../src/core/data/single-cell';
 import { simulate } from '../../src/core/simulate/simulator';
 import { cellsAsData, simulateCells } from '../../src/core/simulate/single-cell';
 
@@ -155,5 +161,19 @@ describe('pseudo-bulk rejections name the file and the place', () => {
     });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.message).toMatch(message);
+  });
+});
+
+describe('numeric obs columns', () => {
+  it('few distinct numbers become labels; a continuous column is only counted', () => {
+    const dose = columnFromNumbers('dose', Float64Array.from([1, 10, 1, Number.NaN]));
+    expect(dose).toEqual({ name: 'dose', codes: Int32Array.from([0, 1, 0, -1]), categories: ['1', '10'] });
+    const score = columnFromNumbers(
+      'score',
+      Float64Array.from({ length: MAX_NUMERIC_LABELS + 1 }, (_, i) => i / 7),
+    );
+    expect(distinctValues(score)).toBe(MAX_NUMERIC_LABELS + 1);
+    expect(score.categories).toEqual([]);
+    expect(score.codes.every((c) => c === -1)).toBe(true);
   });
 });

@@ -10,6 +10,7 @@ import { InputFailure, listSome, quoted, reject } from './failure';
 import { fail, type ParseResult } from './result';
 import {
   columnFromLabels,
+  columnFromNumbers,
   distinctValues,
   type CellVisitor,
   type ObsColumn,
@@ -269,7 +270,10 @@ class Reader {
       if (!isDataset(cats)) return undefined;
       return this.categorical(name, this.value(e), strings(this.value(cats)), place);
     }
-    return columnFromLabels(name, strings(this.value(e)));
+    const value = this.value(e);
+    if (ArrayBuffer.isView(value))
+      return columnFromNumbers(name, value as unknown as ArrayLike<number | bigint>);
+    return columnFromLabels(name, strings(value));
   }
 
   /** A dataframe (obs, var, raw/var) in any layout; undefined when absent. */
@@ -325,7 +329,12 @@ class Reader {
             ),
           );
         } else {
-          columns.push(columnFromLabels(name, strings(values)));
+          const numeric = values.every((x) => typeof x === 'number' || typeof x === 'bigint');
+          columns.push(
+            numeric
+              ? columnFromNumbers(name, values as (number | bigint)[])
+              : columnFromLabels(name, strings(values)),
+          );
         }
       });
     }

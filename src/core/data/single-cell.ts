@@ -10,7 +10,15 @@ export interface ObsColumn {
   /** Length cells; index into `categories`, -1 where the value is missing. */
   readonly codes: Int32Array;
   readonly categories: readonly string[];
+  /**
+   * Distinct values when they were counted but not kept: a continuous numeric column (a score, a count)
+   * cannot label groups, so its cells carry -1 and only this number is reported.
+   */
+  readonly distinct?: number;
 }
+
+/** Numeric columns with more distinct values than this are continuous: counted, not kept as labels. */
+export const MAX_NUMERIC_LABELS = 1000;
 
 /**
  * Visits the nonzero entries of one cell: `genes[i]` (0-based gene index) holds `counts[i]` for i < n. The
@@ -43,6 +51,7 @@ export interface SingleCellData {
 
 /** Number of distinct values actually used by a column (missing values not counted). */
 export function distinctValues(column: ObsColumn): number {
+  if (column.distinct !== undefined) return column.distinct;
   const used = new Uint8Array(column.categories.length);
   let n = 0;
   for (const code of column.codes) {
@@ -91,4 +100,29 @@ export function mtxRole(name: string): MtxRole | undefined {
 /** True when dropped files are single-cell input: an .h5ad, or the matrix.mtx of a 10x folder. */
 export function isSingleCellDrop(names: readonly string[]): boolean {
   return names.some((n) => /\.h5ad$/i.test(n)) || names.some((n) => mtxRole(n) === 'matrix');
+}
+
+/**
+ * A column from per-cell numbers (NaN = missing): labels are the numbers as text; with more than
+ * MAX_NUMERIC_LABELS distinct values only their count is kept (no string per cell is ever made).
+ */
+export function columnFromNumbers(name: string, values: ArrayLike<number | bigint>): ObsColumn {
+  const index = new Map<number | bigint, number>();
+  const codes = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number' && Number.isNaN(v)) {
+      codes[i] = -1;
+      continue;
+    }
+    let code = index.get(v);
+    if (code === undefined) {
+      code = index.size;
+      index.set(v, code);
+    }
+    codes[i] = code;
+  }
+  if (index.size > MAX_NUMERIC_LABELS)
+    return { name, codes: codes.fill(-1), categories: [], distinct: index.size };
+  return { name, codes, categories: [...index.keys()].map(String) };
 }
