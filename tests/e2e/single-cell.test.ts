@@ -4,7 +4,9 @@
  * and no request leaves the page between the drop and the results.
  */
 import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
 import { writeH5ad } from '../../src/core/data/h5ad-write';
+import { formatMtx } from '../../src/core/data/mtx';
 import { simulate } from '../../src/core/simulate/simulator';
 import { simulateCells } from '../../src/core/simulate/single-cell';
 import { TRAIN_TIMEOUT, readMetrics, setMaxEpochs, trainToResults, waitOrError } from './driver';
@@ -75,4 +77,47 @@ describe('single-cell .h5ad in the app', () => {
     },
     TRAIN_TIMEOUT * 2,
   );
+
+  it('drops the files of a 10x folder and pseudo-bulks them with the pre-selected columns', async () => {
+    const sim = simulate({ contexts: 2, perturbations: 6, genes: 80, seed: 5, counts: false });
+    const cells = simulateCells(sim, { cellsPerPair: 12, seed: 5 });
+    const text = formatMtx({
+      genes: cells.genes,
+      barcodes: cells.barcodes,
+      obs: { cell_type: cells.contexts, perturbation: cells.perturbations },
+      indptr: cells.indptr,
+      indices: cells.indices,
+      data: cells.data,
+    });
+    const gz = (name: string, body: string) => ({
+      name,
+      mimeType: 'application/gzip',
+      buffer: gzipSync(body),
+    });
+    const { page, log } = await openApp(app.browser, app.server.origin);
+    await page
+      .getByTestId('backend')
+      .filter({ hasText: /webgpu|wasm|cpu/ })
+      .waitFor();
+    await page
+      .getByTestId('file-input')
+      .setInputFiles([
+        gz('matrix.mtx.gz', text.matrix),
+        gz('barcodes.tsv.gz', text.barcodes),
+        gz('features.tsv.gz', text.features),
+        { name: 'cells.csv', mimeType: 'text/csv', buffer: Buffer.from(text.cells) },
+      ]);
+    await waitOrError(page, page.getByTestId('pseudobulk-panel'));
+    expect(await page.getByTestId('context-col').inputValue()).toBe('cell_type');
+    expect(await page.getByTestId('control-label').inputValue()).toBe('control');
+    await page.getByTestId('cells-per-pair').filter({ hasText: '12 of 12' }).waitFor();
+    await page.getByTestId('pseudobulk-button').click();
+    await waitOrError(
+      page,
+      page.getByTestId('dataset-summary').filter({ hasText: 'pseudo-bulk by cell_type' }),
+    );
+    expect(await page.getByTestId('summary-pairs').textContent()).toMatch(/^12/);
+    expect(log.errors).toEqual([]);
+    await page.close();
+  });
 });
