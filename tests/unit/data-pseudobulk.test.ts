@@ -177,3 +177,29 @@ describe('numeric obs columns', () => {
     expect(score.codes.every((c) => c === -1)).toBe(true);
   });
 });
+
+describe('memory', () => {
+  it('refuses group sums beyond the memory budget before reading any count', async () => {
+    const data = tiny(OBS, GOOD);
+    let scanned = false;
+    const result = await pseudobulk(
+      {
+        ...data,
+        scan: async () => {
+          scanned = true;
+        },
+      },
+      {
+        contextColumn: 'cell_line',
+        perturbationColumn: 'guide',
+        controls: ['NT'],
+        minCells: 1,
+        memoryBudgetBytes: 16,
+      },
+    );
+    expect(scanned).toBe(false);
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.error.message).toMatch(/within the memory budget of 16 bytes, found 6 groups x 2 genes/);
+  });
+});

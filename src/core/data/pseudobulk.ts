@@ -4,9 +4,10 @@
  * so memory grows with groups x genes, never with cells x genes.
  */
 import { effectsFromCounts, type CountsMatrix, type SampleSheet, type SheetRow } from './counts';
-import { InputFailure, listSome, quoted, reject } from './failure';
+import { InputFailure, formatBytes, listSome, quoted, reject } from './failure';
 import { CONTROL_NAMES, labelKey } from './labels';
 import { fail, type ParseResult } from './result';
+import { DEFAULT_MEMORY_BUDGET } from './source';
 import { distinctValues, type ObsColumn, type SingleCellData } from './single-cell';
 import { plural, type EffectPart } from './table';
 
@@ -24,6 +25,8 @@ export interface PseudobulkOptions {
    * 3 cells. Default 0.01. Perturbation labels play no part in it, so no gene is chosen for its effect.
    */
   minDetectedFraction?: number;
+  /** Bytes the per-group sums (groups x genes, 4 bytes each) may take; default DEFAULT_MEMORY_BUDGET. */
+  memoryBudgetBytes?: number;
 }
 
 export interface GroupCells {
@@ -234,11 +237,12 @@ async function build(data: SingleCellData, options: PseudobulkOptions): Promise<
   }
   const S = samples.length;
   const G = data.genes.length;
-  if (G * S * 4 > 2 ** 31) {
+  const budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
+  if (G * S * 4 > budget) {
     reject({
       file,
-      expected: 'groups x genes that fit in memory (2 GiB of counts)',
-      found: `${plural(S, 'group')} x ${plural(G, 'gene')}`,
+      expected: `group sums within the memory budget of ${formatBytes(budget)}`,
+      found: `${plural(S, 'group')} x ${plural(G, 'gene')} (${formatBytes(G * S * 4)})`,
     });
   }
   const sums = new Uint32Array(G * S);

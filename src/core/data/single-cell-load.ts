@@ -128,7 +128,7 @@ async function build(
         found: s.lacks.find((l) => /counts|matrix/.test(l)) ?? s.countsReason,
       });
     }
-    const result = await pseudobulk(input.data, options);
+    const result = await pseudobulk(input.data, { memoryBudgetBytes: budget, ...options });
     if (!result.ok) throw new InputFailure(result.error);
     notes.push(`${s.file}: ${s.countsReason}.`, ...result.data.notes);
     parts.push(result.data.part);
