@@ -106,6 +106,8 @@ export default defineConfig({
     }),
   ],
   worker: { format: 'es' },
+  // HDF5 filter plugins (h5wasm-plugins' .so side modules) are inlined into the worker: no request, offline.
+  assetsInclude: ['**/*.so'],
   server: { headers: isolationHeaders },
   preview: { headers: { ...isolationHeaders, 'Content-Security-Policy': CSP_HEADER } },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },

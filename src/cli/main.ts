@@ -29,6 +29,8 @@ import { simulate } from '../core/simulate/simulator';
 import { useBackend } from './backend';
 import { BENCHMARK_USAGE, commandBenchmark } from './benchmark';
 import { UsageError, openInputFile } from './node-io';
+// The single-cell path loads h5wasm (HDF5 in WebAssembly), so it is imported only when used.
+import { isSingleCellPath } from './single-cell-path';
 
 const KIND_LINES = SIM_KINDS.map((kind) => `        ${kind.padEnd(14)} ${SIM_KIND_SUMMARY[kind]}`).join('\n');
 
@@ -57,6 +59,13 @@ ${KIND_LINES}
       Predicted effects of every perturbation measured elsewhere but not in NAME, as a wide table.
       --model applies a saved model (browser or CLI) without training: the dataset must hold its genes,
       target and support; an evaluate-mode model predicts its held-out pairs.
+
+  Single-cell inputs: --data FILE.h5ad or --data DIR (10x: matrix.mtx, barcodes.tsv, features.tsv, cells.csv)
+      are pseudo-bulked: [--context-col NAME] [--perturbation-col NAME] [--control LABEL ...]
+      [--min-cells 10] [--counts X|raw/X|layers/NAME]; missing flags are guessed from the column names.
+  simulate --format h5ad --out FILE.h5ad | --format mtx --out DIR [--cells-per-pair 50] [--umis 4000]
+      Single cells drawn from the simulator (single-cell formats default to 50 perturbations).
+
 ${BENCHMARK_USAGE}`;
 
 const options = {
@@ -82,6 +91,13 @@ const options = {
   fast: { type: 'boolean' },
   switches: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  'context-col': { type: 'string' },
+  'perturbation-col': { type: 'string' },
+  control: { type: 'string', multiple: true },
+  'min-cells': { type: 'string' },
+  counts: { type: 'string' },
+  'cells-per-pair': { type: 'string' },
+  umis: { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
@@ -113,6 +129,11 @@ function writeText(path: string, text: string): void {
 async function loadData(flags: Flags): Promise<LoadedDataset> {
   const paths = flags.data ?? [];
   if (paths.length === 0) throw new UsageError(`--data FILE is required.\n\n${USAGE}`);
+  if (paths.some(isSingleCellPath)) {
+    if (!paths.every(isSingleCellPath))
+      throw new UsageError('Single-cell inputs (.h5ad, 10x folders) cannot be mixed with bulk tables.');
+    return (await import('./single-cell')).loadSingleCell(paths, flags);
+  }
   const files = await Promise.all(paths.map(openInputFile));
   const result = await loadDataset(files);
   if (!result.ok) throw new UsageError(result.error.message);
@@ -139,11 +160,32 @@ function runOptions(flags: Flags): RunOptions {
   };
 }
 
-function commandSimulate(flags: Flags): void {
+async function commandSimulate(flags: Flags): Promise<void> {
   const out = required(flags, 'out');
   const format = flags.format ?? 'effects';
+  if (format === 'h5ad' || format === 'mtx') {
+    const { simulateSingleCell } = await import('./single-cell');
+    const message = await simulateSingleCell(
+      format,
+      out,
+      {
+        contexts: integer(flags, 'contexts', 6, 2),
+        perturbations: integer(flags, 'perturbations', 50, 2),
+        genes: integer(flags, 'genes', 1000, 2),
+        seed: integer(flags, 'seed', 1),
+        modulation: !flags['no-modulation'],
+      },
+      {
+        cellsPerPair: integer(flags, 'cells-per-pair', 50, 1),
+        umisPerCell: integer(flags, 'umis', 4000, 1),
+        seed: integer(flags, 'seed', 1),
+      },
+    );
+    process.stderr.write(`${message}\n`);
+    return;
+  }
   if (format !== 'effects' && format !== 'counts') {
-    throw new UsageError(`--format expects effects or counts, got "${format}".`);
+    throw new UsageError(`--format expects effects, counts, h5ad or mtx, got "${format}".`);
   }
   const kind = flags.kind ?? (flags['no-modulation'] ? 'no-modulation' : 'default');
   const preset = simulatorOptionsForKind(kind);
@@ -173,6 +215,10 @@ function commandSimulate(flags: Flags): void {
 }
 
 async function commandInspect(flags: Flags): Promise<void> {
+  if ((flags.data ?? []).some(isSingleCellPath)) {
+    await (await import('./single-cell')).inspectSingleCell(flags.data ?? [], flags, Boolean(flags.json));
+    return;
+  }
   const data = await loadData(flags);
   const summary = tensorSummary(data.tensor);
   if (flags.json) {
@@ -335,7 +381,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'simulate':
-      commandSimulate(flags);
+      await commandSimulate(flags);
       return 0;
     case 'inspect':
       await commandInspect(flags);

@@ -65,10 +65,13 @@ export function App({ engine }: { engine: EngineClient }) {
           <DataPanel
             dataset={dataset}
             busy={busy}
-            loading={task === 'demo' || task === 'files'}
+            loading={task === 'demo' || task === 'files' || task === 'cells' || task === 'pseudobulk'}
             progress={state.loadProgress}
             onDemo={actions.loadDemo}
             onFiles={actions.loadFiles}
+            cells={state.cells}
+            onPreview={actions.previewGroups}
+            onPseudobulk={actions.pseudobulk}
           />
         </ErrorBoundary>
         {dataset && (

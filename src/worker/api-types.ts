@@ -219,3 +219,51 @@ export type {
   ReproRecord,
   RunMode,
 };
+
+/** An obs column as the pseudo-bulk panel offers it. */
+export interface CellColumn {
+  name: string;
+  /** Distinct values used by the cells. */
+  distinct: number;
+  /** Its values, when there are at most MAX_LISTED_VALUES (for the control-label choice). */
+  values: string[] | null;
+}
+
+/** A dropped single-cell input (.h5ad or 10x folder), opened and waiting for the pseudo-bulk choices. */
+export interface CellsInfo {
+  source: string;
+  format: 'h5ad' | 'mtx';
+  cells: number;
+  genes: number;
+  columns: CellColumn[];
+  /** Where the counts come from, or null when the input holds none. */
+  counts: string | null;
+  countsReason: string;
+  lacks: string[];
+  /** Likely context and perturbation columns and control labels, pre-selected by the panel. */
+  guess: { context?: string; perturbation?: string; controls: string[] };
+  notes: string[];
+}
+
+export type CellsOutcome = { ok: true; cells: CellsInfo } | { ok: false; error: InputError };
+
+/** The pseudo-bulk panel's choices. */
+export interface PseudobulkChoice {
+  contextColumn: string;
+  perturbationColumn: string;
+  controls: string[];
+  minCells: number;
+}
+
+/** Cells per (context, perturbation) group for a choice, before any matrix is read. */
+export interface GroupPreview {
+  /** Treated groups with at least minCells cells, and all treated groups. */
+  kept: number;
+  groups: number;
+  /** Cells per kept treated group: fewest, median, most (0 when none). */
+  min: number;
+  median: number;
+  max: number;
+  /** Contexts with treated groups but fewer than minCells control cells. */
+  contextsWithoutControls: string[];
+}

@@ -52,6 +52,7 @@ import type { StopToken } from './run-gate';
 import { createRunGate } from './run-gate';
 import type { LoadedDataset, SessionStore } from './sessions';
 import { indexedDbSessionStore, sessionMethods } from './sessions';
+import { cellMethods } from './cells';
 
 /** The demo: the simulator with its defaults (raw counts are not needed, which saves memory). */
 export const DEMO_SOURCE =
@@ -177,6 +178,14 @@ export function createEngine(engineOptions: EngineOptions = {}) {
   const calibrator = engineOptions.calibrator ?? defaultCalibrator();
   /** The model of the last run, as a model file's text, and its target's name. */
   let lastModel: { target: string; text: string } | null = null;
+  const cells = cellMethods({
+    gate,
+    replace: (dataset) => {
+      const { tensor: loaded, ...rest } = dataset;
+      tensor = loaded;
+      origin = rest;
+    },
+  });
 
   /**
    * This device's figures: read back from the store when they were measured here by this version of the
@@ -471,7 +480,8 @@ export function createEngine(engineOptions: EngineOptions = {}) {
     reset(): Promise<{ hadDataset: boolean }> {
       gate.cancel();
       return gate.run(async () => {
-        const hadDataset = tensor !== null;
+        const hadCells = cells.forget();
+        const hadDataset = tensor !== null || hadCells;
         tensor = null;
         origin = null;
         lastModel = null;
@@ -495,6 +505,8 @@ export function createEngine(engineOptions: EngineOptions = {}) {
         origin = rest;
       },
     }),
+
+    ...cells.methods,
 
     /** Stops the running task at its next check (training polls between epochs); true when one was running. */
     cancel(): boolean {

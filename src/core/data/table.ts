@@ -4,7 +4,7 @@ import { CONTEXT_ALIASES, PERTURBATION_ALIASES } from './labels';
 import { NUM_INFINITE, NUM_MISSING, type Fields } from './records';
 import type { EffectTensor } from './tensor';
 
-export type SourceFormat = 'wide' | 'long' | 'gct' | 'counts' | 'sample-sheet';
+export type SourceFormat = 'wide' | 'long' | 'gct' | 'counts' | 'sample-sheet' | 'single-cell';
 
 export interface ParseContext {
   /** The file name as the user gave it. */

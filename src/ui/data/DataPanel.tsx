@@ -1,7 +1,14 @@
-import type { DatasetInfo, LoadProgress } from '../../worker/api-types';
+import type {
+  CellsInfo,
+  DatasetInfo,
+  GroupPreview,
+  LoadProgress,
+  PseudobulkChoice,
+} from '../../worker/api-types';
 import { CoverageHeatmap } from './CoverageHeatmap';
 import { DatasetSummary } from './DatasetSummary';
 import { DropZone } from './DropZone';
+import { PseudobulkPanel } from './PseudobulkPanel';
 
 interface Props {
   dataset: DatasetInfo | null;
@@ -10,10 +17,24 @@ interface Props {
   progress: LoadProgress | null;
   onDemo: () => void;
   onFiles: (files: File[]) => void;
+  /** A dropped single-cell input and its pseudo-bulk actions; the panel shows while it is set. */
+  cells?: CellsInfo | null;
+  onPreview?: (choice: PseudobulkChoice) => Promise<GroupPreview>;
+  onPseudobulk?: (choice: PseudobulkChoice) => void;
 }
 
 /** Step 1: bring data (demo or files), see what was loaded. */
-export function DataPanel({ dataset, busy, loading, progress, onDemo, onFiles }: Props) {
+export function DataPanel({
+  dataset,
+  busy,
+  loading,
+  progress,
+  onDemo,
+  onFiles,
+  cells,
+  onPreview,
+  onPseudobulk,
+}: Props) {
   return (
     <section className="panel" aria-labelledby="data-heading" data-testid="data-view">
       <h2 id="data-heading">Data</h2>
@@ -41,6 +62,15 @@ export function DataPanel({ dataset, busy, loading, progress, onDemo, onFiles }:
             />
           </label>
         </div>
+      )}
+      {cells && onPreview && onPseudobulk && (
+        <PseudobulkPanel
+          key={cells.source}
+          cells={cells}
+          busy={busy}
+          onPreview={onPreview}
+          onRun={onPseudobulk}
+        />
       )}
       {dataset ? (
         <div className="dataset">

@@ -6,7 +6,7 @@ interface Props {
   onFiles: (files: File[]) => void;
 }
 
-export const ACCEPTED = '.csv,.tsv,.txt,.gz,.gct';
+export const ACCEPTED = '.csv,.tsv,.txt,.gz,.gct,.h5ad,.mtx';
 
 /** Drop area plus a real file input (keyboard and screen-reader friendly), both feeding onFiles. */
 export function DropZone({ disabled, onFiles }: Props) {
@@ -35,7 +35,8 @@ export function DropZone({ disabled, onFiles }: Props) {
       <p className="drop-zone-title">Drop your effects file(s) here</p>
       <p id={hintId} className="hint">
         Wide or long effects tables (CSV/TSV, optionally .gz), GCT, or a counts matrix with its sample sheet.
-        Files are read in this browser only; nothing is uploaded.
+        Single cells: an AnnData .h5ad, or a 10x folder's matrix.mtx, barcodes.tsv, features.tsv (and
+        cells.csv), pseudo-bulked here. Files are read in this browser only; nothing is uploaded.
       </p>
       <label htmlFor={inputId} className="button-like">
         Choose files…

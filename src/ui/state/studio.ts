@@ -2,6 +2,7 @@
 import type {
   BackendInfo,
   BackendPreference,
+  CellsInfo,
   DatasetInfo,
   EpochLog,
   EvaluationView,
@@ -14,7 +15,17 @@ import type {
 } from '../../worker/api-types';
 
 export type Mode = 'evaluate' | 'predict';
-export type Task = 'backend' | 'demo' | 'files' | 'evaluate' | 'predict' | 'sweep' | 'restore' | 'model';
+export type Task =
+  | 'backend'
+  | 'demo'
+  | 'files'
+  | 'cells'
+  | 'pseudobulk'
+  | 'evaluate'
+  | 'predict'
+  | 'sweep'
+  | 'restore'
+  | 'model';
 
 export interface SetupValues {
   target: number;
@@ -53,6 +64,8 @@ export interface StudioState {
   backend: BackendInfo | null;
   preference: BackendPreference;
   dataset: DatasetInfo | null;
+  /** A dropped single-cell input waiting for (or kept after) its pseudo-bulk choices. */
+  cells: CellsInfo | null;
   setup: SetupValues;
   /** The task running in the worker, null when idle. */
   task: Task | null;
@@ -72,6 +85,7 @@ export const INITIAL_STATE: StudioState = {
   backend: null,
   preference: 'auto',
   dataset: null,
+  cells: null,
   setup: DEFAULT_SETUP,
   task: null,
   cancelling: false,
@@ -94,6 +108,7 @@ export type Action =
   | { type: 'load-progress'; progress: LoadProgress }
   | { type: 'dataset'; dataset: DatasetInfo }
   | { type: 'load-rejected'; message: string }
+  | { type: 'cells'; cells: CellsInfo }
   | { type: 'epochs'; logs: EpochLog[] }
   | { type: 'evaluation'; view: EvaluationView }
   | { type: 'prediction'; view: PredictionView }
@@ -109,6 +124,8 @@ const TASK_NAMES: Record<Task, string> = {
   backend: 'Switching backend',
   demo: 'Loading the demo',
   files: 'Loading files',
+  cells: 'Opening the single-cell file',
+  pseudobulk: 'Pseudo-bulking',
   evaluate: 'Training',
   predict: 'Training',
   sweep: 'Sweep',
@@ -126,8 +143,10 @@ export function studioReducer(state: StudioState, action: Action): StudioState {
         cancelling: false,
         status: action.status,
         error: null,
+        cells:
+          action.task === 'files' || action.task === 'demo' || action.task === 'cells' ? null : state.cells,
         loadProgress:
-          action.task === 'files'
+          action.task === 'files' || action.task === 'cells' || action.task === 'pseudobulk'
             ? { fraction: Number.NaN, message: 'Reading files…' }
             : action.task === 'demo'
               ? { fraction: Number.NaN, message: 'Simulating the demo screen (a few seconds)…' }
@@ -193,6 +212,15 @@ export function studioReducer(state: StudioState, action: Action): StudioState {
         error: null,
       };
     }
+    case 'cells':
+      return {
+        ...state,
+        task: null,
+        loadProgress: null,
+        cells: action.cells,
+        status: `Opened ${action.cells.source}: ${action.cells.cells} cells x ${action.cells.genes} genes. Choose how to pseudo-bulk it.`,
+        error: null,
+      };
     case 'load-rejected':
       return {
         ...state,

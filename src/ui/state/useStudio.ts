@@ -1,7 +1,10 @@
 import * as Comlink from 'comlink';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { isSingleCellDrop } from '../../core/data/single-cell';
 import type {
   BackendPreference,
+  GroupPreview,
+  PseudobulkChoice,
   EpochLog,
   LoadProgress,
   ModelImportOutcome,
@@ -23,6 +26,10 @@ export interface StudioActions {
   recalibrate(): void;
   loadDemo(): void;
   loadFiles(files: File[]): void;
+  /** Cells per group for a pseudo-bulk choice of the opened single-cell input (annotations only). */
+  previewGroups(choice: PseudobulkChoice): Promise<GroupPreview>;
+  /** Pseudo-bulks the opened single-cell input; the result becomes the dataset. */
+  pseudobulk(choice: PseudobulkChoice): void;
   train(setup: SetupValues): void;
   sweep(setup: SetupValues): void;
   cancel(): void;
@@ -146,6 +153,22 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
       },
       loadFiles(files) {
         if (files.length === 0) return;
+        if (isSingleCellDrop(files.map((f) => f.name))) {
+          begin({
+            type: 'task-start',
+            task: 'cells',
+            status: `Opening ${files.map((f) => f.name).join(', ')}…`,
+          });
+          api
+            .openCells(files)
+            .then((outcome) =>
+              outcome.ok
+                ? dispatch({ type: 'cells', cells: outcome.cells })
+                : dispatch({ type: 'load-rejected', message: outcome.error.message }),
+            )
+            .catch(failed);
+          return;
+        }
         begin({
           type: 'task-start',
           task: 'files',
@@ -156,6 +179,24 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
             files,
             Comlink.proxy((progress: LoadProgress) => dispatch({ type: 'load-progress', progress })),
           )
+          .then((outcome) =>
+            outcome.ok
+              ? dispatch({ type: 'dataset', dataset: outcome.dataset })
+              : dispatch({ type: 'load-rejected', message: outcome.error.message }),
+          )
+          .catch(failed);
+      },
+      previewGroups(choice) {
+        return api.previewGroups(choice);
+      },
+      pseudobulk(choice) {
+        begin({
+          type: 'task-start',
+          task: 'pseudobulk',
+          status: 'Summing counts per (context, perturbation)…',
+        });
+        api
+          .pseudobulk(choice)
           .then((outcome) =>
             outcome.ok
               ? dispatch({ type: 'dataset', dataset: outcome.dataset })
