@@ -864,8 +864,12 @@ export async function trainC3tl(
       transfer = await trainTransfer(tensor, split, standard.scale, {
         ...DEFAULT_TRANSFER_OPTIONS,
         ...options.transferOptions,
+        // maxEpochs bounds both stages: a user who asks for 2 epochs gets a short run.
+        maxEpochs: Math.min(
+          options.maxEpochs,
+          options.transferOptions?.maxEpochs ?? DEFAULT_TRANSFER_OPTIONS.maxEpochs,
+        ),
         ...(options.initialTransfer && { maxEpochs: 0, restore: options.initialTransfer }),
-        ...(options.maxEpochs === 0 && { maxEpochs: 0 }),
         seed: options.seed,
         switches: { deviations: switches.deviations, context: switches.context },
         ...(hooks.shouldStop && { shouldStop: hooks.shouldStop }),
