@@ -6,12 +6,19 @@
 import type { EffectTensor } from '../data/tensor';
 import { evaluate, type ModelPreset, type RunOptions, type TargetEvaluation } from './protocol';
 import { mean, meanInterval, sampleSd } from './stats';
-import { METHODS, METRICS, type Method, type Metric, type MetricValues } from './types';
+import {
+  METHODS,
+  METRICS,
+  OTHER_METHODS,
+  type Method,
+  type Metric,
+  type MetricValues,
+  type OtherMethod,
+} from './types';
 
-/** The method every other method is compared with. */
+/** The method every other method is compared with (OTHER_METHODS are all the others). */
 export const REFERENCE_METHOD = 'c3tl' satisfies Method;
-export type OtherMethod = Exclude<Method, typeof REFERENCE_METHOD>;
-export const OTHER_METHODS = METHODS.filter((m): m is OtherMethod => m !== REFERENCE_METHOD);
+export { OTHER_METHODS, type OtherMethod };
 
 /** The fast preset: fewer genes and epochs so a whole report reruns within about an hour on 2 cores. */
 export const FAST_BENCHMARK = { geneLimit: 1000, maxEpochs: 20 } as const;
