@@ -3,7 +3,7 @@
  * pseudo-bulk each with the same columns, merge them on their shared genes. Used by the CLI and the worker.
  */
 import { InputFailure, reject } from './failure';
-import { openH5ad, type H5adInput, type MatrixInfo } from './h5ad';
+import { openH5ad, type H5adInput, type H5adSummary } from './h5ad';
 import type { LoadedDataset, SourceInfo } from './load';
 import { checkTransferable, mergeParts } from './merge';
 import { openMtx } from './mtx';
@@ -23,20 +23,12 @@ import type { EffectPart } from './table';
 export type SingleCellSource =
   { kind: 'h5ad'; input: H5adInput } | { kind: 'mtx'; folder: string; files: readonly InputFile[] };
 
-export interface SingleCellSummary {
-  file: string;
+/**
+ * What a single-cell input declares: an .h5ad file's summary (for MTX: layout "10x Matrix Market" and no
+ * matrices), its format and the likely context and perturbation columns and control labels.
+ */
+export interface SingleCellSummary extends H5adSummary {
   format: 'h5ad' | 'mtx';
-  /** AnnData encoding or layout, or "10x Matrix Market". */
-  layout: string;
-  cells: number;
-  genes: number;
-  obs: { name: string; distinct: number }[];
-  /** .h5ad only: each matrix found and whether it holds counts. */
-  matrices: MatrixInfo[];
-  counts?: string;
-  countsReason: string;
-  lacks: string[];
-  /** Likely context and perturbation columns and control labels. */
   guess: ColumnGuess;
 }
 
