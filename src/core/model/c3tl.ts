@@ -38,7 +38,7 @@ import type { Rng } from '../random';
  *
  * Per-gene parameters are split into gene blocks (one set of variables per block) and every training step is
  * scored on one block. The per-step inputs that do not depend on parameters are built on the host
- * (blockInputs in train.ts): the support enters as its means and central moments per context
+ * (blockInputs in train-host.ts): the support enters as its means and central moments per context
  * (SupportMoments), so a step uploads and computes on (8 C + 3 Q) x Gb values whatever the support's size.
  * No large op broadcasts over a size-1 axis, slices columns or gathers: the tfjs cpu backend runs those about
  * fifty times slower than same-shape element-wise ops (a trailing-axis vector is fine), so a column [N, 1] is

@@ -2,19 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { EffectTensor } from '../data/tensor';
 import type { TargetSplit } from '../eval/types';
 import type { EpochLog, ModelPreset, RunHooks } from '../eval/protocol';
-import { createRng, shuffled, type Rng } from '../random';
-import type {
-  BlockInputs,
-  C3tlArchitecture,
-  C3tlData,
-  C3tlParameters,
-  C3tlSwitches,
-  EpisodeTensors,
-  GeneBlock,
-  ParameterName,
-  SupportMomentName,
-  SupportMoments,
-} from './c3tl';
+import { createRng, shuffled } from '../random';
+import type { C3tlArchitecture, C3tlParameters, C3tlSwitches, ParameterName } from './c3tl';
 import {
   GENE_PARAMETER_NAMES,
   SHARED_PARAMETER_NAMES,
@@ -26,11 +15,10 @@ import {
   parameterCount,
   parameterShapes,
   parameterValues,
-  SUPPORT_MOMENT_NAMES,
 } from './c3tl';
 import type { EpisodeOptions, EpisodePool } from './episodes';
 import { fixedSupportWeights, sampleEpisode } from './episodes';
-import { principalBasis, projectRows } from './basis';
+import { principalBasis } from './basis';
 import { geneStandardisation, type GeneStandardisation } from './standardise';
 import { AbortError } from './abort';
 import type { TransferParameterName } from './transfer';
@@ -40,6 +28,24 @@ import {
   type TrainedTransfer,
   type TransferTrainOptions,
 } from './transfer-train';
+import {
+  blockGeneWeights,
+  blockInputs,
+  disposeInputs,
+  hostData,
+  scaledValues,
+  trainingMask,
+} from './train-host';
+import {
+  deviceData,
+  disposeData,
+  disposeEpisode,
+  episodeTensors,
+  geneBlocks,
+  modelOrderWeights,
+  supportPairsOf,
+} from './train-episodes';
+import { centredPearson, disposeScored, pseudoTarget, scoredEpisode, type Scored } from './train-validation';
 
 export const PRESETS: Record<ModelPreset, { basisRank: number; embedDim: number; hidden: number }> = {
   small: { basisRank: 32, embedDim: 64, hidden: 128 },
@@ -107,6 +113,7 @@ export const DEFAULT_SWITCHES: C3tlSwitches = {
 };
 
 export { AbortError };
+export { hostData, supportMomentValues, type HostData } from './train-host';
 
 /** What C3TL predicts: the full model, and its fixed form alone (`calibrated`, the transfer path off). */
 export interface C3tlPrediction {
@@ -136,491 +143,6 @@ export interface TrainedC3tl {
   /** Which model parts were switched on (a model file keeps them to rebuild the same model). */
   switches: C3tlSwitches;
   dispose(): void;
-}
-
-/** Training pairs: every observed pair of other contexts, and only the training support of the target. */
-function trainingMask(tensor: EffectTensor, split: TargetSplit, extra: readonly number[] = []): Uint8Array {
-  const P = tensor.perturbations.length;
-  const mask = tensor.observed.slice();
-  mask.fill(0, split.target * P, (split.target + 1) * P);
-  for (const p of [...split.supportTrain, ...extra]) mask[split.target * P + p] = 1;
-  return mask;
-}
-
-/**
- * The training pairs on the host, genes in the model's order (position i holds the tensor's gene
- * geneOrder[i]) and scaled (divided by the gene's scale): per perturbation their sum P*G, invOther C*P
- * (1 / number of other contexts with a training pair for p, 0 if none) and the pooled per-gene variance of
- * one measurement around its perturbation's mean across contexts, G. The effects themselves are read from
- * the tensor where they are (scaledEffect): a reordered copy would double the memory of a large screen.
- */
-export interface HostData {
-  contexts: number;
-  perturbations: number;
-  genes: number;
-  /** The tensor's values, C*P*G in the tensor's gene order. */
-  source: Float32Array;
-  /** The tensor's gene at each model position. */
-  geneOrder: Int32Array;
-  /** 1 / scale of the gene at each model position. */
-  inverseScale: Float32Array;
-  mask: Uint8Array;
-  sum: Float32Array;
-  invOther: Float32Array;
-  noiseVariance: Float32Array;
-  /**
-   * Loss weight per gene (model order), mean 1: its squared scale, so that errors count as in the original
-   * units where the evaluation's correlations are computed. (Adam makes this moot for the per-gene gates; it
-   * shapes the learnt network's loss.)
-   */
-  geneWeights: Float32Array;
-}
-
-/** Scaled effect of a pair at model gene position i; 0 for pairs that are not training pairs. */
-function scaledEffect(host: HostData, pair: number, i: number): number {
-  if (!host.mask[pair]) return 0;
-  return Math.fround(host.source[pair * host.genes + host.geneOrder[i]] * host.inverseScale[i]);
-}
-
-/** The host data of the training pairs `mask` (C*P) for genes in model order (see HostData). */
-export function hostData(
-  tensor: EffectTensor,
-  mask: Uint8Array,
-  standard: GeneStandardisation,
-  genes: Int32Array,
-): HostData {
-  const C = tensor.contexts.length;
-  const P = tensor.perturbations.length;
-  const G = genes.length;
-  const sum = new Float32Array(P * G);
-  const counts = new Uint16Array(P);
-  const inverseScale = Float32Array.from(genes, (g) => 1 / standard.scale[g]);
-  const invOther = new Float32Array(C * P);
-  let total = 0;
-  for (let i = 0; i < G; i++) total += standard.scale[genes[i]] ** 2;
-  const geneWeights = Float32Array.from(genes, (g) => (G * standard.scale[g] ** 2) / total);
-  const host: HostData = {
-    contexts: C,
-    perturbations: P,
-    genes: G,
-    source: tensor.values,
-    geneOrder: genes,
-    inverseScale,
-    mask,
-    sum,
-    invOther,
-    noiseVariance: new Float32Array(G),
-    geneWeights,
-  };
-  for (let pair = 0; pair < C * P; pair++) {
-    if (!mask[pair]) continue;
-    const p = pair % P;
-    counts[p]++;
-    for (let i = 0; i < G; i++) sum[p * G + i] += scaledEffect(host, pair, i);
-  }
-  const squares = new Float64Array(G);
-  let dof = 0;
-  for (let p = 0; p < P; p++) if (counts[p] >= 2) dof += counts[p] - 1;
-  for (let pair = 0; pair < C * P; pair++) {
-    const p = pair % P;
-    const n = counts[p];
-    if (!mask[pair] || n < 2) continue;
-    for (let i = 0; i < G; i++) {
-      const deviation = scaledEffect(host, pair, i) - sum[p * G + i] / n;
-      squares[i] += deviation * deviation;
-    }
-  }
-  // With no perturbation measured twice the noise is unknown: 1 (a gene's scale) shrinks only small means.
-  for (let i = 0; i < G; i++) host.noiseVariance[i] = dof > 0 ? squares[i] / dof : 1;
-  for (let pair = 0; pair < C * P; pair++) {
-    const others = counts[pair % P] - mask[pair];
-    invOther[pair] = others > 0 ? 1 / others : 0;
-  }
-  return host;
-}
-
-/** Every pair's scaled effects, C*P*G in model gene order (0 for other pairs): the network's gene basis. */
-function scaledValues(host: HostData): Float32Array {
-  const { contexts: C, perturbations: P, genes: G } = host;
-  const values = new Float32Array(C * P * G);
-  for (let pair = 0; pair < C * P; pair++) {
-    if (!host.mask[pair]) continue;
-    for (let i = 0; i < G; i++) values[pair * G + i] = scaledEffect(host, pair, i);
-  }
-  return values;
-}
-
-/**
- * Set-encoder inputs: basis coordinates of every pair (each coordinate scaled to unit RMS; zeros without a
- * basis, when the network is switched off) and masks.
- */
-function deviceData(
-  host: HostData,
-  basis: Float32Array | undefined,
-  rank: number,
-  embedDim: number,
-): C3tlData {
-  const { contexts: C, perturbations: P } = host;
-  const coordinates = basis
-    ? projectRows(scaledValues(host), C * P, basis, rank)
-    : new Float32Array(C * P * rank);
-  const pairs = host.mask.reduce((a, b) => a + b, 0);
-  for (let j = 0; j < rank; j++) {
-    let ss = 0;
-    for (let pair = 0; pair < C * P; pair++) ss += coordinates[pair * rank + j] ** 2;
-    const rms = Math.sqrt(ss / Math.max(1, pairs));
-    if (rms > 0) for (let pair = 0; pair < C * P; pair++) coordinates[pair * rank + j] /= rms;
-  }
-  const mask = new Float32Array(C * P * embedDim);
-  for (let pair = 0; pair < C * P; pair++)
-    if (host.mask[pair]) mask.fill(1, pair * embedDim, (pair + 1) * embedDim);
-  return {
-    contexts: C,
-    perturbations: P,
-    zBasis: tf.tensor2d(coordinates, [C * P, rank]),
-    mask: tf.tensor2d(mask, [C * P, embedDim]),
-    invOther: tf.tensor2d(host.invOther, [C * P, 1]),
-  };
-}
-
-function disposeData(data: C3tlData | undefined): void {
-  if (data) tf.dispose([data.zBasis, data.mask, data.invOther]);
-}
-
-function oneHot(indices: ArrayLike<number>, depth: number): Float32Array {
-  const out = new Float32Array(indices.length * depth);
-  for (let i = 0; i < indices.length; i++) out[i * depth + indices[i]] = 1;
-  return out;
-}
-
-/** The support pairs (flat indices) of a support given as C*P weights. */
-function supportPairsOf(supportWeights: Float32Array): number[] {
-  const pairs: number[] = [];
-  for (let pair = 0; pair < supportWeights.length; pair++) if (supportWeights[pair] > 0) pairs.push(pair);
-  return pairs;
-}
-
-/** The episode's tensors; the learnt network's (one-hots over P, [Ns, P] and [Q, P]) only when it is on. */
-function episodeTensors(
-  host: HostData,
-  support: { weights: Float32Array; pairs: readonly number[] },
-  queryPairs: Int32Array,
-  network: boolean,
-): EpisodeTensors {
-  const { contexts: C, perturbations: P } = host;
-  const Q = queryPairs.length;
-  const contexts = Int32Array.from(queryPairs, (pair) => Math.floor(pair / P));
-  const queryContextOneHot = tf.tensor2d(oneHot(contexts, C), [Q, C]);
-  if (!network) return { queryContextOneHot };
-  const Ns = support.pairs.length;
-  const weights = new Float32Array(C * Ns);
-  support.pairs.forEach((pair, i) => (weights[Math.floor(pair / P) * Ns + i] = support.weights[pair]));
-  const supportPerturbations = support.pairs.map((pair) => pair % P);
-  const perturbations = Int32Array.from(queryPairs, (pair) => pair % P);
-  return {
-    queryContextOneHot,
-    network: {
-      supportPairs: tf.tensor1d(support.pairs as number[], 'int32'),
-      supportWeights: tf.tensor2d(weights, [C, Ns]),
-      supportPerturbationOneHot: tf.tensor2d(oneHot(supportPerturbations, P), [Ns, P]),
-      queryPairs: tf.tensor1d(queryPairs, 'int32'),
-      queryPerturbationOneHot: tf.tensor2d(oneHot(perturbations, P), [Q, P]),
-    },
-  };
-}
-
-function disposeEpisode(episode: EpisodeTensors): void {
-  episode.queryContextOneHot.dispose();
-  if (episode.network) tf.dispose(Object.values(episode.network));
-}
-
-/**
- * One pair's terms on a gene block, written at `offset` of each output: its own scaled effect y, the
- * perturbation mean m = pm_p(-c) and its denoising direction -m nu / (m^2 + nu) with nu = sigma_g^2 / n.
- */
-function fillPairRow(
-  host: HostData,
-  pair: number,
-  block: GeneBlock,
-  out: { observed: Float32Array; mean: Float32Array; denoise: Float32Array; offset: number },
-): void {
-  const { perturbations: P, genes: G, sum, noiseVariance } = host;
-  const { observed, mean, denoise, offset } = out;
-  const p = pair % P;
-  const inv = host.invOther[pair];
-  const own = host.mask[pair] ? 1 : 0;
-  for (let i = 0; i < block.size; i++) {
-    const g = block.begin + i;
-    const y = scaledEffect(host, pair, g);
-    const m = (sum[p * G + g] - own * y) * inv;
-    const nu = noiseVariance[g] * inv + 1e-6;
-    observed[offset + i] = y;
-    mean[offset + i] = m;
-    denoise[offset + i] = (-m * nu) / (m * m + nu);
-  }
-}
-
-/** The support's means and central moments per context on a gene block (c3tl.ts SupportMoments), C*Gb each. */
-export function supportMomentValues(
-  host: HostData,
-  support: { weights: Float32Array; pairs: readonly number[] },
-  block: GeneBlock,
-): Record<SupportMomentName, Float32Array> {
-  const { contexts: C, perturbations: P } = host;
-  const size = block.size;
-  const K = SUPPORT_MOMENT_NAMES.length;
-  // Accumulated in float64 (a context's support may hold thousands of pairs), the eight moments of a
-  // (context, gene) side by side: this loop is the host's share of a training step.
-  const sums = new Float64Array(C * size * K);
-  const observed = new Float32Array(size);
-  const mean = new Float32Array(size);
-  const denoise = new Float32Array(size);
-  const row = { observed, mean, denoise, offset: 0 };
-  for (const pair of support.pairs) {
-    const w = support.weights[pair];
-    fillPairRow(host, pair, block, row);
-    let at = Math.floor(pair / P) * size * K;
-    for (let i = 0; i < size; i++, at += K) {
-      const o = observed[i];
-      const m = mean[i];
-      const d = denoise[i];
-      const wo = w * o;
-      const wm = w * m;
-      const wd = w * d;
-      sums[at] += wo;
-      sums[at + 1] += wm;
-      sums[at + 2] += wd;
-      sums[at + 3] += wo * m;
-      sums[at + 4] += wo * d;
-      sums[at + 5] += wm * m;
-      sums[at + 6] += wm * d;
-      sums[at + 7] += wd * d;
-    }
-  }
-  // Raw sums to central (co)variances, in float64: E[ab] - E[a]E[b] for the pairs (o,m), (o,d), (m,m), (m,d), (d,d).
-  const out = {} as Record<SupportMomentName, Float32Array>;
-  for (const name of SUPPORT_MOMENT_NAMES) out[name] = new Float32Array(C * size);
-  for (let j = 0; j < C * size; j++) {
-    const at = j * K;
-    const [o, m, d] = [sums[at], sums[at + 1], sums[at + 2]];
-    out.o[j] = o;
-    out.m[j] = m;
-    out.d[j] = d;
-    out.om[j] = sums[at + 3] - o * m;
-    out.od[j] = sums[at + 4] - o * d;
-    out.mm[j] = sums[at + 5] - m * m;
-    out.md[j] = sums[at + 6] - m * d;
-    out.dd[j] = sums[at + 7] - d * d;
-  }
-  return out;
-}
-
-/**
- * Inputs of a gene block: the support's moments and the queries' means and directions (scaled units), and
- * the queries' own scaled effects [Q, Gb] (zero for pairs that are not training pairs). geneWeights is the
- * block's cached [Gb] loss weights; disposeInputs leaves it alone.
- */
-function blockInputs(
-  host: HostData,
-  support: { weights: Float32Array; pairs: readonly number[] },
-  queryPairs: ArrayLike<number>,
-  block: GeneBlock,
-  geneWeights: tf.Tensor1D,
-): { inputs: BlockInputs; queryObserved: tf.Tensor2D } {
-  const Q = queryPairs.length;
-  const size = block.size;
-  const query = {
-    observed: new Float32Array(Q * size),
-    mean: new Float32Array(Q * size),
-    denoise: new Float32Array(Q * size),
-    offset: 0,
-  };
-  for (let r = 0; r < Q; r++) {
-    query.offset = r * size;
-    fillPairRow(host, queryPairs[r], block, query);
-  }
-  const moments = supportMomentValues(host, support, block);
-  const C = host.contexts;
-  return {
-    inputs: {
-      support: Object.fromEntries(
-        SUPPORT_MOMENT_NAMES.map((name) => [name, tf.tensor2d(moments[name], [C, size])]),
-      ) as unknown as SupportMoments,
-      queryMean: tf.tensor2d(query.mean, [Q, size]),
-      queryDenoise: tf.tensor2d(query.denoise, [Q, size]),
-      geneWeights,
-    },
-    queryObserved: tf.tensor2d(query.observed, [Q, size]),
-  };
-}
-
-function disposeInputs(inputs: BlockInputs): void {
-  tf.dispose([...Object.values(inputs.support), inputs.queryMean, inputs.queryDenoise]);
-}
-
-/** Loss weights of each block's genes, [Gb] each (they depend on the scale only, so live as long as the model). */
-function blockGeneWeights(host: HostData, blocks: GeneBlock[]): tf.Tensor1D[] {
-  return blocks.map((b) => tf.tensor1d(host.geneWeights.slice(b.begin, b.begin + b.size)));
-}
-
-/**
- * A fixed held-out episode of one context: its tensors per gene block, the observed effects of its queries
- * in original units (Q*G, model gene order) and the context's support mean there (G), for centred Pearson.
- */
-interface Scored {
-  episode: EpisodeTensors;
-  blocks: { inputs: BlockInputs; observed: tf.Tensor2D }[];
-  weights: tf.Tensor2D;
-  observed: Float32Array;
-  supportMean: Float32Array;
-}
-
-/** Effects of pairs in original units with genes in the model's order: N*G. */
-function originalRows(tensor: EffectTensor, pairs: ArrayLike<number>, genes: Int32Array): Float32Array {
-  const G = genes.length;
-  const out = new Float32Array(pairs.length * G);
-  for (let r = 0; r < pairs.length; r++) {
-    const base = pairs[r] * G;
-    for (let i = 0; i < G; i++) out[r * G + i] = tensor.values[base + genes[i]];
-  }
-  return out;
-}
-
-function scoredEpisode(
-  tensor: EffectTensor,
-  host: HostData,
-  scale: Float32Array,
-  support: { weights: Float32Array; pairs: number[] },
-  queryPairs: Int32Array,
-  model: { blocks: GeneBlock[]; geneWeights: tf.Tensor1D[]; network: boolean },
-): Scored {
-  const G = host.genes;
-  const Q = queryPairs.length;
-  const observed = originalRows(tensor, queryPairs, host.geneOrder);
-  const supportRows = originalRows(tensor, support.pairs, host.geneOrder);
-  const supportMean = new Float32Array(G);
-  for (let r = 0; r < support.pairs.length; r++)
-    for (let i = 0; i < G; i++) supportMean[i] += supportRows[r * G + i] / support.pairs.length;
-  return {
-    episode: episodeTensors(host, support, queryPairs, model.network),
-    blocks: model.blocks.map((block, b) => {
-      const { inputs, queryObserved } = blockInputs(host, support, queryPairs, block, model.geneWeights[b]);
-      queryObserved.dispose();
-      const scaled = new Float32Array(Q * block.size);
-      for (let q = 0; q < Q; q++)
-        for (let i = 0; i < block.size; i++)
-          scaled[q * block.size + i] = observed[q * G + block.begin + i] / scale[block.begin + i];
-      return { inputs, observed: tf.tensor2d(scaled, [Q, block.size]) };
-    }),
-    weights: tf.fill([Q, 1], 1 / Q) as tf.Tensor2D,
-    observed,
-    supportMean,
-  };
-}
-
-function disposeScored(scored: Scored | undefined): void {
-  if (!scored) return;
-  disposeEpisode(scored.episode);
-  for (const b of scored.blocks) {
-    disposeInputs(b.inputs);
-    b.observed.dispose();
-  }
-  scored.weights.dispose();
-}
-
-/** Pearson correlation of a - m and b - m over genes (0 when either is constant). */
-function centredPearson(a: Float32Array, b: Float32Array, m: Float32Array): number {
-  const n = a.length;
-  let sa = 0;
-  let sb = 0;
-  for (let i = 0; i < n; i++) {
-    sa += a[i] - m[i];
-    sb += b[i] - m[i];
-  }
-  const ma = sa / n;
-  const mb = sb / n;
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i] - m[i] - ma;
-    const y = b[i] - m[i] - mb;
-    ab += x * y;
-    aa += x * x;
-    bb += y * y;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
-}
-
-/**
- * The pseudo-target, for early stopping: one reference context (seeded choice among those with enough pairs)
- * enters training like the target, with a support of `supportSize` pairs only, and up to `pairs` of its other
- * pairs are scored each epoch with that support, as the target's queries will be. Its other pairs still feed
- * the perturbation means of the other contexts. Mutates pool.pairs of that context; undefined when no
- * reference context has enough pairs.
- */
-function pseudoTarget(pool: EpisodePool, supportSize: number, pairs: number, rng: Rng) {
-  const { contexts: C, perturbations: P } = pool;
-  const candidates: number[] = [];
-  for (let c = 0; c < C; c++)
-    if (!pool.targets.includes(c) && pool.pairs[c].length >= supportSize + 4) candidates.push(c);
-  if (candidates.length === 0 || pairs <= 0) return undefined;
-  const context = candidates[rng.int(candidates.length)];
-  const order = shuffled(pool.pairs[context], rng);
-  const support = order.slice(0, supportSize);
-  const queries = order.slice(supportSize, supportSize + pairs);
-  pool.pairs[context] = support.slice().sort((a, b) => a - b);
-  pool.targets.push(context);
-  return {
-    context,
-    support: {
-      weights: fixedSupportWeights(C, P, context, support),
-      pairs: support.map((p) => context * P + p),
-    },
-    queryPairs: Int32Array.from(queries, (p) => context * P + p),
-  };
-}
-
-/** Contiguous blocks of about `size` genes covering [0, G). */
-function geneBlocks(G: number, size: number | undefined): GeneBlock[] {
-  if (!size || size >= G) return [{ begin: 0, size: G }];
-  const count = Math.ceil(G / size);
-  const blocks: GeneBlock[] = [];
-  for (let b = 0; b < count; b++) {
-    const begin = Math.round((b * G) / count);
-    blocks.push({ begin, size: Math.round(((b + 1) * G) / count) - begin });
-  }
-  return blocks;
-}
-
-/**
- * Weights given with gene axes in the tensor's gene order, reordered to the model's (position i holds gene
- * geneOrder[i]); checks every length against the architecture.
- */
-function modelOrderWeights(
-  architecture: C3tlArchitecture,
-  weights: Record<ParameterName, Float32Array>,
-  geneOrder: Int32Array,
-): Record<ParameterName, Float32Array> {
-  const shapes = parameterShapes(architecture);
-  const G = geneOrder.length;
-  const out = {} as Record<ParameterName, Float32Array>;
-  for (const name of [...SHARED_PARAMETER_NAMES, ...GENE_PARAMETER_NAMES]) {
-    const size = shapes[name].reduce((a, b) => a * b, 1);
-    const given = weights[name] as Float32Array | undefined;
-    if (given?.length !== size) {
-      throw new Error(`Weight ${name} has ${given?.length ?? 'no'} values; the architecture needs ${size}.`);
-    }
-    out[name] = given;
-  }
-  for (const name of GENE_PARAMETER_NAMES) {
-    const rows = shapes[name].length === 2 ? shapes[name][0] : 1;
-    const ordered = new Float32Array(rows * G);
-    for (let r = 0; r < rows; r++)
-      for (let i = 0; i < G; i++) ordered[r * G + i] = out[name][r * G + geneOrder[i]];
-    out[name] = ordered;
-  }
-  return out;
 }
 
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

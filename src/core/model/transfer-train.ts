@@ -4,6 +4,7 @@ import type { TargetSplit } from '../eval/types';
 import { createRng, shuffled, type Rng } from '../random';
 import { AbortError } from './abort';
 import { buildEpisode, featureGenes, type TransferEpisode, type TransferSource } from './transfer-data';
+import { centredPearson } from './train-validation';
 import {
   createTransferParameters,
   disposeTransferInputs,
@@ -64,28 +65,6 @@ export interface TrainedTransfer {
     residual: Float32Array,
   ): Promise<Float32Array>;
   dispose(): void;
-}
-
-/** Centred Pearson of a - m and b - m over genes (0 when either is constant). */
-function centredPearson(a: ArrayLike<number>, b: ArrayLike<number>, m: ArrayLike<number>): number {
-  const n = a.length;
-  let sa = 0;
-  let sb = 0;
-  for (let i = 0; i < n; i++) {
-    sa += a[i] - m[i];
-    sb += b[i] - m[i];
-  }
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i] - m[i] - sa / n;
-    const y = b[i] - m[i] - sb / n;
-    ab += x * y;
-    aa += x * x;
-    bb += y * y;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
 interface Scored {

@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs';
+import type { EffectTensor } from '../data/tensor';
+import { shuffled, type Rng } from '../random';
+import type { BlockInputs, EpisodeTensors, GeneBlock } from './c3tl';
+import type { EpisodePool } from './episodes';
+import { fixedSupportWeights } from './episodes';
+import { disposeEpisode, episodeTensors } from './train-episodes';
+import { blockInputs, disposeInputs, originalRows, type HostData } from './train-host';
+
+/*
+ * Held-out scoring of training (train.ts), which early stopping judges by: fixed episodes scored by centred
+ * Pearson, and the pseudo-target context whose pairs they hold out.
+ */
+
+/**
+ * A fixed held-out episode of one context: its tensors per gene block, the observed effects of its queries
+ * in original units (Q*G, model gene order) and the context's support mean there (G), for centred Pearson.
+ */
+export interface Scored {
+  episode: EpisodeTensors;
+  blocks: { inputs: BlockInputs; observed: tf.Tensor2D }[];
+  weights: tf.Tensor2D;
+  observed: Float32Array;
+  supportMean: Float32Array;
+}
+
+export function scoredEpisode(
+  tensor: EffectTensor,
+  host: HostData,
+  scale: Float32Array,
+  support: { weights: Float32Array; pairs: number[] },
+  queryPairs: Int32Array,
+  model: { blocks: GeneBlock[]; geneWeights: tf.Tensor1D[]; network: boolean },
+): Scored {
+  const G = host.genes;
+  const Q = queryPairs.length;
+  const observed = originalRows(tensor, queryPairs, host.geneOrder);
+  const supportRows = originalRows(tensor, support.pairs, host.geneOrder);
+  const supportMean = new Float32Array(G);
+  for (let r = 0; r < support.pairs.length; r++)
+    for (let i = 0; i < G; i++) supportMean[i] += supportRows[r * G + i] / support.pairs.length;
+  return {
+    episode: episodeTensors(host, support, queryPairs, model.network),
+    blocks: model.blocks.map((block, b) => {
+      const { inputs, queryObserved } = blockInputs(host, support, queryPairs, block, model.geneWeights[b]);
+      queryObserved.dispose();
+      const scaled = new Float32Array(Q * block.size);
+      for (let q = 0; q < Q; q++)
+        for (let i = 0; i < block.size; i++)
+          scaled[q * block.size + i] = observed[q * G + block.begin + i] / scale[block.begin + i];
+      return { inputs, observed: tf.tensor2d(scaled, [Q, block.size]) };
+    }),
+    weights: tf.fill([Q, 1], 1 / Q) as tf.Tensor2D,
+    observed,
+    supportMean,
+  };
+}
+
+export function disposeScored(scored: Scored | undefined): void {
+  if (!scored) return;
+  disposeEpisode(scored.episode);
+  for (const b of scored.blocks) {
+    disposeInputs(b.inputs);
+    b.observed.dispose();
+  }
+  scored.weights.dispose();
+}
+
+/** Pearson correlation of a - m and b - m over genes (0 when either is constant). */
+export function centredPearson(a: Float32Array, b: Float32Array, m: Float32Array): number {
+  const n = a.length;
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < n; i++) {
+    sa += a[i] - m[i];
+    sb += b[i] - m[i];
+  }
+  const ma = sa / n;
+  const mb = sb / n;
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i] - m[i] - ma;
+    const y = b[i] - m[i] - mb;
+    ab += x * y;
+    aa += x * x;
+    bb += y * y;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+/**
+ * The pseudo-target, for early stopping: one reference context (seeded choice among those with enough pairs)
+ * enters training like the target, with a support of `supportSize` pairs only, and up to `pairs` of its other
+ * pairs are scored each epoch with that support, as the target's queries will be. Its other pairs still feed
+ * the perturbation means of the other contexts. Mutates pool.pairs of that context; undefined when no
+ * reference context has enough pairs.
+ */
+export function pseudoTarget(pool: EpisodePool, supportSize: number, pairs: number, rng: Rng) {
+  const { contexts: C, perturbations: P } = pool;
+  const candidates: number[] = [];
+  for (let c = 0; c < C; c++)
+    if (!pool.targets.includes(c) && pool.pairs[c].length >= supportSize + 4) candidates.push(c);
+  if (candidates.length === 0 || pairs <= 0) return undefined;
+  const context = candidates[rng.int(candidates.length)];
+  const order = shuffled(pool.pairs[context], rng);
+  const support = order.slice(0, supportSize);
+  const queries = order.slice(supportSize, supportSize + pairs);
+  pool.pairs[context] = support.slice().sort((a, b) => a - b);
+  pool.targets.push(context);
+  return {
+    context,
+    support: {
+      weights: fixedSupportWeights(C, P, context, support),
+      pairs: support.map((p) => context * P + p),
+    },
+    queryPairs: Int32Array.from(queries, (p) => context * P + p),
+  };
+}
