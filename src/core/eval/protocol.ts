@@ -64,7 +64,10 @@ export interface TrainInfo {
   parameters: number;
   /** The parameters training could change (the parts switched on). */
   trainedParameters: number;
+  /** Epochs of the fixed form; history logs them. */
   history: EpochLog[];
+  /** The learnt transfer path's training, when it is on: its epochs and the epoch kept (0: none helped). */
+  transfer?: { epochs: number; bestEpoch: number };
 }
 
 export interface TargetEvaluation {
@@ -284,6 +287,9 @@ async function fitSplit(
         parameters: model.parameters,
         trainedParameters: model.trainedParameters,
         history: model.history,
+        ...(model.transfer && {
+          transfer: { epochs: model.transfer.epochs, bestEpoch: model.transfer.bestEpoch },
+        }),
       },
       ...(keep && { modelFile: await modelFileOf(tensor, selected, split, model, options, keep) }),
     };

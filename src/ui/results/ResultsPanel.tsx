@@ -31,8 +31,9 @@ export function ResultsPanel({ view }: { view: EvaluationView }) {
         {plural(view.genes.length, 'gene')}. C3TL:{' '}
         <span data-testid="trained-parameters">{plural(train.trainedParameters, 'parameter')} trained</span>{' '}
         of <span data-testid="total-parameters">{train.parameters.toLocaleString('en-US')}</span> held,{' '}
-        {train.epochs} epochs of its fixed form (best {train.bestEpoch}) in {formatSeconds(train.seconds)} on{' '}
-        {train.backend}.
+        {train.epochs} epochs of its fixed form (best {train.bestEpoch}),{' '}
+        <span data-testid="transfer-info">{transferText(train.transfer)}</span>, in{' '}
+        {formatSeconds(train.seconds)} on {train.backend}.
       </p>
       <MetricsTable metrics={view.metrics} query={view.query} />
       <div className="results-grid">
@@ -62,4 +63,14 @@ export function ResultsPanel({ view }: { view: EvaluationView }) {
       <GeneHeatmap view={view} />
     </section>
   );
+}
+
+/** What the learnt transfer path did in this run, in words. */
+function transferText(transfer: EvaluationView['train']['transfer']): string {
+  if (!transfer) return 'its learnt transfer path off';
+  const kept =
+    transfer.bestEpoch === 0
+      ? 'no epoch beat none on held-out pairs, so it adds nothing'
+      : `best ${transfer.bestEpoch}`;
+  return `${transfer.epochs} epochs of its learnt transfer path (${kept})`;
 }
