@@ -302,13 +302,17 @@ export async function trainC3tl(
   };
 
   try {
+    // With fewer than two reference contexts nothing held out can judge transfer (a pseudo-target's only
+    // reference would be the target's few support pairs): the gates then stay closed and the fixed form is
+    // the additive baseline.
+    const epochs = pseudo && C >= 3 ? options.maxEpochs : 0;
     // Without epochs nothing is compared: the held-out score would only cost time.
-    const validated = validations.length > 0 && options.maxEpochs > 0;
+    const validated = validations.length > 0 && epochs > 0;
     let bestScore = validated ? criterion((await evaluateHeldOut()).pearson) : -Infinity;
     best = variables.map((v) => v.clone());
 
     let step = 0;
-    for (let epoch = 1; epoch <= options.maxEpochs; epoch++) {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
       if (hooks.shouldStop?.()) throw new AbortError();
       // Sum of the epoch's step losses, kept on the device: one read-back per epoch.
       let lossSum: tf.Tensor | null = null;

@@ -200,7 +200,10 @@ export async function trainTransfer(
   let bestEpoch = 0;
   let epochs = 0;
   try {
-    for (let epoch = 1; epoch <= options.maxEpochs && trainable.length > 0; epoch++) {
+    // Without a held-out reference (fewer than two reference contexts) nothing judges learning: the path keeps
+    // its initial rule.
+    const epochLimit = holdout && trainable.length > 0 ? options.maxEpochs : 0;
+    for (let epoch = 1; epoch <= epochLimit; epoch++) {
       if (options.shouldStop?.()) throw new AbortError();
       for (let s = 0; s < options.stepsPerEpoch; s++) {
         const episode = sampleEpisode(rng);

@@ -16,9 +16,9 @@ import type { TransferEpisode } from './transfer-data';
  *                                           gene by gene in this context
  *   r_hat_p = gain * exp(kappa rho_t) * sum_s a_ps r_s     the decoder
  *
- * The gain starts at zero, so the untrained path adds nothing and C3TL starts as its fixed form: training
- * has to earn the transfer on held-out episodes. Nothing belongs to one context (weights act on genes, shared by every context), so the path applies to
- * a context never seen in training. The sink lets a query with no similar support perturbation take
+ * The path starts as a fixed rule (TRANSFER_INITIAL_LOGITS, unit gains); training changes it only where
+ * held-out episodes say so (the best epoch is kept, epoch 0 is the rule). Nothing belongs to one context
+ * (weights act on genes, shared by every context), so the path applies to a context never seen in training. The sink lets a query with no similar support perturbation take
  * nothing. Shapes: F feature genes, G genes, K references, S support, Q queries.
  */
 export interface TransferParameters {
@@ -40,10 +40,13 @@ export interface TransferSwitches {
 }
 
 /**
- * [log beta_dev, log beta_mean, sink logit] at the start: both similarities count, neither sharply, and the
- * sink weighs as much as one unrelated support perturbation; how sharp to be is learnt from the episodes.
+ * [log beta_dev, log beta_mean, sink logit] at the start: the similarity-weighted residual rule of the
+ * knn_residual baseline (temperature 5 over mean profiles), with deviation profiles counted as much again
+ * (temperature 10 over a cosine that averages the contexts, as the science sketch's knn_dev) and the sink
+ * nearly shut. Training moves all three; with fewer than two reference contexts nothing can judge training,
+ * and this rule is what the path applies.
  */
-export const TRANSFER_INITIAL_LOGITS = [0, 0, 0] as const;
+export const TRANSFER_INITIAL_LOGITS = [Math.log(10), Math.log(5), -5] as const;
 
 export const TRANSFER_PARAMETER_NAMES = ['devWeight', 'meanWeight', 'gain', 'logits', 'context'] as const;
 export type TransferParameterName = (typeof TRANSFER_PARAMETER_NAMES)[number];
@@ -62,7 +65,7 @@ export function createTransferParameters(
   return {
     devWeight: v(values?.devWeight, () => new Float32Array(features).fill(1)),
     meanWeight: v(values?.meanWeight, () => new Float32Array(features).fill(1)),
-    gain: v(values?.gain, () => new Float32Array(genes)),
+    gain: v(values?.gain, () => new Float32Array(genes).fill(1)),
     logits: v(values?.logits, () => Float32Array.from(TRANSFER_INITIAL_LOGITS)),
     context: v(values?.context, () => new Float32Array(1)),
   };
