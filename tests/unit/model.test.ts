@@ -11,6 +11,7 @@ import { geneStandardisation } from '../../src/core/model/standardise';
 import { AbortError, DEFAULT_TRAIN_OPTIONS, trainC3tl, type TrainOptions } from '../../src/core/model/train';
 import { createRng } from '../../src/core/random';
 import { simulate } from '../../src/core/simulate/simulator';
+import { restrictToContexts } from '../../src/core/data/select';
 
 // A small simulated screen: 4 contexts x 80 perturbations x 120 genes, 10% support (6 train + 2 validation).
 const tiny = (): EffectTensor =>
@@ -82,16 +83,54 @@ describe('trainC3tl on the cpu backend', () => {
     model.dispose();
   });
 
-  it.each([0, 2])('is the additive baseline before training (target %i, maxEpochs 0)', async (target) => {
-    const split = evaluationSplit(tensor, target, { supportFraction: 0.1, seed: 2 });
-    const model = await trainC3tl(tensor, split, options({ maxEpochs: 0 }));
-    const predicted = (await model.predict(supportOf(split), split.query)).c3tl;
-    const { additive } = predictBaselines({ tensor, target, support: supportOf(split), query: split.query });
+  it.each([0, 2])(
+    'its fixed form is the additive baseline before training (target %i, maxEpochs 0)',
+    async (target) => {
+      const split = evaluationSplit(tensor, target, { supportFraction: 0.1, seed: 2 });
+      const model = await trainC3tl(tensor, split, options({ maxEpochs: 0 }));
+      const predicted = (await model.predict(supportOf(split), split.query)).calibrated;
+      const { additive } = predictBaselines({
+        tensor,
+        target,
+        support: supportOf(split),
+        query: split.query,
+      });
+      let worst = 0;
+      for (let i = 0; i < additive.length; i++) worst = Math.max(worst, Math.abs(predicted[i] - additive[i]));
+      expect(worst).toBeLessThan(1e-4);
+      expect(model.bestEpoch).toBe(0);
+      expect(model.history).toEqual([]);
+      expect(model.transfer?.epochs).toBe(0);
+      model.dispose();
+    },
+  );
+
+  it('with the transfer path off, C3TL is its fixed form', async () => {
+    const split = evaluationSplit(tensor, 1, { supportFraction: 0.1, seed: 2 });
+    const model = await trainC3tl(tensor, split, options({ maxEpochs: 2, switches: { transfer: false } }));
+    const { c3tl, calibrated } = await model.predict(supportOf(split), split.query);
+    expect(Array.from(c3tl)).toEqual(Array.from(calibrated));
+    expect(model.transfer).toBeUndefined();
+    expect(model.trainedParameters).toBe(4 * tensor.genes.length);
+    model.dispose();
+  });
+
+  it('with one reference context nothing held out can judge training: gates closed, transfer rule kept', async () => {
+    const two = restrictToContexts(tensor, tensor.contexts.slice(0, 2));
+    const split = evaluationSplit(two, 0, { supportFraction: 0.2, seed: 2 });
+    const model = await trainC3tl(two, split, options({ maxEpochs: 3 }));
+    const { calibrated } = await model.predict(supportOf(split), split.query);
+    const { additive } = predictBaselines({
+      tensor: two,
+      target: 0,
+      support: supportOf(split),
+      query: split.query,
+    });
     let worst = 0;
-    for (let i = 0; i < additive.length; i++) worst = Math.max(worst, Math.abs(predicted[i] - additive[i]));
+    for (let i = 0; i < additive.length; i++) worst = Math.max(worst, Math.abs(calibrated[i] - additive[i]));
     expect(worst).toBeLessThan(1e-4);
-    expect(model.bestEpoch).toBe(0);
     expect(model.history).toEqual([]);
+    expect(model.transfer?.epochs).toBe(0);
     model.dispose();
   });
 
