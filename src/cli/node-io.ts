@@ -13,7 +13,10 @@ export async function openInputFile(path: string): Promise<InputFile> {
   } catch {
     throw new UsageError(`${path}: no such file.`);
   }
-  if (directory) throw new UsageError(`${path}: is a directory, not a file; give the files inside it.`);
+  if (directory)
+    throw new UsageError(
+      `${path}: is a directory, not a file (nor a 10x folder: it holds no matrix.mtx, barcodes.tsv or features.tsv); give the files inside it.`,
+    );
   const blob = await openAsBlob(path);
   return { name: basename(path), size, stream: () => blob.stream() };
 }

@@ -78,7 +78,7 @@ describe('c3tl CLI', () => {
 
   it.each([
     ['a file that does not exist', [join(dir, 'missing.csv')], /missing\.csv: no such file/],
-    ['a directory', [dir], /c3tl-cli-\w+: is a directory, not a file; give the files inside it/],
+    ['a directory', [dir], /c3tl-cli-\w+: is a directory, not a file \(nor a 10x folder/],
     [
       'a table without a context column',
       ['bad.csv', 'gene,value\nA,1\n'],
