@@ -95,7 +95,7 @@ describe('model file encoding', () => {
     const model = decoded(evaluation.modelFile);
     expect(model).toMatchObject({
       format: 'c3tl-model',
-      formatVersion: 1,
+      formatVersion: 2,
       target: dense.contexts[1],
       mode: 'evaluate',
       query: evaluation.queryPerturbations,
@@ -136,7 +136,7 @@ describe('decodeModelFile refusals', () => {
     [
       'a newer format version',
       () => edit((j) => (j.formatVersion = MODEL_FORMAT_VERSION + 1)),
-      /version 2, written by a newer C3TL Studio/,
+      new RegExp(`version ${MODEL_FORMAT_VERSION + 1}, written by a newer C3TL Studio`),
     ],
     [
       'another kind of file',

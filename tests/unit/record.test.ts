@@ -160,7 +160,14 @@ describe('buildRecord', () => {
 
   it('drops the epoch history but keeps the training summary', () => {
     const { train } = buildRecord(parts()).result;
-    expect(train).toEqual({ backend: 'cpu', seconds: 1.5, epochs: 3, bestEpoch: 2, parameters: 1234 });
+    expect(train).toEqual({
+      backend: 'cpu',
+      seconds: 1.5,
+      epochs: 3,
+      bestEpoch: 2,
+      parameters: 1234,
+      trainedParameters: 1234,
+    });
     expect('history' in train).toBe(false);
   });
 
