@@ -36,7 +36,7 @@ const OPTIONS: PseudobulkOptions = {
 };
 
 describe('pseudo-bulk of simulated single cells gives back the simulator effect table', () => {
-  const sim = simulate({ contexts: 3, perturbations: 8, genes: 300, seed: 3 });
+  const sim = simulate({ contexts: 3, perturbations: 24, genes: 300, seed: 3 });
   const cells = simulateCells(sim, { cellsPerPair: 200, umisPerCell: 20000, seed: 2 });
 
   it('per pair: Pearson >= 0.9 with the noise-free effects wherever they carry signal, and always closer than the bulk table', async () => {
@@ -58,6 +58,8 @@ describe('pseudo-bulk of simulated single cells gives back the simulator effect 
         const truth = genes.map((g) => sim.truth[(c * P + p) * G + g]);
         const bulk = genes.map((g) => S.values[(c * P + p) * G + g]);
         const rms = Math.sqrt(truth.reduce((a, v) => a + v * v, 0) / truth.length);
+        // A knockdown of a gene silent in this context changes nothing: no correlation to speak of.
+        if (rms === 0) continue;
         const r = pearson(ours, truth);
         // Pairs whose true effects are a few hundredths of log2 are noise at any realistic depth; there the
         // bar is the simulator's own replicate bulk table, which pseudo-bulk must beat.

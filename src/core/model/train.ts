@@ -304,8 +304,8 @@ export async function trainC3tl(
   try {
     // With fewer than two reference contexts nothing held out can judge transfer (a pseudo-target's only
     // reference would be the target's few support pairs): the gates then stay closed and the fixed form is
-    // the additive baseline.
-    const epochs = pseudo && C >= 3 ? options.maxEpochs : 0;
+    // the additive baseline. (The step's timing, calibrate.ts, trains on 4 contexts without a pseudo-target.)
+    const epochs = C >= 3 ? options.maxEpochs : 0;
     // Without epochs nothing is compared: the held-out score would only cost time.
     const validated = validations.length > 0 && epochs > 0;
     let bestScore = validated ? criterion((await evaluateHeldOut()).pearson) : -Infinity;
