@@ -8,6 +8,44 @@ export interface SelectGenesOptions {
 }
 
 /**
+ * Indices (ascending) of the `limit` genes with the largest variance of their effect over the allowed observed
+ * pairs (population variance over pairs, per gene); ties go to the earlier gene; all genes when limit <= 0 or
+ * limit >= G.
+ */
+export function variableGeneIndices(tensor: EffectTensor, options: SelectGenesOptions): Int32Array {
+  const C = tensor.contexts.length;
+  const P = tensor.perturbations.length;
+  const G = tensor.genes.length;
+  const { limit, usePairs } = options;
+  if (usePairs && usePairs.length !== C * P) {
+    throw new RangeError(`usePairs has length ${usePairs.length}, expected C*P = ${C * P}`);
+  }
+  if (limit <= 0 || limit >= G) return Int32Array.from({ length: G }, (_, g) => g);
+  const sum = new Float64Array(G);
+  const sumSq = new Float64Array(G);
+  let n = 0;
+  for (let pair = 0; pair < C * P; pair++) {
+    if (!tensor.observed[pair] || (usePairs && !usePairs[pair])) continue;
+    n++;
+    const base = pair * G;
+    for (let g = 0; g < G; g++) {
+      const v = tensor.values[base + g];
+      sum[g] += v;
+      sumSq[g] += v * v;
+    }
+  }
+  const variance = new Float64Array(G);
+  if (n > 0) {
+    for (let g = 0; g < G; g++) {
+      const mean = sum[g] / n;
+      variance[g] = Math.max(0, sumSq[g] / n - mean * mean);
+    }
+  }
+  const order = Array.from({ length: G }, (_, g) => g).sort((a, b) => variance[b] - variance[a] || a - b);
+  return Int32Array.from(order.slice(0, limit).sort((a, b) => a - b));
+}
+
+/**
  * The `limit` genes with the largest variance of their effect over the allowed observed pairs (population
  * variance over pairs, per gene), as a new tensor restricted to them in their original order. Ties go to the
  * earlier gene. Only allowed pairs inform the choice, so held-out pairs cannot leak into gene selection;
@@ -17,37 +55,7 @@ export function selectVariableGenes(tensor: EffectTensor, options: SelectGenesOp
   const C = tensor.contexts.length;
   const P = tensor.perturbations.length;
   const G = tensor.genes.length;
-  const { limit, usePairs } = options;
-  if (usePairs && usePairs.length !== C * P) {
-    throw new RangeError(`usePairs has length ${usePairs.length}, expected C*P = ${C * P}`);
-  }
-  let keep: number[];
-  if (limit <= 0 || limit >= G) {
-    keep = Array.from({ length: G }, (_, g) => g);
-  } else {
-    const sum = new Float64Array(G);
-    const sumSq = new Float64Array(G);
-    let n = 0;
-    for (let pair = 0; pair < C * P; pair++) {
-      if (!tensor.observed[pair] || (usePairs && !usePairs[pair])) continue;
-      n++;
-      const base = pair * G;
-      for (let g = 0; g < G; g++) {
-        const v = tensor.values[base + g];
-        sum[g] += v;
-        sumSq[g] += v * v;
-      }
-    }
-    const variance = new Float64Array(G);
-    if (n > 0) {
-      for (let g = 0; g < G; g++) {
-        const mean = sum[g] / n;
-        variance[g] = Math.max(0, sumSq[g] / n - mean * mean);
-      }
-    }
-    const order = Array.from({ length: G }, (_, g) => g).sort((a, b) => variance[b] - variance[a] || a - b);
-    keep = order.slice(0, limit).sort((a, b) => a - b);
-  }
+  const keep = Array.from(variableGeneIndices(tensor, options));
   const K = keep.length;
   const values = new Float32Array(C * P * K);
   for (let pair = 0; pair < C * P; pair++) {

@@ -1,3 +1,4 @@
+import { variableGeneIndices } from '../data/select';
 import type { EffectTensor } from '../data/tensor';
 
 /**
@@ -41,24 +42,7 @@ export interface TransferEpisode {
 
 /** The F genes (ascending indices) with the largest variance over the masked pairs; all genes when F >= G. */
 export function featureGenes(tensor: EffectTensor, mask: Uint8Array, count: number): Int32Array {
-  const G = tensor.genes.length;
-  if (count >= G) return Int32Array.from({ length: G }, (_, g) => g);
-  const sum = new Float64Array(G);
-  const sumSq = new Float64Array(G);
-  let n = 0;
-  for (let pair = 0; pair < mask.length; pair++) {
-    if (!mask[pair]) continue;
-    n++;
-    const base = pair * G;
-    for (let g = 0; g < G; g++) {
-      const v = tensor.values[base + g];
-      sum[g] += v;
-      sumSq[g] += v * v;
-    }
-  }
-  const variance = Float64Array.from(sum, (s, g) => sumSq[g] / Math.max(n, 1) - (s / Math.max(n, 1)) ** 2);
-  const order = Array.from({ length: G }, (_, g) => g).sort((a, b) => variance[b] - variance[a] || a - b);
-  return Int32Array.from(order.slice(0, count).sort((a, b) => a - b));
+  return variableGeneIndices(tensor, { limit: count, usePairs: mask });
 }
 
 /**
