@@ -7,27 +7,9 @@ import {
   distinctValues,
   type SingleCellData,
 } from '../../src/core/data/single-cell';
+import { pearson } from '../../src/core/eval/metrics';
 import { simulate } from '../../src/core/simulate/simulator';
 import { cellsAsData, simulateCells } from '../../src/core/simulate/single-cell';
-
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i] / n;
-    mb += b[i] / n;
-  }
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
 
 const OPTIONS: PseudobulkOptions = {
   contextColumn: 'context',
