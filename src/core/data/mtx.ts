@@ -20,6 +20,7 @@ export { mtxRole };
 import type { InputFile } from './source';
 import { plural } from './table';
 import { readText } from './text-stream';
+import type { CellTable } from './h5ad-write';
 
 const GENE_EXPRESSION = 'Gene Expression';
 
@@ -343,14 +344,7 @@ export interface MtxText {
 }
 
 /** 10x text files for cells x genes CSR counts (matrix features x barcodes, as Cell Ranger writes). */
-export function formatMtx(table: {
-  genes: readonly string[];
-  barcodes: readonly string[];
-  obs: Readonly<Record<string, readonly string[]>>;
-  indptr: Int32Array;
-  indices: Int32Array;
-  data: Uint32Array;
-}): MtxText {
+export function formatMtx(table: Omit<CellTable, 'floatData'>): MtxText {
   const lines = [
     '%%MatrixMarket matrix coordinate integer general',
     '%metadata_json: {"software_version": "c3tl-simulate"}',
