@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { writeH5ad, type CellTable } from '../core/data/h5ad-write';
+import { writeH5ad } from '../core/data/h5ad-write';
 import { mtxRole, formatMtx } from '../core/data/mtx';
 import { DEFAULT_MIN_CELLS, type PseudobulkOptions } from '../core/data/pseudobulk';
 import {
@@ -17,7 +17,12 @@ import {
 } from '../core/data/single-cell-load';
 import { tensorSummary } from '../core/data/tensor';
 import { simulate } from '../core/simulate/simulator';
-import { CONTROL_LABEL, simulateCells, type SingleCellOptions } from '../core/simulate/single-cell';
+import {
+  CONTROL_LABEL,
+  cellTable,
+  simulateCells,
+  type SingleCellOptions,
+} from '../core/simulate/single-cell';
 import { installNodeH5Plugins } from './h5-plugins';
 import { UsageError, openInputFile } from './node-io';
 
@@ -215,14 +220,7 @@ export async function simulateSingleCell(
 ): Promise<string> {
   const sim = simulate({ ...world, counts: false });
   const cells = simulateCells(sim, cellOptions);
-  const table: CellTable = {
-    genes: cells.genes,
-    barcodes: cells.barcodes,
-    obs: { context: cells.contexts, perturbation: cells.perturbations },
-    indptr: cells.indptr,
-    indices: cells.indices,
-    data: cells.data,
-  };
+  const table = cellTable(cells);
   const count = `${cells.barcodes.length} cells (${CONTROL_LABEL} = controls)`;
   if (format === 'h5ad') {
     installNodeH5Plugins();

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { writeH5ad } from '../../src/core/data/h5ad-write';
 import { formatMtx } from '../../src/core/data/mtx';
 import { simulate } from '../../src/core/simulate/simulator';
-import { simulateCells } from '../../src/core/simulate/single-cell';
+import { cellTable, simulateCells } from '../../src/core/simulate/single-cell';
 import { TRAIN_TIMEOUT, readMetrics, setMaxEpochs, trainToResults, waitOrError } from './driver';
 import { appUnderTest, openApp, snap } from './harness';
 
@@ -81,14 +81,7 @@ describe('single-cell .h5ad in the app', () => {
   it('drops the files of a 10x folder and pseudo-bulks them with the pre-selected columns', async () => {
     const sim = simulate({ contexts: 2, perturbations: 6, genes: 80, seed: 5, counts: false });
     const cells = simulateCells(sim, { cellsPerPair: 12, seed: 5 });
-    const text = formatMtx({
-      genes: cells.genes,
-      barcodes: cells.barcodes,
-      obs: { cell_type: cells.contexts, perturbation: cells.perturbations },
-      indptr: cells.indptr,
-      indices: cells.indices,
-      data: cells.data,
-    });
+    const text = formatMtx(cellTable(cells, { context: 'cell_type', perturbation: 'perturbation' }));
     const gz = (name: string, body: string) => ({
       name,
       mimeType: 'application/gzip',

@@ -3,7 +3,7 @@ import { formatMtx, openMtx } from '../../src/core/data/mtx';
 import { geneOverlap } from '../../src/core/data/overlap';
 import { pseudobulk } from '../../src/core/data/pseudobulk';
 import { simulate } from '../../src/core/simulate/simulator';
-import { cellsAsData, simulateCells } from '../../src/core/simulate/single-cell';
+import { cellTable, cellsAsData, simulateCells } from '../../src/core/simulate/single-cell';
 import { gzip, memoryFile } from '../fixtures/files';
 import type { InputFile } from '../../src/core/data/load';
 
@@ -24,14 +24,7 @@ describe('10x Matrix Market folders', () => {
   it('simulated cells written as 10x and read back pseudo-bulk to the same effects', async () => {
     const sim = simulate({ contexts: 2, perturbations: 3, genes: 80, seed: 5 });
     const cells = simulateCells(sim, { cellsPerPair: 30 });
-    const text = formatMtx({
-      genes: cells.genes,
-      barcodes: cells.barcodes,
-      obs: { context: cells.contexts, perturbation: cells.perturbations },
-      indptr: cells.indptr,
-      indices: cells.indices,
-      data: cells.data,
-    });
+    const text = formatMtx(cellTable(cells));
     const files = folder(
       {
         'matrix.mtx': text.matrix,

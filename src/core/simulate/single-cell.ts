@@ -6,6 +6,7 @@ import { columnFromLabels, type SingleCellData } from '../data/single-cell';
 import { createRng } from '../random';
 import { sampleNegativeBinomial, withPolarNormal } from './sampling';
 import type { SimulatedData } from './simulator';
+import type { CellTable } from '../data/h5ad-write';
 
 export interface SingleCellOptions {
   /** Cells per observed (context, perturbation) pair and control cells per context, default 50. */
@@ -111,6 +112,24 @@ export function simulateCells(sim: SimulatedData, options: SingleCellOptions = {
     indptr: Int32Array.from(indptr),
     indices: nz.indices.slice(0, nz.length),
     data: nz.data.slice(0, nz.length),
+  };
+}
+
+/**
+ * The simulated cells as the table the .h5ad and 10x writers take, with the cell labels in obs columns of the
+ * given names (default `context` and `perturbation`).
+ */
+export function cellTable(
+  cells: SimulatedCells,
+  columns: { context: string; perturbation: string } = { context: 'context', perturbation: 'perturbation' },
+): CellTable {
+  return {
+    genes: cells.genes,
+    barcodes: cells.barcodes,
+    obs: { [columns.context]: cells.contexts, [columns.perturbation]: cells.perturbations },
+    indptr: cells.indptr,
+    indices: cells.indices,
+    data: cells.data,
   };
 }
 
