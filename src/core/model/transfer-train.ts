@@ -146,7 +146,9 @@ export async function trainTransfer(
   if (holdout) validations.push(scored(source, holdout.context, holdout.support, holdout.queries));
   if (split.supportVal.length > 0 && split.supportTrain.length > 0)
     validations.push(scored(source, split.target, split.supportTrain, split.supportVal));
-  const trainable = references.filter((c) => usable(c).length >= supportSize + 2);
+  // The mask is final from here: each context's usable pairs are listed once, not at every step.
+  const usableAfterHoldout = Array.from({ length: C }, (_, c) => usable(c));
+  const trainable = references.filter((c) => usableAfterHoldout[c].length >= supportSize + 2);
 
   const params = createTransferParameters(F, G, options.restore?.weights);
   const { switches } = options;
@@ -186,7 +188,7 @@ export async function trainTransfer(
   };
   const sampleEpisode = (r: Rng): TransferEpisode => {
     const context = trainable[r.int(trainable.length)];
-    const order = shuffled(usable(context), r);
+    const order = shuffled(usableAfterHoldout[context], r);
     const size = Math.max(2, Math.round(supportSize * (0.5 + r.next())));
     const support = order.slice(0, Math.min(size, order.length - 1));
     const queries = order.slice(support.length, support.length + options.maxQueryPairs);
