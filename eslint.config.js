@@ -51,7 +51,8 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      // The UI only renders and asks: heavy work goes through the worker API; only types come from core.
+      // The UI only renders and asks: heavy work goes through the worker API; from core it takes types and
+      // small pure helpers (method and metric lists, formatting, statistics), never a model.
       'no-restricted-imports': restrict([
         { group: ['@tensorflow/*'], message: 'The UI never runs models; ask the worker.' },
         { group: ['**/cli/**', 'node:*'], message: 'The UI must not depend on the CLI or Node.' },

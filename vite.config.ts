@@ -4,7 +4,8 @@ import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 import { CSP_HEADER, CSP_META } from './src/ui/privacy/csp';
 
-// Cross-origin isolation lets the wasm backend use threads (SharedArrayBuffer).
+// Cross-origin isolation (SharedArrayBuffer) is what a threaded wasm build needs; the engine runs wasm
+// single-threaded for now (src/worker/backend.ts says why).
 const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',

@@ -5,7 +5,7 @@ export type NodeBackend = 'cpu' | 'wasm' | 'webgpu';
 
 /**
  * Activates a tfjs backend in Node. webgpu uses Dawn from the npm package `webgpu` and needs a Vulkan driver
- * (DESIGN.md §9); it fails with a clear message when no adapter is found rather than falling back silently.
+ * (docs/DESIGN.md §9); it fails with a clear message when no adapter is found rather than falling back silently.
  */
 export async function useBackend(name: string): Promise<{ backend: NodeBackend; adapter: string | null }> {
   if (name === 'cpu') {
@@ -25,7 +25,7 @@ export async function useBackend(name: string): Promise<{ backend: NodeBackend; 
     const adapter = await gpu.requestAdapter();
     if (!adapter) {
       throw new UsageError(
-        'No WebGPU adapter: Dawn found no Vulkan driver (set VK_ICD_FILENAMES, see DESIGN.md §9), use --backend cpu or wasm.',
+        'No WebGPU adapter: Dawn found no Vulkan driver (set VK_ICD_FILENAMES, see docs/DESIGN.md §9), use --backend cpu or wasm.',
       );
     }
     await import('@tensorflow/tfjs-backend-webgpu');

@@ -21,8 +21,6 @@ export interface BackendInfo {
   reason: string;
   /** Backends that can be selected in this browser. */
   available: BackendName[];
-  /** Whether the wasm backend may use threads (needs a cross-origin isolated page). */
-  wasmThreads: boolean;
   /** The timing of every available backend on this device; null until one was measured or read back. */
   calibration: CalibrationInfo | null;
 }

@@ -124,7 +124,6 @@ export async function selectBackend(
       isFallbackAdapter: probe.isFallbackAdapter,
       reason: `${why}${detail}`,
       available,
-      wasmThreads: wasm?.threads ?? false,
       calibration: calibration?.ok ? calibration.info : null,
     };
   }

@@ -1,9 +1,9 @@
 /**
- * Column-name aliases (DESIGN.md §6), delimiter detection and the keys used to match genes, contexts and
+ * Column-name aliases (docs/DESIGN.md §6), delimiter detection and the keys used to match genes, contexts and
  * perturbations across rows and files.
  */
 
-/** Header aliases, compared case-insensitively after trimming, exactly as DESIGN.md §6 lists them. */
+/** Header aliases, compared case-insensitively after trimming, as docs/DESIGN.md §6 summarises them. */
 export const CONTEXT_ALIASES = ['context', 'cell_line', 'cell_type', 'cell_id', 'donor'] as const;
 export const PERTURBATION_ALIASES = [
   'perturbation',

@@ -2,7 +2,7 @@ import type { SimulatedCounts, SampleSheetRow } from '../simulate/simulator';
 import type { EffectTensor } from './tensor';
 
 /**
- * Text writers for the tables the app reads (DESIGN.md section 6): lines end with '\n' (the last one too),
+ * Text writers for the tables the app reads (docs/DESIGN.md §6): lines end with '\n' (the last one too),
  * fields are quoted as in RFC 4180 when they hold the delimiter, a quote or a line break.
  */
 export type Delimiter = ',' | '\t';

@@ -219,7 +219,7 @@ export function fitRidge(
 }
 
 /**
- * Predictions of the five baselines (DESIGN.md §3) for each query perturbation in target t: Q*G Float32Array
+ * Predictions of the five baselines (docs/DESIGN.md §3) for each query perturbation in target t: Q*G Float32Array
  * per method, row-major in query order. Only y_cp with c ≠ t and the target's support pairs y_ts are read, never
  * the target's query values.
  * - perturb_mean: pm_p, mean of y_cp over the other contexts measuring p (0 where none does).

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random';
 
 /**
- * C3TL network (DESIGN.md §2) over scaled effects (each gene divided by its RMS over the training pairs, not
+ * C3TL network (docs/DESIGN.md §2.1, §2.3) over scaled effects (each gene divided by its RMS over the training pairs, not
  * centred, so that 0 stays "no effect"). Shapes use C contexts, P perturbations, G genes, Gb the genes of one
  * gene block, k the gene-basis rank, d the embedding width, H the decoder width, Q query pairs and Ns support
  * pairs.

@@ -3,7 +3,7 @@ import type { SimulatorOptions } from './simulator';
 /**
  * Named simulated screens, addressed by `sim:<kind>` tokens wherever a dataset is named (CLI simulate
  * --kind, benchmark). Each kind is a preset of the simulator's options; the size and seed stay free.
- * - default: DESIGN.md §7, contexts rewire the shared network (low-rank edge modulation from programmes
+ * - default: docs/DESIGN.md §7, contexts rewire the shared network (low-rank edge modulation from programmes
  *   shared by sibling contexts, silenced genes, switched-off edges); transfer is perturbation-specific.
  * - pathways: default plus context-specific modules (regulators with extra targets in some contexts).
  * - noise: default biology, contexts measured with very different depth, dispersion and replicates.

@@ -96,7 +96,7 @@ export interface SimulatedData {
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
 /**
- * Simulates a bulk RNA-seq perturbation screen from a causal model (DESIGN.md section 7): a shared sparse
+ * Simulates a bulk RNA-seq perturbation screen from a causal model (docs/DESIGN.md §7): a shared sparse
  * gene-regulatory DAG, contexts that modulate it, knockdowns and drugs propagated to steady state, and
  * negative-binomial counts turned into log2 fold changes. Deterministic for given options.
  * Tensor axes: contexts `ctx01..`, perturbations `KD_<gene>` then `DRUG_001..`, genes `G0001..`.

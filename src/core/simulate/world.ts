@@ -8,7 +8,7 @@ import type { ModuleOptions } from './pathways';
  *   gene has one dominant parent (coherent modules) and a few minor ones; effects per unit shift are capped
  *   (capAmplification) so a knockdown of -1..-3 log2 moves no regulator by more than its own size and no
  *   other gene by more than 1.5 times it.
- * - Contexts (DESIGN.md §7): each is a point alpha_c in a 4-dimensional programme space, contexts in pairs
+ * - Contexts (docs/DESIGN.md §7): each is a point alpha_c in a 4-dimensional programme space, contexts in pairs
  *   of siblings (lineages) that share 85% of it. Basal shifts and the rank-4 edge modulation, per edge
  *   W_c = W * clip(1 + m U diag(alpha_c) V^T / sqrt(K)), load on shared gene programmes; silenced genes and
  *   switched-off edges are partly shared by siblings. Because the modulation acts on edges, how a context changes a
