@@ -15,15 +15,9 @@ import {
   formatWideTable,
   type Delimiter,
 } from '../core/data/write';
-import {
-  evaluate,
-  predictTarget,
-  predictWithModelFile,
-  type EvaluationReport,
-  type RunOptions,
-} from '../core/eval/protocol';
+import { evaluate, predictTarget, predictWithModelFile, type EvaluationReport } from '../core/eval/protocol';
 import { decodeModelFile } from '../core/model/model-file';
-import { METHODS, METRICS, type Method } from '../core/eval/types';
+import { METHODS, METRICS, type Method, type RunOptions } from '../core/eval/types';
 import { SIM_KINDS, SIM_KIND_SUMMARY, simulatorOptionsForKind } from '../core/simulate/kinds';
 import { simulate } from '../core/simulate/simulator';
 import { useBackend } from './backend';
@@ -141,18 +135,21 @@ async function loadData(flags: Flags): Promise<LoadedDataset> {
   return result.data;
 }
 
-function runOptions(flags: Flags): RunOptions {
-  const supportFraction = flags.support === undefined ? 0.1 : Number(flags.support);
-  if (!(supportFraction > 0 && supportFraction < 1)) {
+function supportFraction(flags: Flags): number {
+  const fraction = flags.support === undefined ? 0.1 : Number(flags.support);
+  if (!(fraction > 0 && fraction < 1)) {
     throw new UsageError(`--support expects a fraction between 0 and 1, got "${flags.support}".`);
   }
+  return fraction;
+}
+
+function runOptions(flags: Flags): RunOptions {
   const preset = flags.preset ?? 'small';
   if (preset !== 'small' && preset !== 'medium' && preset !== 'large') {
     throw new UsageError(`--preset expects small, medium or large, got "${preset}".`);
   }
   const maxEpochs = flags['max-epochs'] === undefined ? undefined : integer(flags, 'max-epochs', 0);
   return {
-    supportFraction,
     seed: integer(flags, 'seed', 1),
     preset,
     geneLimit: integer(flags, 'genes', 2000),
@@ -274,7 +271,7 @@ function formatReport(report: EvaluationReport): string {
 }
 
 async function commandEvaluate(flags: Flags): Promise<void> {
-  const run = runOptions(flags);
+  const run = { ...runOptions(flags), supportFraction: supportFraction(flags) };
   const backend = await useBackend(flags.backend ?? 'cpu');
   const data = await loadData(flags);
   const saveModel = flags['save-model'];
@@ -317,7 +314,7 @@ async function commandPredict(flags: Flags): Promise<void> {
   const saveModel = flags['save-model'];
   if (modelPath && saveModel) throw new UsageError('--model and --save-model cannot be used together.');
   const target = modelPath ? flags.target : required(flags, 'target');
-  const { supportFraction: _unused, ...run } = runOptions(flags);
+  const run = runOptions(flags);
   await useBackend(flags.backend ?? 'cpu');
   const data = await loadData(flags);
   let result: { context: string; perturbations: string[]; genes: string[]; values: Float32Array };

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { InputFile } from './data/load';
 import { loadDataset, selectVariableGenes } from './data/load';
 import type { EffectTensor } from './data/tensor';
-import type { ModelPreset, RunHooks } from './eval/protocol';
+import type { ModelPreset, RunHooks } from './eval/types';
 import { evaluationSplit } from './eval/split';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl } from './model/train';
 import { simulate } from './simulate/simulator';

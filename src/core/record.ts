@@ -6,9 +6,9 @@
  */
 import type { InputFile } from './data/source';
 import type { TensorSummary } from './data/tensor';
-import type { ModelPreset, RunOptions, TrainInfo } from './eval/protocol';
-import type { Method, MetricValues } from './eval/types';
+import type { EvaluateOptions, Method, MetricValues, ModelPreset, RunOptions, TrainInfo } from './eval/types';
 import type { SimulatorOptions } from './simulate/simulator';
+import { sha256Hex } from './sha256';
 
 export const RECORD_FORMAT = 'c3tl-studio/reproducibility-record';
 export const RECORD_FORMAT_VERSION = 1;
@@ -137,13 +137,13 @@ export function buildRecord(parts: RecordParts): ReproRecord {
 }
 
 export type Rerun =
-  | { mode: 'evaluate'; target: number; options: RunOptions }
-  | { mode: 'predict'; target: number; options: Omit<RunOptions, 'supportFraction'> };
+  | { mode: 'evaluate'; target: number; options: EvaluateOptions }
+  | { mode: 'predict'; target: number; options: RunOptions };
 
 /** The protocol's arguments for running a record again (evaluateTarget or predictTarget). */
 export function runOf(record: ReproRecord): Rerun {
   const s = record.settings;
-  const options = {
+  const options: RunOptions = {
     seed: s.seed,
     preset: s.preset,
     geneLimit: s.geneLimit,
@@ -159,15 +159,6 @@ export function runOf(record: ReproRecord): Rerun {
 /** The record as pretty JSON (non-finite metrics, which JSON cannot hold, become null). */
 export function recordJson(record: ReproRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
-}
-
-function hex(bytes: ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** SHA-256 of the bytes (Web Crypto: browsers, workers and Node 20), as 64 lowercase hex digits. */
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer> | ArrayBuffer): Promise<string> {
-  return hex(await crypto.subtle.digest('SHA-256', bytes));
 }
 
 /**

@@ -4,7 +4,8 @@
  */
 import type { InputError } from '../core/data/result';
 import type { TensorSummary } from '../core/data/tensor';
-import type { EpochLog, ModelPreset, SweepPoint, TargetEvaluation, TrainInfo } from '../core/eval/protocol';
+import type { SweepPoint, TargetEvaluation } from '../core/eval/protocol';
+import type { EpochLog, ModelPreset, TrainInfo } from '../core/eval/types';
 import type { Method, MetricValues } from '../core/eval/types';
 import type { ReproRecord, RunMode } from '../core/record';
 

@@ -6,13 +6,8 @@
 import * as Comlink from 'comlink';
 import { loadDataset } from '../core/data/load';
 import type { EffectTensor } from '../core/data/tensor';
-import type {
-  EpochLog,
-  PredictionResult,
-  RunOptions,
-  SweepPoint,
-  TargetEvaluation,
-} from '../core/eval/protocol';
+import type { PredictionResult, SweepPoint, TargetEvaluation } from '../core/eval/protocol';
+import type { EpochLog, RunOptions } from '../core/eval/types';
 import { evaluateTarget, predictTarget, predictWithModelFile, sweepSupport } from '../core/eval/protocol';
 import { decodeModelFile, MODEL_FILE_EXTENSION } from '../core/model/model-file';
 import { simulate } from '../core/simulate/simulator';
@@ -78,7 +73,6 @@ function buffersOf(arrays: ArrayBufferView[]): ArrayBuffer[] {
 
 function runOptions(setup: RunSetup): RunOptions {
   return {
-    supportFraction: setup.supportFraction,
     seed: setup.seed,
     preset: setup.preset,
     geneLimit: setup.geneLimit,
@@ -325,7 +319,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
           const result = await evaluateTarget(
             data,
             setup.target,
-            runOptions(setup),
+            { ...runOptions(setup), supportFraction: setup.supportFraction },
             { onEpoch: (log) => notify(onEpoch, log), shouldStop: () => token.stopped },
             { keepModelFile: true },
           );
@@ -355,7 +349,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
           const data = requireTensor(setup.target);
           const input = origin?.input;
           const info = await ensureBackend(token);
-          const { supportFraction: _unused, ...options } = runOptions(setup);
+          const options = runOptions(setup);
           const result = await predictTarget(
             data,
             setup.target,
@@ -458,7 +452,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
         .run(async (token) => {
           const data = requireTensor(setup.target);
           await ensureBackend(token);
-          const { supportFraction: _unused, ...options } = runOptions(setup);
+          const options = runOptions(setup);
           const points: SweepPoint[] = [];
           return sweepSupport(data, setup.target, fractions, options, {
             onEpoch: (epoch) => notify(onProgress, { points: points.slice(), epoch }),

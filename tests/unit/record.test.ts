@@ -3,9 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { InputFile } from '../../src/core/data/source';
 import { tensorSummary } from '../../src/core/data/tensor';
-import type { TrainInfo } from '../../src/core/eval/protocol';
 import { evaluateTarget } from '../../src/core/eval/protocol';
-import type { Method, MetricValues } from '../../src/core/eval/types';
+import type { Method, MetricValues, TrainInfo } from '../../src/core/eval/types';
 import { METHODS, METRICS } from '../../src/core/eval/types';
 import type { RecordParts, ReproRecord } from '../../src/core/record';
 import {
@@ -15,8 +14,8 @@ import {
   RECORD_KEYS,
   recordJson,
   runOf,
-  sha256Hex,
 } from '../../src/core/record';
+import { sha256Hex } from '../../src/core/sha256';
 import type { SimulatorOptions } from '../../src/core/simulate/simulator';
 import { simulate } from '../../src/core/simulate/simulator';
 

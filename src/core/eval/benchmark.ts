@@ -4,7 +4,8 @@
  * reference method (C3TL) against each other method over the same (target, seed) rows, with t-intervals.
  */
 import type { EffectTensor } from '../data/tensor';
-import { evaluate, type ModelPreset, type RunOptions, type TargetEvaluation } from './protocol';
+import { evaluate, type TargetEvaluation } from './protocol';
+import type { ModelPreset, RunOptions } from './types';
 import { mean, meanInterval, sampleSd } from './stats';
 import {
   METHODS,
@@ -102,7 +103,7 @@ export interface BenchmarkDataset {
   tensorFor(seed: number): EffectTensor | Promise<EffectTensor>;
 }
 
-export interface BenchmarkOptions extends Omit<RunOptions, 'supportFraction' | 'seed'> {
+export interface BenchmarkOptions extends Omit<RunOptions, 'seed'> {
   /** Seeds, each a new split and model initialisation (and a new world for simulated datasets). */
   seeds: readonly number[];
   /** Support fractions, each 0 < f < 1. */

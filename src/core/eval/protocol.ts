@@ -18,57 +18,20 @@ import { degenerateWarnings } from './degenerate';
 import { computeMetrics, definedMean } from './metrics';
 import { evaluationSplit, predictionSplit } from './split';
 import { checkSwitches, RunOptionError } from './switches';
-import { METHODS, type Method, type MetricValues, type TargetSplit } from './types';
+import {
+  METHODS,
+  type EvaluateOptions,
+  type Method,
+  type MetricValues,
+  type ModelPreset,
+  type RunHooks,
+  type RunOptions,
+  type TargetSplit,
+  type TrainInfo,
+} from './types';
 
-export type ModelPreset = 'small' | 'medium' | 'large';
-
-export interface RunOptions {
-  /** Fraction of the target's shared perturbations used as support (0 < f < 1); ignored in predict mode. */
-  supportFraction: number;
-  seed: number;
-  preset: ModelPreset;
-  /** Most variable genes kept, chosen on the other contexts and the target's support only; 0 keeps all. */
-  geneLimit: number;
-  /** Upper bound on training epochs; early stopping usually ends sooner. */
-  maxEpochs?: number;
-  /**
-   * Model switches by name, passed through to training for ablations (e.g. { transfer: false }); absent names
-   * keep the model's defaults (MODEL_SWITCHES lists the names). An unknown name fails the run with a
-   * RunOptionError before any training.
-   */
-  switches?: Record<string, boolean>;
-}
-
-export interface EpochLog {
-  epoch: number;
-  maxEpochs: number;
-  trainLoss: number;
-  /** NaN when the split has no validation pairs. */
-  valLoss: number;
-  bestEpoch: number;
-  elapsedSeconds: number;
-}
-
-export interface RunHooks {
-  onEpoch?: (log: EpochLog) => void;
-  /** Polled between epochs; returning true stops training and rejects with an AbortError. */
-  shouldStop?: () => boolean;
-}
-
-export interface TrainInfo {
-  backend: string;
-  seconds: number;
-  epochs: number;
-  bestEpoch: number;
-  /** Every parameter the model holds. */
-  parameters: number;
-  /** The parameters training could change (the parts switched on). */
-  trainedParameters: number;
-  /** Epochs of the fixed form; history logs them. */
-  history: EpochLog[];
-  /** The learnt transfer path's training, when it is on: its epochs and the epoch kept (0: none helped). */
-  transfer?: { epochs: number; bestEpoch: number };
-}
+// The benchmark CLIs name the preset type through the protocol.
+export type { ModelPreset };
 
 export interface TargetEvaluation {
   context: string;
@@ -127,7 +90,7 @@ export interface EvaluationReport {
   skipped: { context: string; reason: string }[];
   /** Every target's warnings: metrics left undefined (NaN, null in JSON) by degenerate data. */
   warnings: string[];
-  options: RunOptions;
+  options: EvaluateOptions;
 }
 
 /**
@@ -174,7 +137,7 @@ async function modelFileOf(
   selected: EffectTensor,
   split: TargetSplit,
   model: TrainedC3tl,
-  options: Omit<RunOptions, 'supportFraction'>,
+  options: RunOptions,
   keep: { mode: ModelMode; supportFraction: number | null },
 ): Promise<string> {
   const names = (indices: readonly number[]) => indices.map((p) => tensor.perturbations[p]);
@@ -242,7 +205,7 @@ async function transferSection(tensor: EffectTensor, model: TrainedC3tl): Promis
 async function fitSplit(
   tensor: EffectTensor,
   split: TargetSplit,
-  options: Omit<RunOptions, 'supportFraction'>,
+  options: RunOptions,
   hooks: RunHooks,
   source: ModelSource = { kind: 'train' },
 ): Promise<Fitted> {
@@ -355,7 +318,7 @@ function prediction(tensor: EffectTensor, split: TargetSplit, fitted: Fitted): P
 export async function evaluateTarget(
   tensor: EffectTensor,
   target: number,
-  options: RunOptions,
+  options: EvaluateOptions,
   hooks: RunHooks = {},
   keep: KeepOptions = {},
 ): Promise<TargetEvaluation> {
@@ -385,7 +348,7 @@ export function meanMetrics(rows: readonly Record<Method, MetricValues>[]): Reco
 export async function evaluate(
   tensor: EffectTensor,
   target: string,
-  options: RunOptions,
+  options: EvaluateOptions,
   hooks: RunHooks & { onTarget?: (evaluation: TargetEvaluation) => void } = {},
   keep: KeepOptions = {},
 ): Promise<EvaluationReport> {
@@ -451,7 +414,7 @@ export async function evaluate(
 export async function predictTarget(
   tensor: EffectTensor,
   target: number,
-  options: Omit<RunOptions, 'supportFraction'>,
+  options: RunOptions,
   hooks: RunHooks = {},
   keep: KeepOptions = {},
 ): Promise<PredictionResult> {
@@ -527,7 +490,7 @@ export async function sweepSupport(
   tensor: EffectTensor,
   target: number,
   fractions: readonly number[],
-  options: Omit<RunOptions, 'supportFraction'>,
+  options: RunOptions,
   hooks: RunHooks & { onPoint?: (point: SweepPoint) => void } = {},
 ): Promise<SweepPoint[]> {
   // Every point is scored on the same held-out pairs, those left by the largest support: supports of one seed

@@ -40,3 +40,58 @@ export interface TargetSplit {
   /** Pairs to predict: held out (evaluation) or never measured (prediction mode). */
   query: number[];
 }
+
+export type ModelPreset = 'small' | 'medium' | 'large';
+
+/** Options of every run (evaluate, predict, sweep); evaluate adds the support fraction (EvaluateOptions). */
+export interface RunOptions {
+  seed: number;
+  preset: ModelPreset;
+  /** Most variable genes kept, chosen on the other contexts and the target's support only; 0 keeps all. */
+  geneLimit: number;
+  /** Upper bound on training epochs; early stopping usually ends sooner. */
+  maxEpochs?: number;
+  /**
+   * Model switches by name, passed through to training for ablations (e.g. { transfer: false }); absent names
+   * keep the model's defaults (MODEL_SWITCHES lists the names). An unknown name fails the run with a
+   * RunOptionError before any training.
+   */
+  switches?: Record<string, boolean>;
+}
+
+export interface EpochLog {
+  epoch: number;
+  maxEpochs: number;
+  trainLoss: number;
+  /** NaN when the split has no validation pairs. */
+  valLoss: number;
+  bestEpoch: number;
+  elapsedSeconds: number;
+}
+
+export interface RunHooks {
+  onEpoch?: (log: EpochLog) => void;
+  /** Polled between epochs; returning true stops training and rejects with an AbortError. */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainInfo {
+  backend: string;
+  seconds: number;
+  epochs: number;
+  bestEpoch: number;
+  /** Every parameter the model holds. */
+  parameters: number;
+  /** The parameters training could change (the parts switched on). */
+  trainedParameters: number;
+  /** Epochs of the fixed form; history logs them. */
+  history: EpochLog[];
+  /** The learnt transfer path's training, when it is on: its epochs and the epoch kept (0: none helped). */
+  transfer?: { epochs: number; bestEpoch: number };
+}
+
+/** What evaluate takes: the run's options and the support size. */
+export interface EvaluateOptions extends RunOptions {
+  /** Fraction of the target's shared perturbations used as support (0 < f < 1). */
+  supportFraction: number;
+}

@@ -20,8 +20,8 @@
  */
 import type { ParseResult } from '../data/result';
 import type { EffectTensor } from '../data/tensor';
-import type { ModelPreset } from '../eval/protocol';
-import { sha256Hex } from '../record';
+import type { ModelPreset } from '../eval/types';
+import { sha256Hex } from '../sha256';
 import type { C3tlArchitecture, C3tlSwitches, ParameterName } from './c3tl';
 import { PARAMETER_NAMES, parameterShapes } from './c3tl';
 import { TRANSFER_PARAMETER_NAMES, type TransferParameterName } from './transfer';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EffectTensor } from '../data/tensor';
 import type { TargetSplit } from '../eval/types';
-import type { EpochLog, ModelPreset, RunHooks } from '../eval/protocol';
+import type { EpochLog, ModelPreset, RunHooks } from '../eval/types';
 import { createRng, shuffled } from '../random';
 import type { C3tlArchitecture, C3tlParameters, C3tlSwitches, ParameterName } from './c3tl';
 import {
