@@ -7,16 +7,15 @@ import { restrictToContexts } from '../core/data/select';
 import {
   FAST_BENCHMARK,
   FULL_BENCHMARK,
-  OTHER_METHODS,
-  REFERENCE_METHOD,
   runBenchmark,
   type BenchmarkCell,
   type BenchmarkDataset,
   type BenchmarkReport,
 } from '../core/eval/benchmark';
-import type { ModelPreset } from '../core/eval/protocol';
+import type { ModelPreset } from '../core/eval/types';
 import { checkSwitches, RunOptionError } from '../core/eval/switches';
-import { METHODS, METRICS, type Metric } from '../core/eval/types';
+import { METHODS, OTHER_METHODS, REFERENCE_METHOD } from '../core/eval/methods';
+import { METRICS, type Metric } from '../core/eval/metric-info';
 import { SIM_KINDS, simulatorOptionsForToken } from '../core/simulate/kinds';
 import { simulate } from '../core/simulate/simulator';
 import { useBackend } from './backend';

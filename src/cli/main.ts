@@ -17,7 +17,9 @@ import {
 } from '../core/data/write';
 import { evaluate, predictTarget, predictWithModelFile, type EvaluationReport } from '../core/eval/protocol';
 import { decodeModelFile } from '../core/model/model-file';
-import { METHODS, METRICS, type Method, type RunOptions } from '../core/eval/types';
+import { METHODS, type Method } from '../core/eval/methods';
+import { METRICS } from '../core/eval/metric-info';
+import { type RunOptions } from '../core/eval/types';
 import { SIM_KINDS, SIM_KIND_SUMMARY, simulatorOptionsForKind } from '../core/simulate/kinds';
 import { simulate } from '../core/simulate/simulator';
 import { useBackend } from './backend';

@@ -6,7 +6,9 @@
  */
 import type { InputFile } from './data/source';
 import type { TensorSummary } from './data/tensor';
-import type { EvaluateOptions, Method, MetricValues, ModelPreset, RunOptions, TrainInfo } from './eval/types';
+import type { Method } from './eval/methods';
+import type { MetricValues } from './eval/metric-info';
+import type { EvaluateOptions, ModelPreset, RunOptions, TrainInfo } from './eval/types';
 import type { SimulatorOptions } from './simulate/simulator';
 import { sha256Hex } from './sha256';
 

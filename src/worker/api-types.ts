@@ -6,7 +6,8 @@ import type { InputError } from '../core/data/result';
 import type { TensorSummary } from '../core/data/tensor';
 import type { SweepPoint, TargetEvaluation } from '../core/eval/protocol';
 import type { EpochLog, ModelPreset, TrainInfo } from '../core/eval/types';
-import type { Method, MetricValues } from '../core/eval/types';
+import type { Method } from '../core/eval/methods';
+import type { MetricValues } from '../core/eval/metric-info';
 import type { ReproRecord, RunMode } from '../core/record';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';

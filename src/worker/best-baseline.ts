@@ -1,5 +1,6 @@
-import type { Method, MetricValues } from '../core/eval/types';
-import { OTHER_METHODS } from '../core/eval/types';
+import type { Method } from '../core/eval/methods';
+import type { MetricValues } from '../core/eval/metric-info';
+import { OTHER_METHODS } from '../core/eval/methods';
 
 /**
  * The other method (C3TL's fixed form or a baseline) with the highest finite mean pearson_centered (the first

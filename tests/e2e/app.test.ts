@@ -6,8 +6,10 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { formatWideTable } from '../../src/core/data/write';
-import type { Method, Metric } from '../../src/core/eval/types';
-import { METHODS, METRICS } from '../../src/core/eval/types';
+import type { Method } from '../../src/core/eval/methods';
+import type { Metric } from '../../src/core/eval/metric-info';
+import { METHODS } from '../../src/core/eval/methods';
+import { METRICS } from '../../src/core/eval/metric-info';
 import { simulate } from '../../src/core/simulate/simulator';
 import { MALFORMED } from '../fixtures/malformed';
 import type { PageLog } from './harness';

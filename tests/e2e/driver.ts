@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
-import type { Method, Metric } from '../../src/core/eval/types';
-import { METHODS } from '../../src/core/eval/types';
+import type { Method } from '../../src/core/eval/methods';
+import type { Metric } from '../../src/core/eval/metric-info';
+import { METHODS } from '../../src/core/eval/methods';
 
 /** Training waits: the demo trains in seconds on wasm, the WebGPU fallback adapter is much slower. */
 export const TRAIN_TIMEOUT = 180_000;

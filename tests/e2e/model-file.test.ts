@@ -7,8 +7,8 @@ import Papa from 'papaparse';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { formatWideTable } from '../../src/core/data/write';
-import type { Metric } from '../../src/core/eval/types';
-import { METHODS } from '../../src/core/eval/types';
+import type { Metric } from '../../src/core/eval/metric-info';
+import { METHODS } from '../../src/core/eval/methods';
 import { decodeModelFile } from '../../src/core/model/model-file';
 import { simulate } from '../../src/core/simulate/simulator';
 

@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EffectTensor } from '../../src/core/data/tensor';
 import { computeMetrics } from '../../src/core/eval/metrics';
-import { BASELINE_METHODS } from '../../src/core/eval/types';
-import {
-  contextMean,
-  DEFAULT_RIDGE_LAMBDAS,
-  fitRidge,
-  perturbationMeans,
-  predictBaselines,
-} from '../../src/core/model/baselines';
+import { BASELINE_METHODS } from '../../src/core/eval/methods';
+import { contextMean, perturbationMeans, predictBaselines } from '../../src/core/model/baselines';
+import { DEFAULT_RIDGE_LAMBDAS, fitRidge } from '../../src/core/model/ridge';
 import { createRng } from '../../src/core/random';
 
 /** A dense tensor from a list of measured pairs [context, perturbation, effect vector]. */

@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  OTHER_METHODS,
-  REFERENCE_METHOD,
-  runBenchmark,
-  summariseRows,
-  type BenchmarkRow,
-} from '../../src/core/eval/benchmark';
-import { METHODS, METRICS, type Method, type MetricValues } from '../../src/core/eval/types';
+import { runBenchmark, summariseRows, type BenchmarkRow } from '../../src/core/eval/benchmark';
+import { METHODS, OTHER_METHODS, REFERENCE_METHOD, type Method } from '../../src/core/eval/methods';
+import { METRICS, type MetricValues } from '../../src/core/eval/metric-info';
 import { simulate } from '../../src/core/simulate/simulator';
 
 /** A row in which every metric of a method equals value[method] (default 0). */

@@ -6,7 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/core/data/load';
 import { formatCountsMatrix, formatSampleSheet } from '../../src/core/data/write';
-import { METHODS, METRICS } from '../../src/core/eval/types';
+import { METHODS } from '../../src/core/eval/methods';
+import { METRICS } from '../../src/core/eval/metric-info';
 import { simulate } from '../../src/core/simulate/simulator';
 import { memoryFile } from '../fixtures/files';
 

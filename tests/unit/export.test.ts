@@ -1,7 +1,9 @@
 import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
-import type { Method, MetricValues } from '../../src/core/eval/types';
-import { METHODS, METRICS } from '../../src/core/eval/types';
+import type { Method } from '../../src/core/eval/methods';
+import type { MetricValues } from '../../src/core/eval/metric-info';
+import { METHODS } from '../../src/core/eval/methods';
+import { METRICS } from '../../src/core/eval/metric-info';
 import { dataUrlToBlob, fileStem } from '../../src/ui/export/download';
 import {
   exportableMethods,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { degenerateWarnings } from '../../src/core/eval/degenerate';
-import { METRICS } from '../../src/core/eval/types';
+import { METRICS } from '../../src/core/eval/metric-info';
 import {
   computeMetrics,
   definedMean,

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EffectTensor } from '../../src/core/data/tensor';
 import { computeMetrics } from '../../src/core/eval/metrics';
 import { evaluationSplit } from '../../src/core/eval/split';
-import { BASELINE_METHODS, OTHER_METHODS } from '../../src/core/eval/types';
+import { BASELINE_METHODS, OTHER_METHODS } from '../../src/core/eval/methods';
 import { contextMean, predictBaselines } from '../../src/core/model/baselines';
 import type { C3tlSwitches } from '../../src/core/model/c3tl';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl } from '../../src/core/model/train';

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EffectTensor } from '../../src/core/data/tensor';
 import { evaluateTarget, sweepSupport } from '../../src/core/eval/protocol';
 import { evaluationSplit } from '../../src/core/eval/split';
-import { METHODS } from '../../src/core/eval/types';
+import { METHODS } from '../../src/core/eval/methods';
 import { createRng } from '../../src/core/random';
 import { simulate } from '../../src/core/simulate/simulator';
 

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/core/data/load';
 import { evaluate, evaluateTarget, predictTarget, sweepSupport } from '../../src/core/eval/protocol';
 import { RunOptionError } from '../../src/core/eval/switches';
-import { METHODS, METRICS } from '../../src/core/eval/types';
+import { METHODS } from '../../src/core/eval/methods';
+import { METRICS } from '../../src/core/eval/metric-info';
 import { simulate } from '../../src/core/simulate/simulator';
 
 const small = simulate({ contexts: 4, perturbations: 40, genes: 120, seed: 3, counts: false }).tensor;

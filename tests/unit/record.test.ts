@@ -4,8 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { InputFile } from '../../src/core/data/source';
 import { tensorSummary } from '../../src/core/data/tensor';
 import { evaluateTarget } from '../../src/core/eval/protocol';
-import type { Method, MetricValues, TrainInfo } from '../../src/core/eval/types';
-import { METHODS, METRICS } from '../../src/core/eval/types';
+import type { Method } from '../../src/core/eval/methods';
+import type { MetricValues } from '../../src/core/eval/metric-info';
+import type { TrainInfo } from '../../src/core/eval/types';
+import { METHODS } from '../../src/core/eval/methods';
+import { METRICS } from '../../src/core/eval/metric-info';
 import type { RecordParts, ReproRecord } from '../../src/core/record';
 import {
   buildRecord,

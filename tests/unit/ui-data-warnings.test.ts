@@ -1,8 +1,10 @@
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import type { Method, MetricValues } from '../../src/core/eval/types';
-import { METHODS, METRICS } from '../../src/core/eval/types';
+import type { Method } from '../../src/core/eval/methods';
+import type { MetricValues } from '../../src/core/eval/metric-info';
+import { METHODS } from '../../src/core/eval/methods';
+import { METRICS } from '../../src/core/eval/metric-info';
 import { DataWarnings } from '../../src/ui/results/DataWarnings';
 import { MetricsTable } from '../../src/ui/results/MetricsTable';
 

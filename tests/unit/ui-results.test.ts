@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Method, MetricValues } from '../../src/core/eval/types';
-import { METHODS, METRICS } from '../../src/core/eval/types';
+import type { Method } from '../../src/core/eval/methods';
+import type { MetricValues } from '../../src/core/eval/metric-info';
+import { METHODS } from '../../src/core/eval/methods';
+import { METRICS } from '../../src/core/eval/metric-info';
 import { formatNumber, formatPercent, formatSeconds, plural } from '../../src/ui/lib/format';
 import {
   bestPerMetric,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Method, MetricValues } from '../../src/core/eval/types';
+import type { Method } from '../../src/core/eval/methods';
+import type { MetricValues } from '../../src/core/eval/metric-info';
 import { INITIAL_STATE, studioReducer, SWEEP_FRACTIONS } from '../../src/ui/state/studio';
 import type { Action, StudioState } from '../../src/ui/state/studio';
 import type {

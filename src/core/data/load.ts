@@ -3,41 +3,22 @@
  * EffectTensor with validation that names file, line and column, merges several files, and checks that the
  * result can support transfer between contexts. Pure TypeScript: runs in the worker, in Node and in tests.
  */
-import {
-  CountsParser,
-  SheetParser,
-  effectsFromCounts,
-  isSampleSheetHeader,
-  type CountsMatrix,
-  type SampleSheet,
-  type SheetRow,
-} from './counts';
-import { InputFailure, abortError, formatBytes, isAbortError, listSome, quoted, reject } from './failure';
-import { GctParser, gctVersion } from './gct';
-import { CONTEXT_ALIASES, PERTURBATION_ALIASES, detectDelimiter, findColumn, type Delimiter } from './labels';
-import { LongParser, isLongHeader } from './long';
+import { CountsParser, SheetParser, type CountsMatrix, type SampleSheet } from './counts';
+import { pairCounts } from './counts-pairing';
+import { InputFailure, abortError, formatBytes, isAbortError, reject } from './failure';
+import type { SourceInfo } from './format-info';
+import { assignRoles, type ReadFile } from './formats';
 import { checkTransferable, mergeParts } from './merge';
 import { RecordReader } from './records';
 import { fail, type ParseResult } from './result';
+import { sniff, type Sniffed } from './sniff';
 import { DEFAULT_MEMORY_BUDGET, type InputFile, type LoadOptions } from './source';
-import { plural, type EffectPart, type ParseContext, type RecordSink, type SourceFormat } from './table';
+import type { EffectPart, ParseContext, RecordSink } from './table';
 import type { EffectTensor } from './tensor';
-import { readText, type TextSink } from './text-stream';
-import { WideLabelScan, WideParser } from './wide';
+import { readText } from './text-stream';
 
 export type { InputFile, LoadOptions, LoadProgress } from './source';
 export { selectVariableGenes, type SelectGenesOptions } from './select';
-
-export interface SourceInfo {
-  file: string;
-  format: SourceFormat;
-  /** Data rows read: table rows, GCT signatures, counts-matrix genes or sample-sheet rows. */
-  rows: number;
-  contexts: number;
-  perturbations: number;
-  /** Genes this file contributed before files were intersected (0 for a sample sheet). */
-  genes: number;
-}
 
 export interface LoadedDataset {
   tensor: EffectTensor;
@@ -48,114 +29,6 @@ export interface LoadedDataset {
 
 /** gzip text is assumed to expand about four-fold when the budget is checked before reading. */
 const GZIP_EXPANSION = 4;
-/** Longest first line the sniffer buffers before giving up on finding a line break. */
-const SNIFF_LIMIT = 16 * 1024 * 1024;
-
-type Role = 'gct' | 'wide' | 'long' | 'counts' | 'sheet';
-
-interface Sniffed {
-  file: InputFile;
-  gzip: boolean;
-  gct: boolean;
-  delimiter: Delimiter;
-  header: string[];
-}
-
-/** Reads just enough of a file to see its first line (GCT) or its header line (tables). */
-async function sniff(file: InputFile): Promise<Sniffed> {
-  let text = '';
-  let line = '';
-  let found = false;
-  let lineNo = 0;
-  let first = true;
-  const take = (final: boolean): boolean => {
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0 && !final) break;
-      const raw = text.slice(start, nl < 0 ? text.length : nl);
-      lineNo++;
-      const trimmed = raw.replace(/\r$/, '');
-      const isFirst = first;
-      first = false;
-      if (isFirst && gctVersion(trimmed)) {
-        line = trimmed;
-        return true;
-      }
-      if (trimmed.includes('\r')) {
-        reject({
-          file: file.name,
-          line: lineNo,
-          expected: 'lines ending in LF or CRLF',
-          found: 'lines ending in CR alone (old Mac format); save the file with standard line breaks',
-        });
-      }
-      if (trimmed.trim() !== '' && !trimmed.trimStart().startsWith('#')) {
-        line = trimmed;
-        return true;
-      }
-      if (nl < 0) break;
-      start = nl + 1;
-    }
-    text = text.slice(start);
-    return false;
-  };
-  const sink: TextSink = {
-    push(chunk) {
-      text += chunk;
-      if (chunk.includes('\n') && take(false)) {
-        found = true;
-        return false;
-      }
-      if (text.length > SNIFF_LIMIT) {
-        line = text;
-        found = true;
-        return false;
-      }
-      return true;
-    },
-    end() {
-      if (!found && take(true)) found = true;
-    },
-  };
-  const summary = await readText(file, sink);
-  if (!found) {
-    reject({
-      file: file.name,
-      expected: 'a table with a header line',
-      found: 'an empty file (only blank or comment lines)',
-    });
-  }
-  const gct = gctVersion(line) !== undefined;
-  const delimiter: Delimiter = gct ? '\t' : detectDelimiter(line, file.name);
-  const header: string[] = [];
-  if (!gct) {
-    const reader = new RecordReader(file.name, delimiter, (f) => {
-      if (header.length === 0) for (let i = 0; i < f.count; i++) header.push(f.text(i));
-    });
-    reader.push(`${line}\n`);
-    reader.end();
-  }
-  return { file, gzip: summary.gzip, gct, delimiter, header };
-}
-
-function assignRoles(sniffed: readonly Sniffed[]): Role[] {
-  const initial = sniffed.map((s): Role | 'sheet?' | 'counts?' => {
-    if (s.gct) return 'gct';
-    if (isLongHeader(s.header)) return 'long';
-    if (isSampleSheetHeader(s.header)) return 'sheet?';
-    if (findColumn(s.header, CONTEXT_ALIASES) >= 0 && findColumn(s.header, PERTURBATION_ALIASES) >= 0)
-      return 'wide';
-    return 'counts?';
-  });
-  const pairing = initial.includes('sheet?') && initial.includes('counts?');
-  // Without a partner, a sheet-like table is a wide table with a sample column, and a table without label
-  // columns is a wide table the wide parser rejects with a precise message.
-  return initial.map((r) =>
-    r === 'sheet?' ? (pairing ? 'sheet' : 'wide') : r === 'counts?' ? (pairing ? 'counts' : 'wide') : r,
-  );
-}
-
 function estimatedTextBytes(file: InputFile, gzip: boolean): number {
   return gzip ? file.size * GZIP_EXPANSION : file.size;
 }
@@ -220,100 +93,6 @@ async function parseFile<T>(
   return parser.finish();
 }
 
-interface Pairing {
-  parts: EffectPart[];
-  sources: SourceInfo[];
-}
-
-/** Joins sample sheets with counts matrices and computes effects per matrix. */
-function pairCounts(
-  matrices: readonly CountsMatrix[],
-  sheets: readonly SampleSheet[],
-  notes: string[],
-): Pairing {
-  const bySample = new Map<string, { sheet: SampleSheet; row: SheetRow }>();
-  for (const sheet of sheets) {
-    for (const row of sheet.rows) {
-      const prior = bySample.get(row.sample);
-      if (prior) {
-        reject({
-          file: sheet.file,
-          line: row.line,
-          column: sheet.sampleColumn + 1,
-          expected: 'each sample in one sample sheet only',
-          found: `${quoted(row.sample)}, already in ${prior.sheet.file} on line ${prior.row.line}`,
-        });
-      }
-      bySample.set(row.sample, { sheet, row });
-    }
-  }
-  const owner = new Map<string, number>();
-  matrices.forEach((m, i) => m.samples.forEach((s) => owner.has(s) || owner.set(s, i)));
-  for (const { sheet, row } of bySample.values()) {
-    if (!owner.has(row.sample)) {
-      reject({
-        file: sheet.file,
-        line: row.line,
-        column: sheet.sampleColumn + 1,
-        expected: `a sample that is a column of the counts matrix (${matrices.map((m) => m.file).join(', ')})`,
-        found: `${quoted(row.sample)}, which is not`,
-      });
-    }
-  }
-  const parts: EffectPart[] = [];
-  const sources: SourceInfo[] = [];
-  matrices.forEach((m, i) => {
-    const rows = [...bySample.values()].filter((e) => owner.get(e.row.sample) === i);
-    if (!rows.length) {
-      reject({
-        file: m.file,
-        line: m.headerLine,
-        expected: 'sample columns listed in the sample sheet',
-        found: `none of its ${plural(m.samples.length, 'sample')} (${listSome(
-          m.samples.map((s) => quoted(s, 20)),
-          3,
-        )})`,
-      });
-    }
-    const unlisted = m.samples.filter((s) => !bySample.has(s));
-    if (unlisted.length) {
-      notes.push(
-        `${m.file}: ${plural(unlisted.length, 'sample')} not in the sample sheet ignored: ${listSome(unlisted)}.`,
-      );
-    }
-    // Rows of one matrix all come from the sheets; group them under the first sheet for messages.
-    const sheet = rows[0].sheet;
-    const part = effectsFromCounts(
-      m,
-      sheet,
-      rows.map((e) => e.row),
-      notes,
-    );
-    parts.push(part);
-    sources.push({
-      file: m.file,
-      format: 'counts',
-      rows: m.genes.length,
-      contexts: part.tensor.contexts.length,
-      perturbations: part.tensor.perturbations.length,
-      genes: part.tensor.genes.length,
-    });
-  });
-  for (const sheet of sheets) {
-    const contexts = new Set(sheet.rows.map((r) => r.context.toLowerCase()));
-    const perts = new Set(sheet.rows.filter((r) => !r.control).map((r) => r.perturbation.toLowerCase()));
-    sources.push({
-      file: sheet.file,
-      format: 'sample-sheet',
-      rows: sheet.rows.length,
-      contexts: contexts.size,
-      perturbations: perts.size,
-      genes: 0,
-    });
-  }
-  return { parts, sources };
-}
-
 async function load(
   files: readonly InputFile[],
   options: LoadOptions,
@@ -353,6 +132,7 @@ async function load(
       notes,
     };
     const role = roles[i];
+    const read: ReadFile = (parser, stage) => parseFile(s, parser, options, stage);
     if (role === 'counts') {
       matrices.push(await parseFile(s, new CountsParser(ctx), options));
       continue;
@@ -361,17 +141,7 @@ async function load(
       sheets.push(await parseFile(s, new SheetParser(ctx), options));
       continue;
     }
-    let part: EffectPart;
-    if (role === 'wide') {
-      const labels = await parseFile(s, new WideLabelScan(ctx), options, 'scanning');
-      part = await parseFile(s, new WideParser(ctx, labels), options);
-    } else {
-      part = await parseFile<EffectPart>(
-        s,
-        role === 'gct' ? new GctParser(ctx) : new LongParser(ctx),
-        options,
-      );
-    }
+    const part = await role.parse(ctx, read);
     parts.push(part);
     sources.push({
       file: s.file.name,

@@ -4,7 +4,8 @@
  */
 import { InputFailure, reject } from './failure';
 import { openH5ad, type H5adInput, type H5adSummary } from './h5ad';
-import type { LoadedDataset, SourceInfo } from './load';
+import type { SourceInfo } from './format-info';
+import type { LoadedDataset } from './load';
 import { checkTransferable, mergeParts } from './merge';
 import { openMtx } from './mtx';
 import { geneOverlap } from './overlap';

@@ -2,9 +2,8 @@
 import { listSome, quoted, reject } from './failure';
 import { CONTEXT_ALIASES, PERTURBATION_ALIASES } from './labels';
 import { NUM_INFINITE, NUM_MISSING, type Fields } from './records';
+import type { SourceFormat } from './format-info';
 import type { EffectTensor } from './tensor';
-
-export type SourceFormat = 'wide' | 'long' | 'gct' | 'counts' | 'sample-sheet' | 'single-cell';
 
 export interface ParseContext {
   /** The file name as the user gave it. */

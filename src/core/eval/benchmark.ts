@@ -7,19 +7,8 @@ import type { EffectTensor } from '../data/tensor';
 import { evaluate, type TargetEvaluation } from './protocol';
 import type { ModelPreset, RunOptions } from './types';
 import { mean, meanInterval, sampleSd } from './stats';
-import {
-  METHODS,
-  METRICS,
-  OTHER_METHODS,
-  type Method,
-  type Metric,
-  type MetricValues,
-  type OtherMethod,
-} from './types';
-
-/** The method every other method is compared with (OTHER_METHODS are all the others). */
-export const REFERENCE_METHOD = 'c3tl' satisfies Method;
-export { OTHER_METHODS, type OtherMethod };
+import { METHODS, OTHER_METHODS, REFERENCE_METHOD, type Method, type OtherMethod } from './methods';
+import { METRICS, type Metric, type MetricValues } from './metric-info';
 
 /** The fast preset: fewer genes and epochs so a whole report reruns within about an hour on 2 cores. */
 export const FAST_BENCHMARK = { geneLimit: 1000, maxEpochs: 20 } as const;

@@ -1,4 +1,4 @@
-import { METRICS, type MetricValues } from './types';
+import { METRICS, type MetricValues } from './metric-info';
 
 /** Genes counted by the top-k metrics (direction_top50, deg_overlap_top50); fewer when G < 50. */
 export const TOP_K = 50;

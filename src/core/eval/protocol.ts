@@ -18,11 +18,10 @@ import { degenerateWarnings } from './degenerate';
 import { computeMetrics, definedMean } from './metrics';
 import { evaluationSplit, predictionSplit } from './split';
 import { checkSwitches, RunOptionError } from './switches';
+import { METHODS, type Method } from './methods';
+import { type MetricValues } from './metric-info';
 import {
-  METHODS,
   type EvaluateOptions,
-  type Method,
-  type MetricValues,
   type ModelPreset,
   type RunHooks,
   type RunOptions,
@@ -199,7 +198,7 @@ async function transferSection(tensor: EffectTensor, model: TrainedC3tl): Promis
 }
 
 /**
- * Gene selection on the other contexts and the target's support (or a restored model's genes), the five
+ * Gene selection on the other contexts and the target's support (or a restored model's genes), the
  * baselines and C3TL for one split: trained, or rebuilt from a model file's weights without training.
  */
 async function fitSplit(

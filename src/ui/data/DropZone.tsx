@@ -1,12 +1,13 @@
 import type { DragEvent } from 'react';
 import { useId, useState } from 'react';
+import { ACCEPTED_EXTENSIONS, FORMAT_INFO, SOURCE_FORMATS } from '../../core/data/format-info';
 
 interface Props {
   disabled: boolean;
   onFiles: (files: File[]) => void;
 }
 
-export const ACCEPTED = '.csv,.tsv,.txt,.gz,.gct,.h5ad,.mtx';
+const FORMATS_HINT = SOURCE_FORMATS.map((f) => FORMAT_INFO[f].label).join('; ');
 
 /** Drop area plus a real file input (keyboard and screen-reader friendly), both feeding onFiles. */
 export function DropZone({ disabled, onFiles }: Props) {
@@ -34,9 +35,8 @@ export function DropZone({ disabled, onFiles }: Props) {
     >
       <p className="drop-zone-title">Drop your effects file(s) here</p>
       <p id={hintId} className="hint">
-        Wide or long effects tables (CSV/TSV, optionally .gz), GCT, or a counts matrix with its sample sheet.
-        Single cells: an AnnData .h5ad, or a 10x folder's matrix.mtx, barcodes.tsv, features.tsv (and
-        cells.csv), pseudo-bulked here. Files are read in this browser only; nothing is uploaded.
+        Accepted: {FORMATS_HINT}. Text files may be gzipped; single cells are pseudo-bulked here. Files are
+        read in this browser only; nothing is uploaded.
       </p>
       <label htmlFor={inputId} className="button-like">
         Choose files…
@@ -47,7 +47,7 @@ export function DropZone({ disabled, onFiles }: Props) {
         data-testid="file-input"
         type="file"
         multiple
-        accept={ACCEPTED}
+        accept={ACCEPTED_EXTENSIONS}
         disabled={disabled}
         aria-describedby={hintId}
         onChange={(e) => {

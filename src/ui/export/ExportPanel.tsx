@@ -4,7 +4,7 @@ import { recordJson } from '../../core/record';
 import type { Method } from '../../worker/api-types';
 import type { EngineClient } from '../state/engine-client';
 import { plural } from '../lib/format';
-import { METHOD_LABELS } from '../lib/labels';
+import { METHOD_INFO } from '../../core/eval/methods';
 import { downloadText } from './download';
 import './export.css';
 import type { ResultView } from './tables';
@@ -68,7 +68,7 @@ export function ExportPanel({ view, engine }: { view: ResultView; engine?: Engin
                 >
                   {methods.map((m) => (
                     <option key={m} value={m}>
-                      {METHOD_LABELS[m]}
+                      {METHOD_INFO[m].label}
                     </option>
                   ))}
                 </select>

@@ -1,7 +1,8 @@
 /** The exported tables, as text: predictions (wide) and the metrics table, through the shared writers. */
 import type { Delimiter, EffectRow } from '../../core/data/write';
 import { formatEffectRows, formatNumber, quoteField } from '../../core/data/write';
-import { METHODS, METRICS } from '../../core/eval/types';
+import { METHODS } from '../../core/eval/methods';
+import { METRICS } from '../../core/eval/metric-info';
 import type { EvaluationView, Method, PredictionView } from '../../worker/api-types';
 import { fileStem } from './download';
 

@@ -1,13 +1,14 @@
 /** Pure derivations of the result views: best values, verdict, rankings, top genes, ETA, CSV. */
 import type { EpochLog, EvaluationView, PredictionView, SweepPoint } from '../../worker/api-types';
-import type { Method, Metric, MetricValues } from '../../core/eval/types';
-import { METHODS, METRICS } from '../../core/eval/types';
+import type { Method } from '../../core/eval/methods';
+import type { Metric, MetricValues } from '../../core/eval/metric-info';
+import { METHOD_INFO, METHODS } from '../../core/eval/methods';
+import { isBetter, METRICS } from '../../core/eval/metric-info';
 import { meanInterval, type MeanInterval } from '../../core/eval/stats';
 import { bestBaseline } from '../../worker/best-baseline';
 import { formatNumber } from './format';
-import { LOWER_IS_BETTER, METHOD_LABELS } from './labels';
 
-/** Per metric, the method with the best finite value (lower is better for mse and mae); null if none. */
+/** Per metric, the method with the best finite value (METRIC_INFO's direction); null if none. */
 export function bestPerMetric(metrics: Record<Method, MetricValues>): Record<Metric, Method | null> {
   const out = {} as Record<Metric, Method | null>;
   for (const metric of METRICS) {
@@ -15,11 +16,7 @@ export function bestPerMetric(metrics: Record<Method, MetricValues>): Record<Met
     for (const method of METHODS) {
       const v = metrics[method][metric];
       if (!Number.isFinite(v)) continue;
-      if (best === null) best = method;
-      else {
-        const b = metrics[best][metric];
-        if (LOWER_IS_BETTER.has(metric) ? v < b : v > b) best = method;
-      }
+      if (best === null || isBetter(metric, v, metrics[best][metric])) best = method;
     }
     out[metric] = best;
   }
@@ -54,7 +51,7 @@ export function verdict(
   const other = view.bestBaseline;
   const ours = view.metrics.c3tl.pearson_centered;
   const theirs = view.metrics[other].pearson_centered;
-  const name = METHOD_LABELS[other];
+  const name = METHOD_INFO[other].label;
   const pairs = `${view.query} held-out perturbations in ${view.context}`;
   const diffs = view.perPair.c3tl.map(
     (row, i) => row.pearson_centered - (view.perPair[other][i]?.pearson_centered ?? Number.NaN),
@@ -201,6 +198,6 @@ export function sweepSeries(points: readonly SweepPoint[]): SweepSeries {
     fraction: sorted.map((p) => p.fraction),
     c3tl: sorted.map((p) => p.metrics.c3tl.pearson_centered),
     baseline: sorted.map((p) => p.metrics[bestBaseline(p.metrics)].pearson_centered),
-    baselineName: sorted.map((p) => METHOD_LABELS[bestBaseline(p.metrics)]),
+    baselineName: sorted.map((p) => METHOD_INFO[bestBaseline(p.metrics)].label),
   };
 }

@@ -1,8 +1,13 @@
-import type { Method, MetricValues } from '../../core/eval/types';
-import { METHODS, METRICS } from '../../core/eval/types';
+import type { Method } from '../../core/eval/methods';
+import type { MetricValues } from '../../core/eval/metric-info';
+import { METHOD_INFO, METHODS } from '../../core/eval/methods';
+import { METRIC_INFO, METRICS } from '../../core/eval/metric-info';
 import { formatNumber } from '../lib/format';
-import { LOWER_IS_BETTER, METHOD_HELP, METHOD_LABELS, METRIC_HELP, METRIC_LABELS } from '../lib/labels';
 import { bestPerMetric } from '../lib/results';
+
+const LOWER_LABELS = METRICS.filter((m) => METRIC_INFO[m].direction === 'lower')
+  .map((m) => METRIC_INFO[m].label)
+  .join(' and ');
 
 interface Props {
   metrics: Record<Method, MetricValues>;
@@ -17,20 +22,22 @@ export function MetricsTable({ metrics, query }: Props) {
       <table className="metrics" data-testid="metrics-table">
         <caption>
           Accuracy on {query} held-out perturbations, averaged per pair. Best in each column is{' '}
-          <span className="best-sample">highlighted ★</span>; lower is better for MSE and MAE, higher for the
-          rest.
+          <span className="best-sample">highlighted ★</span>; lower is better for {LOWER_LABELS}, higher for
+          the rest.
         </caption>
         <thead>
           <tr>
             <th scope="col">Method</th>
             {METRICS.map((metric) => (
-              <th key={metric} scope="col" title={METRIC_HELP[metric]}>
-                {METRIC_LABELS[metric]}
+              <th key={metric} scope="col" title={METRIC_INFO[metric].help}>
+                {METRIC_INFO[metric].label}
                 <span
                   className="direction"
-                  aria-label={LOWER_IS_BETTER.has(metric) ? 'lower is better' : 'higher is better'}
+                  aria-label={
+                    METRIC_INFO[metric].direction === 'lower' ? 'lower is better' : 'higher is better'
+                  }
                 >
-                  {LOWER_IS_BETTER.has(metric) ? ' ↓' : ' ↑'}
+                  {METRIC_INFO[metric].direction === 'lower' ? ' ↓' : ' ↑'}
                 </span>
               </th>
             ))}
@@ -39,8 +46,8 @@ export function MetricsTable({ metrics, query }: Props) {
         <tbody>
           {METHODS.map((method) => (
             <tr key={method} data-method={method} className={method === 'c3tl' ? 'ours' : undefined}>
-              <th scope="row" title={METHOD_HELP[method]}>
-                {METHOD_LABELS[method]}
+              <th scope="row" title={METHOD_INFO[method].help}>
+                {METHOD_INFO[method].label}
               </th>
               {METRICS.map((metric) => {
                 const value = metrics[method][metric];

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import type { EvaluationView } from '../../worker/api-types';
 import { formatSeconds, plural } from '../lib/format';
-import { METHOD_LABELS } from '../lib/labels';
+import { METHOD_INFO } from '../../core/eval/methods';
 import { rankPairs, verdict } from '../lib/results';
 import { DataWarnings } from './DataWarnings';
 import { GeneHeatmap } from './GeneHeatmap';
@@ -18,7 +18,7 @@ export function ResultsPanel({ view }: { view: EvaluationView }) {
   const [chosen, setChosen] = useState<{ view: EvaluationView; index: number } | null>(null);
   const selected = chosen && chosen.view === view ? chosen.index : typical;
   const select = (index: number) => setChosen({ view, index });
-  const baselineLabel = METHOD_LABELS[view.bestBaseline];
+  const baselineLabel = METHOD_INFO[view.bestBaseline].label;
   const { train } = view;
 
   return (

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { EvaluationView } from '../../worker/api-types';
-import { METHOD_LABELS } from '../lib/labels';
+import { METHOD_INFO } from '../../core/eval/methods';
 import type { PlotData, PlotLayout } from '../plot/Plot';
 import { Plot } from '../plot/Plot';
 
@@ -21,11 +21,11 @@ export function ScatterPlot({ view, query }: Props) {
       const trace: PlotData = {
         type: 'scatter',
         mode: 'markers',
-        name: METHOD_LABELS[method],
+        name: METHOD_INFO[method].label,
         x: observed,
         y: Array.from(predicted.subarray(query * G, (query + 1) * G)),
         text: view.genes,
-        hovertemplate: `%{text}<br>observed %{x:.3f}<br>${METHOD_LABELS[method]} %{y:.3f}<extra></extra>`,
+        hovertemplate: `%{text}<br>observed %{x:.3f}<br>${METHOD_INFO[method].label} %{y:.3f}<extra></extra>`,
         marker:
           i === 0
             ? { color: '#0b5cad', size: 6, opacity: 0.8 }
