@@ -3,10 +3,11 @@
  * `window.c3tlBench`, the page starts one dedicated worker per run and talks to it with these messages.
  * Everything here is plain, structured-cloneable data (a File for the pbmc size).
  */
+import type { BackendName } from '../core/backend-name';
 import type { BenchMeasure, BenchSize } from '../core/bench';
 import type { ModelPreset } from '../core/eval/protocol';
 
-export type BenchBackend = 'webgpu' | 'wasm' | 'cpu';
+export type BenchBackend = BackendName;
 
 /** What the browser offers, as seen from a dedicated worker. */
 export interface BackendOffer {

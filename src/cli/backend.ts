@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../core/backend-name';
 import { UsageError } from './node-io';
-
-export type NodeBackend = 'cpu' | 'wasm' | 'webgpu';
 
 /**
  * Activates a tfjs backend in Node. webgpu uses Dawn from the npm package `webgpu` and needs a Vulkan driver
  * (docs/DESIGN.md §9); it fails with a clear message when no adapter is found rather than falling back silently.
  */
-export async function useBackend(name: string): Promise<{ backend: NodeBackend; adapter: string | null }> {
+export async function useBackend(name: string): Promise<{ backend: BackendName; adapter: string | null }> {
   if (name === 'cpu') {
     await tf.setBackend('cpu');
     return { backend: 'cpu', adapter: null };

@@ -2,6 +2,7 @@
  * Plain data that crosses the worker boundary (structured clone: objects, arrays, typed arrays). The UI
  * imports these types only; the engine itself stays inside the worker.
  */
+import type { BackendName } from '../core/backend-name';
 import type { InputError } from '../core/data/result';
 import type { TensorSummary } from '../core/data/tensor';
 import type { SweepPoint, TargetEvaluation } from '../core/eval/protocol';
@@ -10,7 +11,7 @@ import type { Method } from '../core/eval/methods';
 import type { MetricValues } from '../core/eval/metric-info';
 import type { ReproRecord, RunMode } from '../core/record';
 
-export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export type { BackendName };
 export type BackendPreference = 'auto' | BackendName;
 
 export interface BackendInfo {

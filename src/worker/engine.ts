@@ -40,7 +40,7 @@ import type {
 import { CALIBRATION_VERSION, deviceFingerprint, reusableRecord, worthStoring } from './calibrate-rules';
 import type { CalibrationStore } from './calibrate-store';
 import { indexedDbCalibrationStore } from './calibrate-store';
-import { bestBaseline } from './best-baseline';
+import { bestBaseline } from '../core/eval/best-baseline';
 import { describeDataset, describeProgress } from './dataset-info';
 import { DEMO_OPTIONS, demoInput, describeFiles, runRecord } from './provenance';
 import type { StopToken } from './run-gate';

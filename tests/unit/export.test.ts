@@ -12,7 +12,7 @@ import {
   predictionRows,
   predictionsTable,
 } from '../../src/ui/export/tables';
-import { defaultSessionName, formatBytes } from '../../src/ui/sessions/format';
+import { defaultSessionName, formatDecimalBytes } from '../../src/ui/sessions/format';
 import type { EvaluationView, PredictionView } from '../../src/worker/api-types';
 
 function metrics(offset: number): Record<Method, MetricValues> {
@@ -192,8 +192,8 @@ describe('sessions list text', () => {
     [7_312_345, '7.31 MB'],
     [1_020_000_000, '1.02 GB'],
     [Number.NaN, '–'],
-  ])('formatBytes(%d) = %s', (bytes, text) => {
-    expect(formatBytes(bytes)).toBe(text);
+  ])('formatDecimalBytes(%d) = %s', (bytes, text) => {
+    expect(formatDecimalBytes(bytes)).toBe(text);
   });
 
   it('names a session by target, mode and local time', () => {

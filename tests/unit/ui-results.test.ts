@@ -3,7 +3,7 @@ import type { Method } from '../../src/core/eval/methods';
 import type { MetricValues } from '../../src/core/eval/metric-info';
 import { METHODS } from '../../src/core/eval/methods';
 import { METRICS } from '../../src/core/eval/metric-info';
-import { formatNumber, formatPercent, formatSeconds, plural } from '../../src/ui/lib/format';
+import { formatNumber, formatPercent, formatSeconds } from '../../src/ui/lib/format';
 import {
   bestPerMetric,
   etaSeconds,
@@ -16,7 +16,8 @@ import {
   topVariableGenes,
   verdict,
 } from '../../src/ui/lib/results';
-import { bestBaseline } from '../../src/worker/best-baseline';
+import { bestBaseline } from '../../src/core/eval/best-baseline';
+import { plural } from '../../src/core/text';
 
 function metricsWith(
   pc: Partial<Record<Method, number>>,

@@ -2,37 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatWideTable } from '../../src/core/data/write';
 import { simulate } from '../../src/core/simulate/simulator';
-import type { RunSetup, SessionSummary } from '../../src/worker/api-types';
 import { createEngine } from '../../src/worker/engine';
-import type { SessionStore, StoredSession } from '../../src/worker/sessions';
+import { memoryStore, SMALL_SETUP as SETUP } from '../fixtures/session-store';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function memoryStore(): SessionStore & {
-  rows: Map<string, { summary: SessionSummary; session: StoredSession }>;
-} {
-  const rows = new Map<string, { summary: SessionSummary; session: StoredSession }>();
-  return {
-    rows,
-    list: async () => [...rows.values()].map((r) => structuredClone(r.summary)),
-    put: async (summary, session) => {
-      rows.set(summary.id, structuredClone({ summary, session }));
-    },
-    get: async (id) => (rows.has(id) ? structuredClone(rows.get(id)!) : null),
-    delete: async (id) => rows.delete(id),
-  };
-}
-
-const SETUP: RunSetup = {
-  target: 1,
-  supportFraction: 0.25,
-  seed: 2,
-  preset: 'small',
-  geneLimit: 80,
-  maxEpochs: 2,
-};
 
 function effectsFile(genes = 90): File {
   const { tensor } = simulate({ contexts: 3, perturbations: 30, genes, seed: 4, counts: false });

@@ -3,10 +3,11 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatWideTable } from '../../src/core/data/write';
 import { simulate } from '../../src/core/simulate/simulator';
-import type { RunSetup, SessionResults, SessionSummary } from '../../src/worker/api-types';
+import type { SessionResults } from '../../src/worker/api-types';
 import { createEngine } from '../../src/worker/engine';
+import { memoryStore, SMALL_SETUP as SETUP } from '../fixtures/session-store';
 import { DEMO_OPTIONS, VERSIONS } from '../../src/worker/provenance';
-import type { SessionStore, StoredDataset, StoredSession } from '../../src/worker/sessions';
+import type { SessionStore, StoredDataset } from '../../src/worker/sessions';
 import { EARLIER_SESSION_NOTE, SESSION_SHAPE, restoreDataset, storedBytes } from '../../src/worker/sessions';
 import packageJson from '../../package.json';
 import { SHAPE1_SESSION, SHAPE1_SUMMARY } from '../fixtures/session-shape1';
@@ -14,32 +15,6 @@ import { SHAPE1_SESSION, SHAPE1_SUMMARY } from '../fixtures/session-shape1';
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** Same behaviour as the IndexedDB store: values are copied in and out (structured clone). */
-function memoryStore(): SessionStore & {
-  rows: Map<string, { summary: SessionSummary; session: StoredSession }>;
-} {
-  const rows = new Map<string, { summary: SessionSummary; session: StoredSession }>();
-  return {
-    rows,
-    list: async () =>
-      [...rows.values()].map((r) => structuredClone(r.summary)).sort((a, b) => b.savedAt - a.savedAt),
-    put: async (summary, session) => {
-      rows.set(summary.id, structuredClone({ summary, session }));
-    },
-    get: async (id) => (rows.has(id) ? structuredClone(rows.get(id)!) : null),
-    delete: async (id) => rows.delete(id),
-  };
-}
-
-const SETUP: RunSetup = {
-  target: 1,
-  supportFraction: 0.25,
-  seed: 2,
-  preset: 'small',
-  geneLimit: 80,
-  maxEpochs: 2,
-};
 
 function effectsFile(): { file: File; bytes: Buffer } {
   const { tensor } = simulate({ contexts: 3, perturbations: 30, genes: 90, seed: 4, counts: false });

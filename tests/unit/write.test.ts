@@ -4,7 +4,7 @@ import {
   formatCountsMatrix,
   formatEffectRows,
   formatFloat32,
-  formatNumber,
+  formatFieldNumber,
   formatSampleSheet,
   formatWideTable,
   quoteField,
@@ -62,7 +62,7 @@ const tensor: EffectTensor = {
   replicates: Uint16Array.from([1, 0, 1, 1, 1, 0]),
 };
 
-describe('formatNumber', () => {
+describe('formatFieldNumber', () => {
   it.each([
     [0, 6, '0'],
     [-0, 6, '0'],
@@ -77,14 +77,14 @@ describe('formatNumber', () => {
     [0.000123456789, 6, '0.000123457'],
     [NaN, 6, ''],
     [Infinity, 6, ''],
-  ])('formatNumber(%d, %d) = %s', (value, digits, text) => {
-    expect(formatNumber(value, digits)).toBe(text);
+  ])('formatFieldNumber(%d, %d) = %s', (value, digits, text) => {
+    expect(formatFieldNumber(value, digits)).toBe(text);
   });
 
   it.each([3, 6, 9])('round-trips to %d significant digits', (digits) => {
     const values = [1e-9, -3.3e-5, 0.1, 0.123456789, -7.77777777, 1234.56789, 98765432.1, 1 / 3];
     for (const v of values) {
-      const back = Number(formatNumber(v, digits));
+      const back = Number(formatFieldNumber(v, digits));
       expect(Math.abs(back - v)).toBeLessThanOrEqual(0.5 * 10 ** (1 - digits) * Math.abs(v) * (1 + 1e-12));
     }
   });

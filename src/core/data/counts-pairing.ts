@@ -2,7 +2,8 @@ import type { CountsMatrix, SampleSheet, SheetRow } from './counts';
 import { effectsFromCounts } from './counts';
 import { listSome, quoted, reject } from './failure';
 import type { SourceInfo } from './format-info';
-import { plural, type EffectPart } from './table';
+import { type EffectPart } from './table';
+import { plural } from '../text';
 
 export interface Pairing {
   parts: EffectPart[];

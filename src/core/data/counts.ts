@@ -3,7 +3,7 @@
  * into effects: CPM, log2(CPM + 1), genes with mean CPM < 1 dropped, replicates averaged, and
  * effect = mean treated - mean control within each context; basal = mean control log2(CPM + 1).
  */
-import { formatBytes, listSome, quoted, reject } from './failure';
+import { formatBinaryBytes, listSome, quoted, reject } from './failure';
 import {
   CONTEXT_ALIASES,
   CONTROL_FLAG_ALIASES,
@@ -24,13 +24,13 @@ import {
   headerNames,
   isComment,
   labelAt,
-  plural,
   requireHeader,
   requireRows,
   type EffectPart,
   type ParseContext,
   type RecordSink,
 } from './table';
+import { plural } from '../text';
 
 /** Annotation columns featureCounts writes between the gene id and the samples. */
 const FEATURECOUNTS_COLUMNS: ReadonlySet<string> = new Set(['chr', 'start', 'end', 'strand', 'length']);
@@ -237,7 +237,7 @@ export class CountsParser implements RecordSink<CountsMatrix> {
       reject({
         file: ctx.file,
         line: f.line,
-        expected: `counts that fit the memory budget of ${formatBytes(ctx.budgetBytes)}`,
+        expected: `counts that fit the memory budget of ${formatBinaryBytes(ctx.budgetBytes)}`,
         found: `more than ${plural(this.genes.length, 'gene')} x ${plural(S, 'sample')} by this line`,
       });
     }

@@ -5,7 +5,7 @@
  * The dimension line gives G, C and P before any data row, so signatures are averaged straight into the
  * dense tensor, gene row by gene row, over the signatures of each pair that have a value for that gene.
  */
-import { formatBytes, listSome, quoted, reject } from './failure';
+import { formatBinaryBytes, listSome, quoted, reject } from './failure';
 import { CONTEXT_ALIASES, PERTURBATION_ALIASES, geneKey, normaliseName } from './labels';
 import { Growable, LabelIndex, averagedPairs } from './pairs';
 import { NUM_MISSING, NUM_OK, type Fields } from './records';
@@ -15,13 +15,13 @@ import {
   keptCells,
   labelAt,
   noteAveraged,
-  plural,
   rejectValue,
   requireHeader,
   type EffectPart,
   type ParseContext,
   type RecordSink,
 } from './table';
+import { plural } from '../text';
 
 const CONTEXT_META = ['cell_id', 'cell_iname', ...CONTEXT_ALIASES];
 const PERTURBATION_META = ['pert_iname', ...PERTURBATION_ALIASES];
@@ -273,8 +273,8 @@ export class GctParser implements RecordSink<EffectPart> {
       reject({
         file: ctx.file,
         line: this.dimsLine,
-        expected: `a dense tensor within the memory budget of ${formatBytes(ctx.budgetBytes)}`,
-        found: `${C} contexts x ${P} perturbations x ${G} genes (${formatBytes(bytes)})`,
+        expected: `a dense tensor within the memory budget of ${formatBinaryBytes(ctx.budgetBytes)}`,
+        found: `${C} contexts x ${P} perturbations x ${G} genes (${formatBinaryBytes(bytes)})`,
       });
     }
     this.replicates = new Uint16Array(C * P);

@@ -114,7 +114,3 @@ export function detectDelimiter(headerLine: string, fileName: string): Delimiter
   for (const d of order) if (counts[d] > counts[best]) best = d;
   return best;
 }
-
-export function delimiterName(d: Delimiter): string {
-  return d === '\t' ? 'tab' : d === ',' ? 'comma' : 'semicolon';
-}

@@ -5,7 +5,7 @@
  */
 import { CountsParser, SheetParser, type CountsMatrix, type SampleSheet } from './counts';
 import { pairCounts } from './counts-pairing';
-import { InputFailure, abortError, formatBytes, isAbortError, reject } from './failure';
+import { InputFailure, abortError, formatBinaryBytes, isAbortError, reject } from './failure';
 import type { SourceInfo } from './format-info';
 import { assignRoles, type ReadFile } from './formats';
 import { checkTransferable, mergeParts } from './merge';
@@ -41,14 +41,14 @@ function checkBudget(files: readonly InputFile[], gzip: readonly boolean[], budg
   const detail = files
     .map((f, i) =>
       gzip[i]
-        ? `${f.name}: ${formatBytes(f.size)} gzip, about ${formatBytes(estimates[i])} of text`
-        : `${f.name}: ${formatBytes(f.size)}`,
+        ? `${f.name}: ${formatBinaryBytes(f.size)} gzip, about ${formatBinaryBytes(estimates[i])} of text`
+        : `${f.name}: ${formatBinaryBytes(f.size)}`,
     )
     .join('; ');
   reject({
     file: files[largest].name,
-    expected: `input that fits the memory budget of ${formatBytes(budget)}`,
-    found: `about ${formatBytes(total)} of text (${detail}); nothing was read`,
+    expected: `input that fits the memory budget of ${formatBinaryBytes(budget)}`,
+    found: `about ${formatBinaryBytes(total)} of text (${detail}); nothing was read`,
   });
 }
 

@@ -2,7 +2,7 @@
  * Long effects table: one row per (context, perturbation, gene, value). Rows are kept as compact triples
  * (12 bytes each) while streaming, since neither genes nor pairs are known until the end.
  */
-import { formatBytes, listSome, quoted, reject } from './failure';
+import { formatBinaryBytes, listSome, quoted, reject } from './failure';
 import {
   CONTEXT_ALIASES,
   DOSE_ALIASES,
@@ -122,7 +122,7 @@ export class LongParser implements RecordSink<EffectPart> {
       reject({
         file: ctx.file,
         line: f.line,
-        expected: `rows that fit the memory budget of ${formatBytes(ctx.budgetBytes)}`,
+        expected: `rows that fit the memory budget of ${formatBinaryBytes(ctx.budgetBytes)}`,
         found: `more than ${this.rows.toLocaleString('en-US')} rows by this line`,
       });
     }
@@ -158,8 +158,8 @@ export class LongParser implements RecordSink<EffectPart> {
     if (bytes > ctx.budgetBytes) {
       reject({
         file: ctx.file,
-        expected: `a dense tensor within the memory budget of ${formatBytes(ctx.budgetBytes)}`,
-        found: `${C} contexts x ${P} perturbations x ${G} genes (${formatBytes(bytes)} while building)`,
+        expected: `a dense tensor within the memory budget of ${formatBinaryBytes(ctx.budgetBytes)}`,
+        found: `${C} contexts x ${P} perturbations x ${G} genes (${formatBinaryBytes(bytes)} while building)`,
       });
     }
     const sums = new Float32Array(S * G);

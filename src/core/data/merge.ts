@@ -2,11 +2,12 @@
  * Several files into one tensor (genes harmonised and intersected, contexts and perturbations united, pairs
  * present in several files averaged by their replicate counts), then the checks that need the whole dataset.
  */
-import { formatBytes, listSome, quoted, reject } from './failure';
+import { formatBinaryBytes, listSome, quoted, reject } from './failure';
 import { geneKey } from './labels';
 import { LabelIndex } from './pairs';
-import { plural, type EffectPart } from './table';
+import { type EffectPart } from './table';
 import type { EffectTensor } from './tensor';
+import { plural } from '../text';
 
 export function mergeParts(parts: readonly EffectPart[], notes: string[], budgetBytes: number): EffectTensor {
   if (parts.length === 1) return parts[0].tensor;
@@ -46,8 +47,8 @@ export function mergeParts(parts: readonly EffectPart[], notes: string[], budget
   if (bytes > budgetBytes) {
     reject({
       file: allFiles,
-      expected: `a merged tensor within the memory budget of ${formatBytes(budgetBytes)}`,
-      found: `${C} contexts x ${P} perturbations x ${G} genes (${formatBytes(bytes)})`,
+      expected: `a merged tensor within the memory budget of ${formatBinaryBytes(budgetBytes)}`,
+      found: `${C} contexts x ${P} perturbations x ${G} genes (${formatBinaryBytes(bytes)})`,
     });
   }
   const values = new Float32Array(C * P * G);

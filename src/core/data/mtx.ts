@@ -18,9 +18,9 @@ import {
 
 export { mtxRole };
 import type { InputFile } from './source';
-import { plural } from './table';
 import { readText } from './text-stream';
 import type { CellTable } from './h5ad-write';
+import { plural } from '../text';
 
 const GENE_EXPRESSION = 'Gene Expression';
 

@@ -4,12 +4,13 @@
  * so memory grows with groups x genes, never with cells x genes.
  */
 import { effectsFromCounts, type CountsMatrix, type SampleSheet, type SheetRow } from './counts';
-import { InputFailure, formatBytes, listSome, quoted, reject } from './failure';
+import { InputFailure, formatBinaryBytes, listSome, quoted, reject } from './failure';
 import { CONTROL_NAMES, labelKey } from './labels';
 import { fail, type ParseResult } from './result';
 import { DEFAULT_MEMORY_BUDGET } from './source';
 import { distinctValues, type ObsColumn, type SingleCellData } from './single-cell';
-import { plural, type EffectPart } from './table';
+import { type EffectPart } from './table';
+import { plural } from '../text';
 
 export interface PseudobulkOptions {
   /** obs column naming each cell's context (cell line, cell type, donor). */
@@ -241,8 +242,8 @@ async function build(data: SingleCellData, options: PseudobulkOptions): Promise<
   if (G * S * 4 > budget) {
     reject({
       file,
-      expected: `group sums within the memory budget of ${formatBytes(budget)}`,
-      found: `${plural(S, 'group')} x ${plural(G, 'gene')} (${formatBytes(G * S * 4)})`,
+      expected: `group sums within the memory budget of ${formatBinaryBytes(budget)}`,
+      found: `${plural(S, 'group')} x ${plural(G, 'gene')} (${formatBinaryBytes(G * S * 4)})`,
     });
   }
   const sums = new Uint32Array(G * S);

@@ -9,7 +9,7 @@
  * record to the caller as offsets into the current buffer, so numbers are parsed straight from the text and
  * every field knows its 1-based line and column for error messages. Identical in Node, the worker and tests.
  */
-import { quoted, reject } from './failure';
+import { reject } from './failure';
 
 export const NUM_OK = 0;
 export const NUM_MISSING = 1;
@@ -386,9 +386,4 @@ export class RecordReader {
 function isBlank(buf: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf.charCodeAt(i) !== SPACE) return false;
   return true;
-}
-
-/** The field for error messages: its text, quoted and shortened. */
-export function foundText(f: Fields, i: number): string {
-  return quoted(f.text(i));
 }

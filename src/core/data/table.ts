@@ -4,6 +4,7 @@ import { CONTEXT_ALIASES, PERTURBATION_ALIASES } from './labels';
 import { NUM_INFINITE, NUM_MISSING, type Fields } from './records';
 import type { SourceFormat } from './format-info';
 import type { EffectTensor } from './tensor';
+import { plural } from '../text';
 
 export interface ParseContext {
   /** The file name as the user gave it. */
@@ -174,10 +175,6 @@ export function perturbationName(
   if (doseCol >= 0) parts.push(f.text(doseCol));
   if (timeCol >= 0) parts.push(f.text(timeCol));
   return parts.join('@');
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 /** Rejects a table that has a header but no data rows. */

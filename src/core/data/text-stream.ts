@@ -5,7 +5,7 @@
  * chunk and cooperative stopping. Memory stays bounded by one chunk.
  */
 import { Gunzip } from 'fflate';
-import { abortError, formatBytes, reject } from './failure';
+import { abortError, formatBinaryBytes, reject } from './failure';
 import type { InputFile, LoadProgress } from './source';
 
 /** Receives decoded text in order; `push` returns false to stop reading early (used to sniff headers). */
@@ -400,14 +400,14 @@ export async function readText(
     reject({
       file: file.name,
       expected: 'a valid gzip stream',
-      found: `a truncated gzip stream (the file ends after ${formatBytes(bytesRead)}, before its compressed data does; was the download or copy cut short?)`,
+      found: `a truncated gzip stream (the file ends after ${formatBinaryBytes(bytesRead)}, before its compressed data does; was the download or copy cut short?)`,
     });
   const corrupt = (e: unknown): never => {
     if (e instanceof Error && e.message === 'unexpected EOF') truncated();
     return reject({
       file: file.name,
       expected: 'a valid gzip stream',
-      found: `corrupt gzip data (${e instanceof Error ? e.message : String(e)}) within the first ${formatBytes(bytesRead)}`,
+      found: `corrupt gzip data (${e instanceof Error ? e.message : String(e)}) within the first ${formatBinaryBytes(bytesRead)}`,
     });
   };
 

@@ -8,7 +8,7 @@
  * with several rows also count, per gene, the rows that had a value, so that a missing value drops out of
  * the mean instead of counting as 0.
  */
-import { formatBytes, listSome, quoted, reject } from './failure';
+import { formatBinaryBytes, listSome, quoted, reject } from './failure';
 import {
   CONTEXT_ALIASES,
   DOSE_ALIASES,
@@ -30,7 +30,6 @@ import {
   labelAt,
   noteAveraged,
   perturbationName,
-  plural,
   rejectValue,
   requireHeader,
   requireLabelColumns,
@@ -39,6 +38,7 @@ import {
   type ParseContext,
   type RecordSink,
 } from './table';
+import { plural } from '../text';
 
 /** Index columns written by pandas ("Unnamed: 0") or R (empty name) carry row numbers, not genes. */
 function isIndexColumn(name: string): boolean {
@@ -178,8 +178,8 @@ export class WideLabelScan implements RecordSink<WideLabels> {
     if (bytes > this.ctx.budgetBytes) {
       reject({
         file: this.ctx.file,
-        expected: `a dense tensor within the memory budget of ${formatBytes(this.ctx.budgetBytes)}`,
-        found: `${C} contexts x ${P} perturbations x ${G} genes (${formatBytes(bytes)})`,
+        expected: `a dense tensor within the memory budget of ${formatBinaryBytes(this.ctx.budgetBytes)}`,
+        found: `${C} contexts x ${P} perturbations x ${G} genes (${formatBinaryBytes(bytes)})`,
       });
     }
     return {

@@ -29,7 +29,7 @@ export function quoteField(field: string, delimiter: Delimiter = ','): string {
  * A number with `digits` significant digits and no trailing zeros ("0.5", "-1.25e-7", "1200");
  * non-finite values (missing) are written as an empty field.
  */
-export function formatNumber(value: number, digits = 6): string {
+export function formatFieldNumber(value: number, digits = 6): string {
   if (!Number.isFinite(value)) return '';
   if (value === 0) return '0';
   const text = value.toPrecision(digits);
@@ -43,10 +43,10 @@ export function formatNumber(value: number, digits = 6): string {
 /** The shortest of 6 to 9 significant digits that parses back to the float32 `value` (9 always does). */
 export function formatFloat32(value: number): string {
   for (let digits = 6; digits < 9; digits++) {
-    const text = formatNumber(value, digits);
+    const text = formatFieldNumber(value, digits);
     if (Math.fround(Number(text)) === value) return text;
   }
-  return formatNumber(value, 9);
+  return formatFieldNumber(value, 9);
 }
 
 const resolve = (options: WriteOptions | undefined): { d: Delimiter; digits: number | 'float32' } => ({
@@ -67,7 +67,7 @@ function numberLine(
 ): string {
   const parts = new Array<string>(count);
   if (digits === 'float32') for (let i = 0; i < count; i++) parts[i] = formatFloat32(values[start + i]);
-  else for (let i = 0; i < count; i++) parts[i] = formatNumber(values[start + i], digits);
+  else for (let i = 0; i < count; i++) parts[i] = formatFieldNumber(values[start + i], digits);
   return (labels.length ? line(labels, d) + d : '') + parts.join(d);
 }
 

@@ -4,8 +4,8 @@
  * DEG overlap.
  */
 import { listSome, quoted } from '../data/failure';
-import { plural } from '../data/table';
 import { observedDegeneracy } from './metrics';
+import { plural } from '../text';
 
 interface Case {
   what: string;

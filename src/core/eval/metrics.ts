@@ -49,6 +49,21 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
+ * Pearson correlation over genes of a - m and b - m: pearson_centered of one pair (a the prediction, b the
+ * observation, m the context mean m_t, all length G); 0 when either centred vector is constant.
+ */
+export function centredPearson(a: ArrayLike<number>, b: ArrayLike<number>, m: ArrayLike<number>): number {
+  const n = a.length;
+  const ac = new Float64Array(n);
+  const bc = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    ac[i] = a[i] - m[i];
+    bc[i] = b[i] - m[i];
+  }
+  return pearson(ac, bc);
+}
+
+/**
  * Indices of the k entries of largest |x|, ties broken by the lower index, in decreasing order of |x|.
  * O(G·k) worst case, close to O(G) in practice since few entries beat the current k-th.
  */

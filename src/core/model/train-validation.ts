@@ -66,30 +66,6 @@ export function disposeScored(scored: Scored | undefined): void {
   scored.weights.dispose();
 }
 
-/** Pearson correlation of a - m and b - m over genes (0 when either is constant). */
-export function centredPearson(a: Float32Array, b: Float32Array, m: Float32Array): number {
-  const n = a.length;
-  let sa = 0;
-  let sb = 0;
-  for (let i = 0; i < n; i++) {
-    sa += a[i] - m[i];
-    sb += b[i] - m[i];
-  }
-  const ma = sa / n;
-  const mb = sb / n;
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i] - m[i] - ma;
-    const y = b[i] - m[i] - mb;
-    ab += x * y;
-    aa += x * x;
-    bb += y * y;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
-}
-
 /**
  * The pseudo-target, for early stopping: one reference context (seeded choice among those with enough pairs)
  * enters training like the target, with a support of `supportSize` pairs only, and up to `pairs` of its other

@@ -45,7 +45,8 @@ import {
   modelOrderWeights,
   supportPairsOf,
 } from './train-episodes';
-import { centredPearson, disposeScored, pseudoTarget, scoredEpisode, type Scored } from './train-validation';
+import { centredPearson } from '../eval/metrics';
+import { disposeScored, pseudoTarget, scoredEpisode, type Scored } from './train-validation';
 
 export const PRESETS: Record<ModelPreset, { basisRank: number; embedDim: number; hidden: number }> = {
   small: { basisRank: 32, embedDim: 64, hidden: 128 },

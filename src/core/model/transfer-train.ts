@@ -4,7 +4,7 @@ import type { TargetSplit } from '../eval/types';
 import { createRng, shuffled, type Rng } from '../random';
 import { AbortError } from './abort';
 import { buildEpisode, featureGenes, type TransferEpisode, type TransferSource } from './transfer-data';
-import { centredPearson } from './train-validation';
+import { centredPearson } from '../eval/metrics';
 import {
   createTransferParameters,
   disposeTransferInputs,

@@ -1,5 +1,5 @@
 import type { DatasetInfo } from '../../worker/api-types';
-import { plural } from '../lib/format';
+import { plural } from '../../core/text';
 
 /** Counts of the loaded dataset and the notes from loading (averaged replicates and the like). */
 export function DatasetSummary({ dataset }: { dataset: DatasetInfo }) {

@@ -3,12 +3,12 @@ import type { Delimiter } from '../../core/data/write';
 import { recordJson } from '../../core/record';
 import type { Method } from '../../worker/api-types';
 import type { EngineClient } from '../state/engine-client';
-import { plural } from '../lib/format';
 import { METHOD_INFO } from '../../core/eval/methods';
 import { downloadText } from './download';
 import './export.css';
 import type { ResultView } from './tables';
 import { exportableMethods, exportFileName, metricsTable, predictionsTable } from './tables';
+import { plural } from '../../core/text';
 
 const TABLE_TYPES: Record<Delimiter, { ext: string; type: string }> = {
   ',': { ext: 'csv', type: 'text/csv' },

@@ -1,6 +1,6 @@
 /** The exported tables, as text: predictions (wide) and the metrics table, through the shared writers. */
 import type { Delimiter, EffectRow } from '../../core/data/write';
-import { formatEffectRows, formatNumber, quoteField } from '../../core/data/write';
+import { formatEffectRows, formatFieldNumber, quoteField } from '../../core/data/write';
 import { METHODS } from '../../core/eval/methods';
 import { METRICS } from '../../core/eval/metric-info';
 import type { EvaluationView, Method, PredictionView } from '../../worker/api-types';
@@ -54,7 +54,7 @@ export function metricsTable(
   const header = ['context', 'support', 'query', 'method', ...METRICS];
   const lines = [header.join(',')];
   for (const method of METHODS) {
-    const values = METRICS.map((metric) => formatNumber(view.metrics[method][metric], METRIC_DIGITS));
+    const values = METRICS.map((metric) => formatFieldNumber(view.metrics[method][metric], METRIC_DIGITS));
     lines.push(
       [quoteField(view.context), String(view.support), String(view.query), method, ...values].join(','),
     );

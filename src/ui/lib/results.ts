@@ -5,7 +5,7 @@ import type { Metric, MetricValues } from '../../core/eval/metric-info';
 import { METHOD_INFO, METHODS } from '../../core/eval/methods';
 import { isBetter, METRICS } from '../../core/eval/metric-info';
 import { meanInterval, type MeanInterval } from '../../core/eval/stats';
-import { bestBaseline } from '../../worker/best-baseline';
+import { bestBaseline } from '../../core/eval/best-baseline';
 import { formatNumber } from './format';
 
 /** Per metric, the method with the best finite value (METRIC_INFO's direction); null if none. */

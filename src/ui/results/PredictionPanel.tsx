@@ -1,7 +1,8 @@
 import { useMemo } from 'react';
 import type { PredictionView } from '../../worker/api-types';
-import { formatNumber, formatSeconds, plural } from '../lib/format';
+import { formatNumber, formatSeconds } from '../lib/format';
 import { predictionsCsv, topGenesOfRow } from '../lib/results';
+import { plural } from '../../core/text';
 
 const SHOWN_GENES = 5;
 const SHOWN_ROWS = 200;

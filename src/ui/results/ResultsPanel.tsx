@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import type { EvaluationView } from '../../worker/api-types';
-import { formatSeconds, plural } from '../lib/format';
+import { formatSeconds } from '../lib/format';
 import { METHOD_INFO } from '../../core/eval/methods';
 import { rankPairs, verdict } from '../lib/results';
 import { DataWarnings } from './DataWarnings';
@@ -9,6 +9,7 @@ import { MetricsTable } from './MetricsTable';
 import { PerPairList } from './PerPairList';
 import { ScatterPlot } from './ScatterPlot';
 import { Verdict } from './Verdict';
+import { plural } from '../../core/text';
 
 /** Step 4 (evaluate mode): verdict, metrics, scatter for one perturbation, ranking and heatmap. */
 export function ResultsPanel({ view }: { view: EvaluationView }) {

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { DatasetInfo, SessionResults, SessionSummary } from '../../worker/api-types';
 import type { EngineClient } from '../state/engine-client';
 import { errorMessage } from '../state/errors';
-import { defaultSessionName, formatBytes } from './format';
+import { defaultSessionName, formatDecimalBytes } from './format';
 import './sessions.css';
 
 interface Props {
@@ -49,7 +49,7 @@ export function SessionsPanel({ engine, dataset, results, busy, onRestore }: Pro
       .saveSession(title, results)
       .then((summary) => {
         setName('');
-        setMessage(`Saved “${summary.name}” (${formatBytes(summary.bytes)}).`);
+        setMessage(`Saved “${summary.name}” (${formatDecimalBytes(summary.bytes)}).`);
         return refresh();
       })
       .catch((error: unknown) => setFailure(`Saving failed: ${errorMessage(error)}`))
@@ -128,7 +128,7 @@ export function SessionsPanel({ engine, dataset, results, busy, onRestore }: Pro
                     data-bytes={session.bytes}
                     title={`${session.bytes} bytes`}
                   >
-                    {formatBytes(session.bytes)}
+                    {formatDecimalBytes(session.bytes)}
                   </span>
                   {' · '}
                   {session.contexts} × {session.perturbations} × {session.genes}, {session.mode}{' '}

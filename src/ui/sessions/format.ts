@@ -3,7 +3,7 @@
 const UNITS = ['bytes', 'kB', 'MB', 'GB'];
 
 /** "512 bytes", "7.3 MB", "1.02 GB": three significant digits, powers of 1000 (as file managers show). */
-export function formatBytes(bytes: number): string {
+export function formatDecimalBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '–';
   let value = bytes;
   let unit = 0;

@@ -1,6 +1,6 @@
-import type { Method } from '../core/eval/methods';
-import type { MetricValues } from '../core/eval/metric-info';
-import { OTHER_METHODS } from '../core/eval/methods';
+import type { Method } from './methods';
+import type { MetricValues } from './metric-info';
+import { OTHER_METHODS } from './methods';
 
 /**
  * The other method (C3TL's fixed form or a baseline) with the highest finite mean pearson_centered (the first
