@@ -6,8 +6,8 @@
 import * as Comlink from 'comlink';
 import { loadDataset } from '../core/data/load';
 import type { EffectTensor } from '../core/data/tensor';
-import type { PredictionResult, SweepPoint, TargetEvaluation } from '../core/eval/protocol';
-import type { EpochLog, RunOptions } from '../core/eval/types';
+import type { SweepPoint } from '../core/eval/protocol';
+import type { EpochLog } from '../core/eval/types';
 import { evaluateTarget, predictTarget, predictWithModelFile, sweepSupport } from '../core/eval/protocol';
 import { decodeModelFile, MODEL_FILE_EXTENSION } from '../core/model/model-file';
 import { simulate } from '../core/simulate/simulator';
@@ -15,7 +15,6 @@ import type {
   BackendInfo,
   BackendOptions,
   BackendPreference,
-  CalibrationInfo,
   DatasetInfo,
   EvaluationView,
   LoadOutcome,
@@ -26,23 +25,19 @@ import type {
   RunSetup,
   SweepProgress,
 } from './api-types';
-import { activateBackend, availableBackends, probeWebGpu, selectBackend } from './backend';
-import type { AdapterProbe } from './backend-plan';
-import type { Calibrator } from './calibrate';
-import { calibrateBackends } from './calibrate';
-import { workerCalibrator } from './calibrate-host';
-import type {
-  CalibrationLimits,
-  CalibrationOutcome,
-  CalibrationRecord,
-  DeviceTraits,
-} from './calibrate-rules';
-import { CALIBRATION_VERSION, deviceFingerprint, reusableRecord, worthStoring } from './calibrate-rules';
-import type { CalibrationStore } from './calibrate-store';
-import { indexedDbCalibrationStore } from './calibrate-store';
-import { bestBaseline } from '../core/eval/best-baseline';
+import { createBackendPolicy, type BackendPolicyOptions } from './engine-backend';
+import {
+  evaluationBuffers,
+  evaluationView,
+  fileSafe,
+  modelTarget,
+  notify,
+  predictionView,
+  release,
+  runOptions,
+} from './engine-views';
 import { describeDataset, describeProgress } from './dataset-info';
-import { DEMO_OPTIONS, demoInput, describeFiles, runRecord } from './provenance';
+import { DEMO_OPTIONS, demoInput, describeFiles, runRecord, type RunRecordParts } from './provenance';
 import type { StopToken } from './run-gate';
 import { createRunGate } from './run-gate';
 import type { LoadedDataset, SessionStore } from './sessions';
@@ -53,107 +48,11 @@ import { cellMethods } from './cells';
 export const DEMO_SOURCE =
   'Built-in demo: simulated screen (6 contexts x 300 perturbations x 1000 genes, seed 1)';
 
-/** Calls a callback that may be a Comlink proxy (its call returns a promise) without awaiting it. */
-function notify<T>(callback: ((value: T) => void) | undefined, value: T): void {
-  if (!callback) return;
-  // A UI that went away must not break training: a rejected notification is dropped.
-  Promise.resolve(callback(value) as unknown).catch(() => undefined);
-}
-
-function release(callback: unknown): void {
-  const remote = callback as { [Comlink.releaseProxy]?: () => void } | undefined;
-  if (typeof callback === 'function' && typeof remote?.[Comlink.releaseProxy] === 'function') {
-    remote[Comlink.releaseProxy]();
-  }
-}
-
-function buffersOf(arrays: ArrayBufferView[]): ArrayBuffer[] {
-  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
-}
-
-function runOptions(setup: RunSetup): RunOptions {
-  return {
-    seed: setup.seed,
-    preset: setup.preset,
-    geneLimit: setup.geneLimit,
-    ...(setup.maxEpochs !== undefined ? { maxEpochs: setup.maxEpochs } : {}),
-  };
-}
-
-/** The UI's slice of an evaluation: C3TL and the best baseline's predictions, arrays copied. */
-function evaluationView(result: TargetEvaluation): EvaluationView {
-  const best = bestBaseline(result.metrics);
-  return {
-    context: result.context,
-    support: result.support,
-    query: result.query,
-    metrics: result.metrics,
-    perPair: result.perPair,
-    queryPerturbations: result.queryPerturbations,
-    genes: result.genes,
-    observed: result.observed.slice(),
-    bestBaseline: best,
-    predictions: { c3tl: result.predictions.c3tl.slice(), [best]: result.predictions[best].slice() },
-    contextMean: result.contextMean.slice(),
-    train: result.train,
-    warnings: result.warnings,
-  };
-}
-
-function predictionView(result: PredictionResult): PredictionView {
-  return {
-    context: result.context,
-    support: result.support,
-    perturbations: result.perturbations,
-    genes: result.genes,
-    predictions: result.predictions.c3tl.slice(),
-    train: result.train,
-  };
-}
-
-function evaluationBuffers(view: EvaluationView): ArrayBuffer[] {
-  return buffersOf([view.observed, view.contextMean, ...Object.values(view.predictions)]);
-}
-
-/** The target named in a model file's text ('' when it cannot be read). */
-function modelTarget(text: string): string {
-  const decoded = decodeModelFile(text);
-  return decoded.ok ? decoded.data.target : '';
-}
-
-/** A file-name-safe form of a context name. */
-function fileSafe(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'model';
-}
-
-export interface EngineOptions {
+export interface EngineOptions extends BackendPolicyOptions {
   /** Where saved sessions live; IndexedDB by default. */
   sessions?: SessionStore;
   /** Ids of new sessions; crypto.randomUUID by default. */
   newSessionId?: () => string;
-  /** Milliseconds since 1970 for the saved-at and measured-at times; Date.now by default. */
-  now?: () => number;
-  /** Where calibration figures are remembered per device; IndexedDB by default. */
-  calibration?: CalibrationStore;
-  /** This browser and its cores, for the figures' key; read from navigator by default. */
-  device?: () => Pick<DeviceTraits, 'userAgent' | 'hardwareConcurrency'>;
-  /** Time limits of the calibration; calibrate-rules' defaults otherwise. */
-  calibrationLimits?: Partial<CalibrationLimits>;
-  /**
-   * How the calibration runs: by default in a throw-away worker where workers exist (deadlines are then
-   * kept by ending it), else in this thread on the engine's tfjs (Node).
-   */
-  calibrator?: Calibrator;
-}
-
-function defaultCalibrator(): Calibrator {
-  if (typeof Worker === 'function') return workerCalibrator();
-  return (request) => calibrateBackends({ ...request, activate: activateBackend });
-}
-
-function navigatorTraits(): Pick<DeviceTraits, 'userAgent' | 'hardwareConcurrency'> {
-  const nav = globalThis.navigator as { userAgent?: string; hardwareConcurrency?: number } | undefined;
-  return { userAgent: nav?.userAgent ?? 'unknown', hardwareConcurrency: nav?.hardwareConcurrency ?? 0 };
 }
 
 export function createEngine(engineOptions: EngineOptions = {}) {
@@ -161,15 +60,6 @@ export function createEngine(engineOptions: EngineOptions = {}) {
   let tensor: EffectTensor | null = null;
   /** Where the current tensor came from: its DatasetInfo source, loader notes and input record. */
   let origin: Omit<LoadedDataset, 'tensor'> | null = null;
-  let backend: BackendInfo | null = null;
-  let preference: BackendPreference = 'auto';
-  /** This page's calibration figures, once measured or read back (a failed calibration is tried again). */
-  let calibration: CalibrationInfo | null = null;
-  /** Whether new figures may be stored (false for the page that follows "Forget everything"). */
-  let remember = true;
-  const calibrationStore = engineOptions.calibration ?? indexedDbCalibrationStore();
-  const clock = engineOptions.now ?? (() => Date.now());
-  const calibrator = engineOptions.calibrator ?? defaultCalibrator();
   /** The model of the last run, as a model file's text, and its target's name. */
   let lastModel: { target: string; text: string } | null = null;
   const cells = cellMethods({
@@ -181,73 +71,25 @@ export function createEngine(engineOptions: EngineOptions = {}) {
     },
   });
 
+  const backends = createBackendPolicy(engineOptions);
+  const ensureBackend = (token: StopToken) => backends.ensure(token);
+
   /**
-   * This device's figures: read back from the store when they were measured here by this version of the
-   * step (unless forced), else measured now on every available backend and stored. A calibration that
-   * throws or is cancelled gives its reason instead, and 'auto' falls back to the rule.
+   * What a training run on the target needs: the dataset, hooks that report epochs and poll the stop token,
+   * and the run's reproducibility record (when the dataset's input is known) to spread into its view.
    */
-  const calibrate = async (
-    probe: AdapterProbe,
-    force: boolean,
+  const startRun = async (
+    setup: RunSetup,
+    onEpoch: ((log: EpochLog) => void) | undefined,
     token: StopToken,
-  ): Promise<CalibrationOutcome> => {
-    const device = (engineOptions.device ?? navigatorTraits)();
-    const fingerprint = deviceFingerprint({
-      ...device,
-      adapter: probe.adapter,
-      isFallbackAdapter: probe.isFallbackAdapter,
-    });
-    if (!force) {
-      // An unreadable store (no IndexedDB, private mode) only means measuring again.
-      const stored = reusableRecord(await calibrationStore.get(fingerprint).catch(() => null), fingerprint);
-      if (stored) {
-        const { figures, measuredAt, totalMs } = stored;
-        return { ok: true, info: { figures, measuredAt, totalMs, fromStore: true, stored: true } };
-      }
-    }
-    try {
-      const run = await calibrator({
-        backends: availableBackends(probe),
-        shouldStop: () => token.stopped,
-        ...(engineOptions.calibrationLimits && { limits: engineOptions.calibrationLimits }),
-      });
-      const record: CalibrationRecord = {
-        fingerprint,
-        version: CALIBRATION_VERSION,
-        figures: run.figures,
-        measuredAt: clock(),
-        totalMs: run.totalMs,
-      };
-      const stored =
-        remember && worthStoring(run.figures, probe)
-          ? await calibrationStore.put(record).then(
-              () => true,
-              () => false,
-            )
-          : false;
-      const { figures, measuredAt, totalMs } = record;
-      return { ok: true, info: { figures, measuredAt, totalMs, fromStore: false, stored } };
-    } catch (error) {
-      const why = token.stopped ? 'cancelled' : error instanceof Error ? error.message : String(error);
-      return { ok: false, problem: why };
-    }
-  };
-
-  /** Activates the backend for the preference; 'auto' calibrates first unless this page already did. */
-  const activate = async (wanted: BackendPreference, token: StopToken, force = false) => {
-    const probe = await probeWebGpu();
-    let outcome: CalibrationOutcome | null = calibration && { ok: true, info: calibration };
-    if (force || (wanted === 'auto' && calibration === null)) {
-      outcome = await calibrate(probe, force, token);
-      if (outcome.ok) calibration = outcome.info;
-    }
-    preference = wanted;
-    backend = await selectBackend(wanted, { probe, calibration: outcome });
-    return backend;
-  };
-
-  const ensureBackend = async (token: StopToken): Promise<BackendInfo> => {
-    return backend ?? (await activate('auto', token));
+  ) => {
+    const data = requireTensor(setup.target);
+    const input = origin?.input;
+    const backend = await ensureBackend(token);
+    const hooks = { onEpoch: (log: EpochLog) => notify(onEpoch, log), shouldStop: () => token.stopped };
+    const record = (mode: RunRecordParts['mode'], result: RunRecordParts['result']) =>
+      input && { record: runRecord({ mode, tensor: data, input, backend, setup, result }) };
+    return { data, hooks, record };
   };
   const requireTensor = (target: number): EffectTensor => {
     if (tensor === null) throw new Error('No dataset is loaded: load the demo or a file first.');
@@ -264,13 +106,13 @@ export function createEngine(engineOptions: EngineOptions = {}) {
      * (figures stored per device are reused), and BackendInfo.calibration carries the figures.
      */
     initBackend(wanted: BackendPreference, options: BackendOptions = {}): Promise<BackendInfo> {
-      if (options.remember === false) remember = false;
-      return gate.run((token) => activate(wanted, token));
+      if (options.remember === false) backends.forgetFigures();
+      return gate.run((token) => backends.activate(wanted, token));
     },
 
     /** Measures every backend again (ignoring stored figures), stores the figures and re-applies the preference. */
     recalibrate(): Promise<BackendInfo> {
-      return gate.run((token) => activate(preference, token, true));
+      return gate.run((token) => backends.recalibrate(token));
     },
 
     /** Loads the simulated demo dataset and makes it the current one. */
@@ -313,29 +155,18 @@ export function createEngine(engineOptions: EngineOptions = {}) {
     evaluate(setup: RunSetup, onEpoch?: (log: EpochLog) => void): Promise<EvaluationView> {
       return gate
         .run(async (token) => {
-          const data = requireTensor(setup.target);
-          const input = origin?.input;
-          const info = await ensureBackend(token);
+          const run = await startRun(setup, onEpoch, token);
           const result = await evaluateTarget(
-            data,
+            run.data,
             setup.target,
             { ...runOptions(setup), supportFraction: setup.supportFraction },
-            { onEpoch: (log) => notify(onEpoch, log), shouldStop: () => token.stopped },
+            run.hooks,
             { keepModelFile: true },
           );
           lastModel = result.modelFile ? { target: result.context, text: result.modelFile } : null;
           const view: EvaluationView = {
             ...evaluationView(result),
-            ...(input && {
-              record: runRecord({
-                mode: 'evaluate',
-                tensor: data,
-                input,
-                backend: info,
-                setup,
-                result: { ...result, genes: result.genes.length, metrics: result.metrics },
-              }),
-            }),
+            ...run.record('evaluate', { ...result, genes: result.genes.length, metrics: result.metrics }),
           };
           return Comlink.transfer(view, evaluationBuffers(view));
         })
@@ -346,34 +177,18 @@ export function createEngine(engineOptions: EngineOptions = {}) {
     predict(setup: RunSetup, onEpoch?: (log: EpochLog) => void): Promise<PredictionView> {
       return gate
         .run(async (token) => {
-          const data = requireTensor(setup.target);
-          const input = origin?.input;
-          const info = await ensureBackend(token);
-          const options = runOptions(setup);
-          const result = await predictTarget(
-            data,
-            setup.target,
-            options,
-            { onEpoch: (log) => notify(onEpoch, log), shouldStop: () => token.stopped },
-            { keepModelFile: true },
-          );
+          const run = await startRun(setup, onEpoch, token);
+          const result = await predictTarget(run.data, setup.target, runOptions(setup), run.hooks, {
+            keepModelFile: true,
+          });
           lastModel = result.modelFile ? { target: result.context, text: result.modelFile } : null;
           const view: PredictionView = {
             ...predictionView(result),
-            ...(input && {
-              record: runRecord({
-                mode: 'predict',
-                tensor: data,
-                input,
-                backend: info,
-                setup,
-                result: {
-                  ...result,
-                  query: result.perturbations.length,
-                  genes: result.genes.length,
-                  metrics: null,
-                },
-              }),
+            ...run.record('predict', {
+              ...result,
+              query: result.perturbations.length,
+              genes: result.genes.length,
+              metrics: null,
             }),
           };
           return Comlink.transfer(view, [view.predictions.buffer as ArrayBuffer]);
