@@ -15,7 +15,8 @@ import {
   formatWideTable,
   type Delimiter,
 } from '../core/data/write';
-import { evaluate, predictTarget, predictWithModelFile, type EvaluationReport } from '../core/eval/protocol';
+import { evaluate, predictTarget, predictWithModelFile } from '../core/eval/protocol';
+import type { EvaluationReport } from '../core/eval/results';
 import { decodeModelFile } from '../core/model/model-file';
 import { METHODS, type Method } from '../core/eval/methods';
 import { METRICS } from '../core/eval/metric-info';

@@ -5,7 +5,7 @@
 import type { BackendName } from '../core/backend-name';
 import type { InputError } from '../core/data/result';
 import type { TensorSummary } from '../core/data/tensor';
-import type { SweepPoint, TargetEvaluation } from '../core/eval/protocol';
+import type { SweepPoint, TargetEvaluation } from '../core/eval/results';
 import type { EpochLog, ModelPreset, TrainInfo } from '../core/eval/types';
 import type { Method } from '../core/eval/methods';
 import type { MetricValues } from '../core/eval/metric-info';

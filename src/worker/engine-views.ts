@@ -1,7 +1,7 @@
 /** Plain-data helpers of the engine: Comlink callbacks, the UI's slices of results, transferable buffers. */
 import * as Comlink from 'comlink';
 import { bestBaseline } from '../core/eval/best-baseline';
-import type { PredictionResult, TargetEvaluation } from '../core/eval/protocol';
+import type { PredictionResult, TargetEvaluation } from '../core/eval/results';
 import type { RunOptions } from '../core/eval/types';
 import { decodeModelFile } from '../core/model/model-file';
 import type { EvaluationView, PredictionView, RunSetup } from './api-types';

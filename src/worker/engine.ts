@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { loadDataset } from '../core/data/load';
 import type { EffectTensor } from '../core/data/tensor';
-import type { SweepPoint } from '../core/eval/protocol';
+import type { SweepPoint } from '../core/eval/results';
 import type { EpochLog } from '../core/eval/types';
 import { evaluateTarget, predictTarget, predictWithModelFile, sweepSupport } from '../core/eval/protocol';
 import { decodeModelFile, MODEL_FILE_EXTENSION } from '../core/model/model-file';

@@ -6,13 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EffectTensor } from '../../src/core/data/tensor';
 import { formatWideTable } from '../../src/core/data/write';
-import {
-  evaluateTarget,
-  predictTarget,
-  predictWithModelFile,
-  type PredictionResult,
-  type TargetEvaluation,
-} from '../../src/core/eval/protocol';
+import { evaluateTarget, predictTarget, predictWithModelFile } from '../../src/core/eval/protocol';
+import type { PredictionResult, TargetEvaluation } from '../../src/core/eval/results';
 import { evaluationSplit } from '../../src/core/eval/split';
 import { PARAMETER_NAMES } from '../../src/core/model/c3tl';
 import {

@@ -4,7 +4,8 @@
  * reference method (C3TL) against each other method over the same (target, seed) rows, with t-intervals.
  */
 import type { EffectTensor } from '../data/tensor';
-import { evaluate, type TargetEvaluation } from './protocol';
+import { evaluate } from './protocol';
+import type { TargetEvaluation } from './results';
 import type { ModelPreset, RunOptions } from './types';
 import { mean, meanInterval, sampleSd } from './stats';
 import { METHODS, OTHER_METHODS, REFERENCE_METHOD, type Method, type OtherMethod } from './methods';
