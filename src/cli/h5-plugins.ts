@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { useH5Plugins } from '../core/data/h5ad';
+import { useH5Plugins } from '../core/data/h5ad-hdf5';
 
 /** HDF5 filters the .h5ad reader installs: LZF is what AnnData 0.7 compressed with (gzip is built in). */
 export const H5_PLUGIN_FILES = ['libH5Zlzf.so'] as const;

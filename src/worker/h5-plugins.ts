@@ -1,5 +1,5 @@
 import lzf from 'h5wasm-plugins/plugins/libH5Zlzf.so?inline';
-import { useH5Plugins } from '../core/data/h5ad';
+import { useH5Plugins } from '../core/data/h5ad-hdf5';
 
 /** The bytes of a base64 data: URL, decoded here (CSP's connect-src would refuse fetching it). */
 function decodeDataUrl(url: string): Uint8Array {

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import h5wasm from 'h5wasm';
-import { h5Module, openH5ad, type H5adSummary } from '../../src/core/data/h5ad';
+import { openH5ad, type H5adSummary } from '../../src/core/data/h5ad';
+import { h5Module } from '../../src/core/data/h5ad-hdf5';
 import type { PseudobulkOptions } from '../../src/core/data/pseudobulk';
 import { openSingleCell, pseudobulkDataset } from '../../src/core/data/single-cell-load';
 import { writeH5ad } from '../../src/core/data/h5ad-write';

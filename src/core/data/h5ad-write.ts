@@ -3,7 +3,7 @@
  * csr_matrix group, obs/var as dataframe groups with string-array indexes and categorical columns.
  */
 import h5wasm, { type Group } from 'h5wasm';
-import { h5Module } from './h5ad';
+import { h5Module } from './h5ad-hdf5';
 
 export interface CellTable {
   genes: readonly string[];
