@@ -9,7 +9,8 @@ import {
   NUM_OK,
   RecordReader,
 } from '../../src/core/data/records';
-import { crc32, firstInvalidUtf8, readText } from '../../src/core/data/text-stream';
+import { crc32, readText } from '../../src/core/data/text-stream';
+import { firstInvalidUtf8 } from '../../src/core/data/utf8-stage';
 import { createRng } from '../../src/core/random';
 import { memoryFile, utf8 } from '../fixtures/files';
 

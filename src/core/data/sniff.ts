@@ -3,7 +3,8 @@ import { gctVersion } from './gct';
 import { detectDelimiter, type Delimiter } from './labels';
 import { RecordReader } from './records';
 import type { InputFile } from './source';
-import { readText, type TextSink } from './text-stream';
+import { readText } from './text-stream';
+import type { TextSink } from './utf8-stage';
 
 /** Longest first line the sniffer buffers before giving up on finding a line break. */
 const SNIFF_LIMIT = 16 * 1024 * 1024;
