@@ -1,4 +1,5 @@
-import type { CountsMatrix, SampleSheet, SheetRow } from './counts';
+import type { CountsMatrix } from './counts';
+import type { SampleSheet, SheetRow } from './sample-sheet';
 import { effectsFromCounts } from './counts';
 import { listSome, quoted, reject } from './failure';
 import type { SourceInfo } from './format-info';

@@ -4,7 +4,7 @@
  * as a pair (counts-pairing.ts). To add a format: its parser, an entry in TABLE_FORMATS and one in
  * FORMAT_INFO (format-info.ts).
  */
-import { isSampleSheetHeader } from './counts';
+import { isSampleSheetHeader } from './sample-sheet';
 import type { SourceFormat } from './format-info';
 import { GctParser } from './gct';
 import { CONTEXT_ALIASES, PERTURBATION_ALIASES, findColumn } from './labels';

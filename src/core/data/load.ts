@@ -3,7 +3,8 @@
  * EffectTensor with validation that names file, line and column, merges several files, and checks that the
  * result can support transfer between contexts. Pure TypeScript: runs in the worker, in Node and in tests.
  */
-import { CountsParser, SheetParser, type CountsMatrix, type SampleSheet } from './counts';
+import { CountsParser, type CountsMatrix } from './counts';
+import { SheetParser, type SampleSheet } from './sample-sheet';
 import { pairCounts } from './counts-pairing';
 import { InputFailure, abortError, formatBinaryBytes, isAbortError, reject } from './failure';
 import type { SourceInfo } from './format-info';

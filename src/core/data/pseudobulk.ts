@@ -3,7 +3,8 @@
  * counts (counts.ts: log2(CPM + 1), effect = treated - the same context's controls). One pass over the cells,
  * so memory grows with groups x genes, never with cells x genes.
  */
-import { effectsFromCounts, type CountsMatrix, type SampleSheet, type SheetRow } from './counts';
+import { effectsFromCounts, type CountsMatrix } from './counts';
+import type { SampleSheet, SheetRow } from './sample-sheet';
 import { InputFailure, formatBinaryBytes, listSome, quoted, reject } from './failure';
 import { CONTROL_NAMES, labelKey } from './labels';
 import { fail, type ParseResult } from './result';
