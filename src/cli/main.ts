@@ -17,7 +17,7 @@ import {
 } from '../core/data/write';
 import { evaluate, predictTarget, predictWithModelFile } from '../core/eval/protocol';
 import type { EvaluationReport } from '../core/eval/results';
-import { decodeModelFile } from '../core/model/model-file';
+import { decodeModelFile } from '../core/model/model-file-decode';
 import { METHODS, type Method } from '../core/eval/methods';
 import { METRICS } from '../core/eval/metric-info';
 import { type RunOptions } from '../core/eval/types';

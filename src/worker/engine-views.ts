@@ -3,7 +3,7 @@ import * as Comlink from 'comlink';
 import { bestBaseline } from '../core/eval/best-baseline';
 import type { PredictionResult, TargetEvaluation } from '../core/eval/results';
 import type { RunOptions } from '../core/eval/types';
-import { decodeModelFile } from '../core/model/model-file';
+import { decodeModelFile } from '../core/model/model-file-decode';
 import type { EvaluationView, PredictionView, RunSetup } from './api-types';
 
 /** Calls a callback that may be a Comlink proxy (its call returns a promise) without awaiting it. */

@@ -9,7 +9,8 @@ import type { EffectTensor } from '../core/data/tensor';
 import type { SweepPoint } from '../core/eval/results';
 import type { EpochLog } from '../core/eval/types';
 import { evaluateTarget, predictTarget, predictWithModelFile, sweepSupport } from '../core/eval/protocol';
-import { decodeModelFile, MODEL_FILE_EXTENSION } from '../core/model/model-file';
+import { MODEL_FILE_EXTENSION } from '../core/model/model-file';
+import { decodeModelFile } from '../core/model/model-file-decode';
 import { simulate } from '../core/simulate/simulator';
 import type {
   BackendInfo,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { formatWideTable } from '../../src/core/data/write';
 import type { Metric } from '../../src/core/eval/metric-info';
 import { METHODS } from '../../src/core/eval/methods';
-import { decodeModelFile } from '../../src/core/model/model-file';
+import { decodeModelFile } from '../../src/core/model/model-file-decode';
 import { simulate } from '../../src/core/simulate/simulator';
 
 import { openApp, snap, appUnderTest } from './harness';

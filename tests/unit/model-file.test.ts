@@ -14,12 +14,12 @@ import {
   base64ToFloat32,
   checkModelAgainst,
   datasetHash,
-  decodeModelFile,
   encodeModelFile,
   float32ToBase64,
   MODEL_FORMAT_VERSION,
   type ModelFile,
 } from '../../src/core/model/model-file';
+import { decodeModelFile } from '../../src/core/model/model-file-decode';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl, type TrainOptions } from '../../src/core/model/train';
 
 const FIXTURES = join('tests', 'fixtures');
