@@ -27,6 +27,7 @@ import { DEFAULT_TRAIN_OPTIONS } from '../core/model/train';
 import type { BackendOffer, BenchBackend, BenchPageApi, RunOutcome, StopResult } from '../bench/protocol';
 import { CSP_HEADER } from '../ui/privacy/csp';
 import { ISOLATION_HEADERS, serveStatic } from './static-server';
+import { positiveNumber } from './bench-args';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -426,14 +427,13 @@ async function main(): Promise<void> {
       throw new Error(`Unknown backend "${backend}": expected webgpu, wasm or cpu.`);
     }
   }
-  const maxEpochs = Number(values['max-epochs']);
-  if (!Number.isInteger(maxEpochs) || maxEpochs < 1)
-    throw new Error('--max-epochs must be a positive integer.');
+  const maxEpochs = positiveNumber(values['max-epochs'], 'max-epochs', true);
+  if (!maxEpochs.ok) throw new Error(maxEpochs.reason);
   const report = await runAll({
     backends,
     // --sizes '' runs no size (with --stop-check: the stop check alone).
     sizes: values.sizes.split(',').filter((size) => size !== ''),
-    maxEpochs,
+    maxEpochs: maxEpochs.data,
     preset: values.preset as ModelPreset,
     stopCheck: values['stop-check'] ?? false,
   });
