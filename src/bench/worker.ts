@@ -10,6 +10,7 @@ import type { MemorySample } from '../core/bench';
 import { benchOne, fileSizeTensor, simulatedSizeTensor } from '../core/bench';
 import type { EffectTensor } from '../core/data/tensor';
 import { AbortError } from '../core/model/train';
+import { probeWebGpu } from '../worker/webgpu-probe';
 import type { BackendOffer, PageToWorker, RunRequest, RunResult, WorkerToPage } from './protocol';
 
 // As in the app (src/worker/backend.ts): threaded wasm is off, so the single-threaded SIMD build runs.
@@ -17,17 +18,10 @@ tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 // The runner copies the tfjs wasm binaries next to the bundle.
 setWasmPaths(new URL('./', globalThis.location.href).href);
 
-/** The parts of the worker scope and of WebGPU used here (valid under both the DOM and WebWorker libs). */
+/** The parts of the worker scope used here (valid under both the DOM and WebWorker libs). */
 interface WorkerScope {
   postMessage(message: WorkerToPage): void;
   onmessage: ((event: MessageEvent<PageToWorker>) => void) | null;
-}
-interface AdapterLike {
-  info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
-  isFallbackAdapter?: boolean;
-}
-interface GpuLike {
-  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
 }
 /** Chromium's non-standard heap reading (absent in dedicated workers as of Chromium 156). */
 interface PerformanceWithMemory {
@@ -37,31 +31,19 @@ interface PerformanceWithMemory {
 const scope = globalThis as unknown as WorkerScope;
 const post = (message: WorkerToPage) => scope.postMessage(message);
 
+/** What the app's worker would see: the same probe (src/worker/webgpu-probe.ts), then wasm and cpu. */
 async function offer(): Promise<BackendOffer> {
+  const probe = await probeWebGpu();
   const backends: BackendOffer['backends'] = [];
-  let adapter: string | null = null;
-  let isFallbackAdapter = false;
-  let webgpuProblem: string | null = null;
-  const gpu = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu;
-  if (!gpu) webgpuProblem = 'this browser has no navigator.gpu';
-  else {
-    try {
-      const found = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-      if (!found) webgpuProblem = 'no WebGPU adapter was offered';
-      else {
-        const info = found.info ?? {};
-        adapter = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown';
-        // Chrome moved the flag from the adapter to adapter.info; accept either.
-        isFallbackAdapter = Boolean(info.isFallbackAdapter ?? found.isFallbackAdapter);
-        backends.push('webgpu');
-      }
-    } catch (error) {
-      webgpuProblem = `requesting an adapter failed (${String(error)})`;
-    }
-  }
+  if (probe.adapter !== null) backends.push('webgpu');
   if (typeof WebAssembly === 'object') backends.push('wasm');
   backends.push('cpu');
-  return { backends, adapter, isFallbackAdapter, webgpuProblem };
+  return {
+    backends,
+    adapter: probe.adapter,
+    isFallbackAdapter: probe.isFallbackAdapter,
+    webgpuProblem: probe.problem ?? null,
+  };
 }
 
 async function makeTensor(request: RunRequest): Promise<EffectTensor> {

@@ -14,32 +14,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
-import { launchBrowser, openApp, serveDist } from '../../tests/e2e/harness';
-import type { LoadProbe } from '../../tests/e2e/load-probe';
-import { installLoadProbe, progressPasses, readLoadProbe } from '../../tests/e2e/load-probe';
+import { launchBrowser, openApp, serveDist } from './app-browser';
+import type { LoadProbe } from './load-probe';
+import { installLoadProbe, progressPasses, readLoadProbe } from './load-probe';
+import { tableArgs } from './bench-args';
 import { writeWideTable } from './synthetic-csv';
-
-interface Args {
-  mb: number;
-  genes: number;
-  gzip: boolean;
-  json: boolean;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { mb: 200, genes: 5000, gzip: false, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const [key, inline] = argv[i].replace(/^--/, '').split('=');
-    const value = (): number => Number(inline ?? argv[++i]);
-    if (key === 'mb') args.mb = value();
-    else if (key === 'genes') args.genes = value();
-    else if (key === 'gzip') args.gzip = true;
-    else if (key === 'json') args.json = true;
-    else throw new Error(`unknown argument ${argv[i]}; use --mb N --genes N --gzip --json`);
-  }
-  if (!(args.mb > 0) || !(args.genes > 0)) throw new Error('--mb and --genes must be positive numbers');
-  return args;
-}
 
 const MiB = 1024 * 1024;
 /** Sampling periods: /proc is cheap to read; a CDP heap query is a round trip to a busy renderer. */
@@ -202,7 +181,9 @@ function longestTask(probe: LoadProbe, from: number, to: number): number {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const parsed = tableArgs(process.argv.slice(2), 'json');
+  if (!parsed.ok) throw new Error(parsed.reason);
+  const args = parsed.data;
   const say = (line: string): void => {
     if (!args.json) console.log(line);
   };

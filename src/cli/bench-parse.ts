@@ -2,7 +2,7 @@
  * Parser benchmark: writes a wide effects table of about `--mb` megabytes (default 200) into a temporary
  * folder, streams it through loadDataset from disk, and prints parse seconds, throughput and peak memory.
  *
- *   npx tsx src/cli/bench-parse.ts [--mb=200] [--genes=5000] [--gzip] [--keep]
+ *   npm run -s bench:parse -- [--mb 200] [--genes 5000] [--gzip] [--keep]
  *
  * Peak RSS is the process maximum (getrusage), reported next to the RSS before parsing; peak heap and
  * ArrayBuffer memory are sampled at every progress callback (once per chunk read).
@@ -12,34 +12,16 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { loadDataset } from '../core/data/load';
 import { tensorSummary } from '../core/data/tensor';
+import { tableArgs } from './bench-args';
 import { writeWideTable } from './synthetic-csv';
-
-interface Args {
-  mb: number;
-  genes: number;
-  gzip: boolean;
-  keep: boolean;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { mb: 200, genes: 5000, gzip: false, keep: false };
-  for (const a of argv) {
-    const [key, value] = a.replace(/^--/, '').split('=');
-    if (key === 'mb') args.mb = Number(value);
-    else if (key === 'genes') args.genes = Number(value);
-    else if (key === 'gzip') args.gzip = true;
-    else if (key === 'keep') args.keep = true;
-    else throw new Error(`unknown argument ${a}; use --mb=N --genes=N --gzip --keep`);
-  }
-  if (!(args.mb > 0) || !(args.genes > 0)) throw new Error('--mb and --genes must be positive numbers');
-  return args;
-}
 
 const MiB = 1024 * 1024;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const parsed = tableArgs(process.argv.slice(2), 'keep');
+  if (!parsed.ok) throw new Error(parsed.reason);
+  const args = parsed.data;
   const dir = mkdtempSync(join(tmpdir(), 'c3tl-bench-'));
   const path = join(dir, args.gzip ? 'effects.csv.gz' : 'effects.csv');
   try {

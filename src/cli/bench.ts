@@ -21,6 +21,7 @@ import type { EffectTensor } from '../core/data/tensor';
 import type { ModelPreset } from '../core/eval/protocol';
 import { DEFAULT_TRAIN_OPTIONS } from '../core/model/train';
 import { useBackend } from './backend';
+import { positiveNumber } from './bench-args';
 
 export type { BenchRow };
 
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
       preset: { type: 'string', default: 'small' },
     },
   });
+  const maxEpochs = positiveNumber(values['max-epochs'], 'max-epochs', true);
+  if (!maxEpochs.ok) throw new Error(maxEpochs.reason);
   const rows: BenchRow[] = [];
   for (const backendName of values.backends.split(',')) {
     const { backend, adapter } = await useBackend(backendName);
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
       }
       const measure = await benchOne(tensor, {
         preset: values.preset as ModelPreset,
-        maxEpochs: Number(values['max-epochs']),
+        maxEpochs: maxEpochs.data,
         sampleMemory: nodeMemory,
       });
       const row: BenchRow = { backend, adapter, size, ...measure };

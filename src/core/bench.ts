@@ -1,7 +1,8 @@
 /**
  * The measuring core of the training benchmark, shared by the Node CLI (src/cli/bench.ts) and the browser
  * benchmark page (src/bench): train C3TL on one target of a tensor with the active tfjs backend, predict the
- * held-out pairs, and report times, throughput, peak memory and the parameter count. Memory outside tfjs
+ * held-out pairs, and report times, throughput, peak memory, the parameter count and what one training step
+ * costs in kernels and bytes moved (step-cost.ts, measured in a separate pass). Memory outside tfjs
  * (JS heap, process RSS) is read through a callback, because Node and a browser worker measure it differently.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -10,8 +11,12 @@ import { loadDataset, selectVariableGenes } from './data/load';
 import type { EffectTensor } from './data/tensor';
 import type { ModelPreset, RunHooks } from './eval/types';
 import { evaluationSplit } from './eval/split';
-import { DEFAULT_TRAIN_OPTIONS, trainC3tl } from './model/train';
+import type { TargetSplit } from './eval/types';
+import type { TrainOptions } from './model/train';
+import { AbortError, DEFAULT_TRAIN_OPTIONS, trainC3tl } from './model/train';
 import { simulate } from './simulate/simulator';
+import type { CostMark } from './step-cost';
+import { meterWork } from './step-cost';
 
 /** The benchmark sizes, in the order they are usually run. */
 export const BENCH_SIZES = ['demo', 'pbmc', 'replogle', 'tahoe'] as const;
@@ -71,6 +76,15 @@ export interface BenchRow {
   peakRssMiB: number | null;
   /** Peak tfjs tensor bytes (`tf.memory().numBytes`; on webgpu these live in GPU buffers), MiB. */
   peakTensorMiB: number;
+  /**
+   * Per training step of the fixed form, from its second epoch (the epoch's steps, its loss read-back and its
+   * validation, divided by its steps): kernels tfjs's profiler records, bookkeeping excluded, and bytes of
+   * tensors made from JS values and read back to JS (step-cost.ts). Null when training has no epochs (fewer
+   * than 3 contexts).
+   */
+  kernelsPerStep: number | null;
+  uploadBytesPerStep: number | null;
+  downloadBytesPerStep: number | null;
 }
 
 /** What benchOne measures; the caller adds backend, adapter and size. */
@@ -92,6 +106,51 @@ export interface BenchOptions {
 }
 
 const MiB = 1024 * 1024;
+
+/** The fixed form's epoch whose steps are metered: the first has compiled the shaders, the second is steady. */
+const METERED_EPOCH = 2;
+
+/** The step-cost fields of a row. */
+export type StepCost = Pick<BenchRow, 'kernelsPerStep' | 'uploadBytesPerStep' | 'downloadBytesPerStep'>;
+
+/**
+ * Trains as benchOne does, under the profiler and the transfer counters (step-cost.ts), and stops at the
+ * start of the epoch after METERED_EPOCH: what ran between the starts of epochs METERED_EPOCH and
+ * METERED_EPOCH + 1, divided by the steps of an epoch. The epoch starts are where training polls shouldStop.
+ */
+export async function measureStepCost(
+  tensor: EffectTensor,
+  split: TargetSplit,
+  options: TrainOptions,
+): Promise<StepCost> {
+  const epochStarts: CostMark[] = [];
+  const { between } = await meterWork(async (mark) => {
+    try {
+      const model = await trainC3tl(
+        tensor,
+        split,
+        { ...options, maxEpochs: METERED_EPOCH + 1 },
+        {
+          shouldStop: () => {
+            epochStarts.push(mark());
+            return epochStarts.length > METERED_EPOCH;
+          },
+        },
+      );
+      model.dispose();
+    } catch (error) {
+      if (!(error instanceof AbortError)) throw error;
+    }
+  });
+  if (epochStarts.length <= METERED_EPOCH)
+    return { kernelsPerStep: null, uploadBytesPerStep: null, downloadBytesPerStep: null };
+  const epoch = between(epochStarts[METERED_EPOCH - 1], epochStarts[METERED_EPOCH]);
+  return {
+    kernelsPerStep: epoch.kernels / options.stepsPerEpoch,
+    uploadBytesPerStep: epoch.uploadBytes / options.stepsPerEpoch,
+    downloadBytesPerStep: epoch.downloadBytes / options.stepsPerEpoch,
+  };
+}
 
 /**
  * Trains C3TL (seed 1) on target 0 with 10% support on the tensor's 2000 most variable genes with the active
@@ -119,6 +178,7 @@ export async function benchOne(tensor: EffectTensor, options: BenchOptions): Pro
     },
     ...(options.hooks?.shouldStop && { shouldStop: options.hooks.shouldStop }),
   });
+  let measured: Omit<BenchMeasure, keyof StepCost>;
   try {
     const support = [...split.supportTrain, ...split.supportVal];
     const predictStart = performance.now();
@@ -128,7 +188,7 @@ export async function benchOne(tensor: EffectTensor, options: BenchOptions): Pro
     const epochs = model.history.length;
     const steps = epochs * train.stepsPerEpoch;
     const genesPerStep = Math.min(train.genesPerStep || Infinity, selected.genes.length);
-    return {
+    measured = {
       contexts: tensor.contexts.length,
       perturbations: tensor.perturbations.length,
       genes: selected.genes.length,
@@ -146,12 +206,15 @@ export async function benchOne(tensor: EffectTensor, options: BenchOptions): Pro
   } finally {
     model.dispose();
   }
+  // After the timed run: the profiler slows every kernel down.
+  return { ...measured, ...(await measureStepCost(selected, split, train)) };
 }
 
 /** One column of the text table: header and cell text. */
 export type BenchColumn<Row> = [header: string, cell: (row: Row) => string];
 
 const mib = (value: number | null) => (value === null ? '-' : value.toFixed(0));
+const kib = (value: number | null) => (value === null ? '-' : (value / 1024).toFixed(1));
 
 /** The columns of the Node benchmark's table. */
 export const BENCH_COLUMNS: BenchColumn<BenchRow>[] = [
@@ -166,6 +229,9 @@ export const BENCH_COLUMNS: BenchColumn<BenchRow>[] = [
   ['RSS MiB', (r) => mib(r.peakRssMiB)],
   ['heap MiB', (r) => mib(r.peakHeapMiB)],
   ['tensor MiB', (r) => mib(r.peakTensorMiB)],
+  ['kernels/step', (r) => (r.kernelsPerStep === null ? '-' : r.kernelsPerStep.toFixed(1))],
+  ['up KiB/step', (r) => kib(r.uploadBytesPerStep)],
+  ['down KiB/step', (r) => kib(r.downloadBytesPerStep)],
 ];
 
 /** A plain-text table: a header line, then one line per row, columns padded to their widest cell. */

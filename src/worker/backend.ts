@@ -11,12 +11,14 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendInfo, BackendName, BackendPreference } from './api-types';
-import type { AdapterInfoLike, AdapterProbe } from './backend-plan';
-import { describeAdapter } from './backend-plan';
+import type { AdapterProbe } from './backend-plan';
 import type { CalibrationOutcome } from './calibrate-rules';
 import { calibratedPlan } from './calibrate-rules';
 import type { WebGpuBackendLike } from './sync-read-guard';
 import { guardSyncReads } from './sync-read-guard';
+import { probeWebGpu } from './webgpu-probe';
+
+export { probeWebGpu };
 
 // The threaded wasm build starts its pthread workers from the factory's source text (Function.toString);
 // the production minifier renames a variable that text relies on, so those workers die with
@@ -29,35 +31,6 @@ setWasmPaths({
   'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
 });
-
-/** The part of the WebGPU API used here (the worker's TypeScript lib has no WebGPU types). */
-interface AdapterLike {
-  info?: AdapterInfoLike;
-  isFallbackAdapter?: boolean;
-}
-interface GpuLike {
-  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
-}
-
-/** Asks the browser for a WebGPU adapter without creating a device. */
-export async function probeWebGpu(): Promise<AdapterProbe> {
-  const gpu = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu;
-  if (!gpu) return { adapter: null, isFallbackAdapter: false, problem: 'this browser has no WebGPU' };
-  try {
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter)
-      return { adapter: null, isFallbackAdapter: false, problem: 'no WebGPU adapter was offered' };
-    // Chrome moved the flag from the adapter to adapter.info; accept either.
-    const isFallbackAdapter = Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
-    return { adapter: describeAdapter(adapter.info), isFallbackAdapter };
-  } catch (error) {
-    return {
-      adapter: null,
-      isFallbackAdapter: false,
-      problem: `requesting an adapter failed (${String(error)})`,
-    };
-  }
-}
 
 async function wasmDetail(): Promise<{ threads: boolean; text: string }> {
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));

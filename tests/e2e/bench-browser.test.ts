@@ -47,6 +47,9 @@ describe('browser benchmark runner', () => {
       'peakRssMiB',
       'peakTensorMiB',
       'peakWorkerArrayBuffersMiB',
+      'kernelsPerStep',
+      'uploadBytesPerStep',
+      'downloadBytesPerStep',
     ]) {
       expect(row[field], field).toBeGreaterThan(0);
     }

@@ -12,7 +12,7 @@ import type { WideTablePlan } from '../../src/cli/synthetic-csv';
 import { writeWideTable } from '../../src/cli/synthetic-csv';
 import type { PageLog } from './harness';
 import { openApp, appUnderTest } from './harness';
-import { installLoadProbe, progressPasses, readLoadProbe } from './load-probe';
+import { installLoadProbe, progressPasses, readLoadProbe } from '../../src/cli/load-probe';
 
 /** Every wait of this file: a 200 MB parse on a busy 2-core CI machine. */
 const LONG = 240_000;

@@ -12,8 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeWideTable, planWideTable } from '../../src/cli/synthetic-csv';
 import { loadDataset } from '../../src/core/data/load';
 import { tensorSummary } from '../../src/core/data/tensor';
-import type { ProgressSample } from '../e2e/load-probe';
-import { progressPasses } from '../e2e/load-probe';
+import type { ProgressSample } from '../../src/cli/load-probe';
+import { progressPasses } from '../../src/cli/load-probe';
 
 const dir = mkdtempSync(join(tmpdir(), 'c3tl-synthetic-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -78,6 +78,31 @@ describe('benchOne', () => {
     expect(row.peakRssMiB).toBe(10 * sampler.seen.length);
     expect(row.peakTensorMiB).toBeGreaterThan(0);
     expect(row.peakTensorMiB).toBeLessThan(100);
+
+    // One metered epoch: every step dispatches kernels and uploads its episode; the epoch reads back its loss.
+    expect(row.kernelsPerStep).toBeGreaterThan(10);
+    expect(row.uploadBytesPerStep).toBeGreaterThan(1000);
+    expect(row.downloadBytesPerStep).toBeGreaterThan(0);
+  });
+
+  it('reports no step cost when training has no epochs (fewer than 3 contexts)', async () => {
+    const twoContexts = simulate({
+      contexts: 2,
+      perturbations: 30,
+      genes: 40,
+      counts: false,
+      seed: 3,
+    }).tensor;
+    const row = await benchOne(twoContexts, {
+      preset: 'small',
+      maxEpochs: 2,
+      sampleMemory: () => ({ heapBytes: 0 }),
+    });
+    expect([row.kernelsPerStep, row.uploadBytesPerStep, row.downloadBytesPerStep]).toEqual([
+      null,
+      null,
+      null,
+    ]);
   });
 
   it('reports no RSS when the sampler has none (a browser worker)', async () => {
@@ -181,6 +206,9 @@ describe('benchTable', () => {
       peakHeapMiB: 63.2,
       peakRssMiB: null,
       peakTensorMiB: 4.06,
+      kernelsPerStep: 151.3,
+      uploadBytesPerStep: 1.58 * MiB,
+      downloadBytesPerStep: null,
     };
     const [header, line] = benchTable([row], BENCH_COLUMNS).split('\n');
     expect(header.split(/\s{2,}/)).toEqual([
@@ -195,6 +223,9 @@ describe('benchTable', () => {
       'RSS MiB',
       'heap MiB',
       'tensor MiB',
+      'kernels/step',
+      'up KiB/step',
+      'down KiB/step',
     ]);
     expect(line.trim().split(/\s{2,}/)).toEqual([
       'cpu',
@@ -208,6 +239,9 @@ describe('benchTable', () => {
       '-',
       '63',
       '4',
+      '151.3',
+      '1617.9',
+      '-',
     ]);
   });
 });
