@@ -53,6 +53,8 @@ import { createRunGate } from './run-gate';
 import type { LoadedDataset, SessionStore } from './sessions';
 import { indexedDbSessionStore, sessionMethods } from './sessions';
 import { cellMethods } from './cells';
+import { simulationMethods } from './simulation';
+import { truthRows, truthScores } from '../core/eval/truth';
 
 /** The demo: the simulator with its defaults (raw counts are not needed, which saves memory). */
 export const DEMO_SOURCE =
@@ -118,7 +120,26 @@ function predictionView(result: PredictionResult): PredictionView {
 }
 
 function evaluationBuffers(view: EvaluationView): ArrayBuffer[] {
-  return buffersOf([view.observed, view.contextMean, ...Object.values(view.predictions)]);
+  const truth = view.truth ? [view.truth.values] : [];
+  return buffersOf([view.observed, view.contextMean, ...Object.values(view.predictions), ...truth]);
+}
+
+/** Noise ceiling, scores against the truth and the truth's rows for the held-out pairs of an evaluation. */
+function truthView(
+  held: { tensor: EffectTensor; truth: Float32Array },
+  target: number,
+  result: TargetEvaluation,
+): NonNullable<EvaluationView['truth']> {
+  const values = truthRows(held.tensor, held.truth, target, result.queryPerturbations, result.genes);
+  const scores = truthScores({
+    observed: result.observed,
+    truth: values,
+    predictions: result.predictions,
+    contextMean: result.contextMean,
+    queryCount: result.query,
+    geneCount: result.genes.length,
+  });
+  return { ceiling: scores.ceiling, vsTruth: scores.vsTruth, values };
 }
 
 /** The target named in a model file's text ('' when it cannot be read). */
@@ -185,6 +206,15 @@ export function createEngine(engineOptions: EngineOptions = {}) {
       tensor = loaded;
       origin = rest;
     },
+  });
+  const simulation = simulationMethods({
+    gate,
+    replace: (dataset) => {
+      const { tensor: loaded, ...rest } = dataset;
+      tensor = loaded;
+      origin = rest;
+    },
+    notify,
   });
 
   /**
@@ -330,8 +360,11 @@ export function createEngine(engineOptions: EngineOptions = {}) {
             { keepModelFile: true },
           );
           lastModel = result.modelFile ? { target: result.context, text: result.modelFile } : null;
+          const held = simulation.truthOf(data);
+          simulation.rememberEvaluation(data, setup.target, result);
           const view: EvaluationView = {
             ...evaluationView(result),
+            ...(held && { truth: truthView(held, setup.target, result) }),
             ...(input && {
               record: runRecord({
                 mode: 'evaluate',
@@ -481,6 +514,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
       gate.cancel();
       return gate.run(async () => {
         const hadCells = cells.forget();
+        simulation.forget();
         const hadDataset = tensor !== null || hadCells;
         tensor = null;
         origin = null;
@@ -507,6 +541,8 @@ export function createEngine(engineOptions: EngineOptions = {}) {
     }),
 
     ...cells.methods,
+
+    ...simulation.methods,
 
     /** Stops the running task at its next check (training polls between epochs); true when one was running. */
     cancel(): boolean {
