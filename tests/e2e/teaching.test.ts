@@ -38,7 +38,18 @@ describe('teaching mode', () => {
       expect(ceiling.pearson_centered).toBeGreaterThan(0);
       expect(ceiling.pearson_centered).toBeLessThanOrEqual(1);
       await expect(page.getByTestId('truth-table').locator('tbody tr').count()).resolves.toBeGreaterThan(1);
+      // A drug reaches a cascade (many knockdowns hit genes that regulate nothing).
+      const drug = await page
+        .getByTestId('scatter-select')
+        .locator('option')
+        .evaluateAll((options) =>
+          options.find((o) => o.textContent?.startsWith('DRUG_'))?.getAttribute('value'),
+        );
+      expect(drug).toBeDefined();
+      await page.getByTestId('scatter-select').selectOption(drug ?? '');
       const network = page.getByTestId('network-view');
+      await network.getByText(/causal network of DRUG_/).waitFor();
+      await network.getByTestId('network-genes').locator('tr[data-role="downstream"]').first().waitFor();
       await network.getByTestId('network-genes').locator('tr[data-role="perturbed"]').first().waitFor();
       await expect(network.locator('svg[role="img"]').count()).resolves.toBe(1);
       await page.getByTestId('scatter-x').getByLabel('truth (noise-free)').check();
@@ -60,6 +71,18 @@ describe('teaching mode', () => {
     },
     3 * TRAIN_TIMEOUT,
   );
+
+  it('walks through the tour and skips it', async () => {
+    const { page } = await openApp(app.browser, app.server.origin);
+    await page.getByTestId('tour-start').click();
+    const tour = page.getByTestId('tour');
+    await expect(tour.getAttribute('data-step')).resolves.toBe('1');
+    await page.getByTestId('tour-next').click();
+    await expect(tour.getAttribute('data-step')).resolves.toBe('2');
+    await page.getByTestId('tour-skip').click();
+    await page.getByTestId('tour-start').waitFor();
+    await page.close();
+  });
 
   it('says why a malformed link cannot be read, and keeps the page usable', async () => {
     const { page } = await openApp(app.browser, app.server.origin, '/#sim=genes:many');

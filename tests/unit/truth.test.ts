@@ -108,6 +108,16 @@ describe('network view', () => {
       expect(edge.from).toBeLessThan(view.genes.length);
       if (edge.target === 0) expect(edge.change).toBe('off-in-target');
     }
+    const views = tensor.perturbations.map((_, q) =>
+      networkView({ sim, target: 0, support: [], perturbation: q, reference: 1, predicted: null }),
+    );
+    // Some perturbations reach a cascade; downstream genes are always joined to it by an edge.
+    expect(views.some((v) => v.genes.some((g) => g.role === 'downstream'))).toBe(true);
+    for (const v of views) {
+      v.genes.forEach((g, i) => {
+        if (g.role === 'downstream' && g.depth > 1) expect(v.edges.some((e) => e.to === i)).toBe(true);
+      });
+    }
     const chosen = networkView({
       sim,
       target: 0,

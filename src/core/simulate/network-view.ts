@@ -10,7 +10,7 @@ import type { SimulatedData } from './simulator';
 export interface NetworkGene {
   name: string;
   role: 'perturbed' | 'downstream';
-  /** Steps from the nearest perturbed gene along the shown edges of the target (1 when none connects). */
+  /** Steps from the nearest perturbed gene along the shown edges live in the target (1 when none is). */
   depth: number;
   observed: number;
   truth: number;
@@ -82,14 +82,25 @@ export function networkView(input: NetworkViewInput): NetworkViewData {
   const trueReference = row(truth, reference, p);
   const perturbed = sim.targets[p];
   const isPerturbed = new Set(perturbed);
-  const cascade = Array.from(topAbsIndices(trueTarget, (input.downstream ?? 12) + perturbed.length))
-    .filter((g) => !isPerturbed.has(g) && trueTarget[g] !== 0)
-    .slice(0, input.downstream ?? 12);
+  const { edgeParent, edgeChild, edgeWeight } = sim.network;
+  const E = edgeParent.length;
+  // Genes downstream of the perturbed ones through edges live in either context. Edges are listed by the
+  // child's topological position, so one pass in order reaches the whole cascade.
+  const reached = new Uint8Array(G);
+  for (const g of perturbed) reached[g] = 1;
+  for (let e = 0; e < E; e++) {
+    const live = edgeWeight[target * E + e] !== 0 || edgeWeight[reference * E + e] !== 0;
+    if (live && reached[edgeParent[e]]) reached[edgeChild[e]] = 1;
+  }
+  const magnitude = Float64Array.from(trueTarget, (v, g) =>
+    reached[g] && !isPerturbed.has(g) ? Math.abs(v) : 0,
+  );
+  const cascade = Array.from(topAbsIndices(magnitude, input.downstream ?? 12)).filter(
+    (g) => magnitude[g] > 0,
+  );
   const shown = [...perturbed, ...cascade];
   const slot = new Map(shown.map((g, i) => [g, i]));
 
-  const { edgeParent, edgeChild, edgeWeight } = sim.network;
-  const E = edgeParent.length;
   const edges: NetworkEdge[] = [];
   for (let e = 0; e < E; e++) {
     const from = slot.get(edgeParent[e]);

@@ -22,6 +22,8 @@ const EDGE_STYLE: Record<NetworkEdge['change'], { color: string; dash?: string; 
 
 const COLUMN = 150;
 const ROW = 34;
+/** Genes per column before a depth wraps into another column. */
+const PER_COLUMN = 8;
 
 /**
  * Why transfer works or fails for one perturbation: its cascade in the target and a reference context (the
@@ -67,7 +69,15 @@ export function NetworkView({ engine, view, perturbation }: Props) {
               ))}
             </select>
           </label>
-          <NetworkPicture data={data} />
+          {data.genes.some((g) => g.role === 'downstream') ? (
+            <NetworkPicture data={data} />
+          ) : (
+            <p className="hint" data-testid="network-empty">
+              {data.perturbation} hits genes that regulate nothing in either context: its effect stays on them
+              (besides the small shifts of normalisation), so there is no cascade to transfer. Pick a
+              regulator knockdown or a drug above.
+            </p>
+          )}
           <div className="network-legend" aria-label="Edge colours">
             {Object.entries(EDGE_STYLE).map(([change, style]) => (
               <span key={change}>
@@ -127,17 +137,24 @@ export function NetworkView({ engine, view, perturbation }: Props) {
 
 /** Genes in columns by their depth in the cascade, edges coloured by how the two contexts differ. */
 function NetworkPicture({ data }: { data: NetworkViewData }) {
-  const columns = new Map<number, number[]>();
-  data.genes.forEach((g, i) => columns.set(g.depth, [...(columns.get(g.depth) ?? []), i]));
-  const depths = [...columns.keys()].sort((a, b) => a - b);
+  const byDepth = new Map<number, number[]>();
+  data.genes.forEach((g, i) => byDepth.set(g.depth, [...(byDepth.get(g.depth) ?? []), i]));
+  const columns: number[][] = [];
+  for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
+    const genes = byDepth.get(depth) ?? [];
+    for (let i = 0; i < genes.length; i += PER_COLUMN) columns.push(genes.slice(i, i + PER_COLUMN));
+  }
   const position: { x: number; y: number }[] = [];
-  depths.forEach((d, column) =>
-    (columns.get(d) ?? []).forEach((i, r) => (position[i] = { x: 60 + column * COLUMN, y: 24 + r * ROW })),
+  columns.forEach((genes, column) =>
+    genes.forEach((i, r) => (position[i] = { x: 20 + column * COLUMN, y: 20 + r * ROW })),
   );
-  const height = 24 + Math.max(...depths.map((d) => columns.get(d)?.length ?? 0)) * ROW;
-  const width = 60 + depths.length * COLUMN;
+  const height = 20 + Math.max(...columns.map((c) => c.length)) * ROW;
+  const width = 20 + columns.length * COLUMN;
   return (
     <svg
+      className="network-picture"
+      width={width}
+      height={height}
       viewBox={`0 0 ${width} ${height}`}
       role="img"
       aria-label={`Cascade of ${data.perturbation} in ${data.target} against ${data.reference}`}

@@ -8,6 +8,7 @@ import {
   type SimSettings,
 } from '../../core/simulate/settings';
 import { NumberField } from '../setup/NumberField';
+import { Tour } from './Tour';
 import './teach.css';
 
 interface Props {
@@ -139,6 +140,7 @@ export function SimPanel({ initial, busy, onGenerate }: Props) {
       >
         Generate screen
       </button>
+      <Tour />
     </details>
   );
 }
