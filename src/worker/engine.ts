@@ -53,8 +53,7 @@ import { createRunGate } from './run-gate';
 import type { LoadedDataset, SessionStore } from './sessions';
 import { indexedDbSessionStore, sessionMethods } from './sessions';
 import { cellMethods } from './cells';
-import { simulationMethods } from './simulation';
-import { truthRows, truthScores } from '../core/eval/truth';
+import { simulationMethods, truthView } from './simulation';
 
 /** The demo: the simulator with its defaults (raw counts are not needed, which saves memory). */
 export const DEMO_SOURCE =
@@ -122,24 +121,6 @@ function predictionView(result: PredictionResult): PredictionView {
 function evaluationBuffers(view: EvaluationView): ArrayBuffer[] {
   const truth = view.truth ? [view.truth.values] : [];
   return buffersOf([view.observed, view.contextMean, ...Object.values(view.predictions), ...truth]);
-}
-
-/** Noise ceiling, scores against the truth and the truth's rows for the held-out pairs of an evaluation. */
-function truthView(
-  held: { tensor: EffectTensor; truth: Float32Array },
-  target: number,
-  result: TargetEvaluation,
-): NonNullable<EvaluationView['truth']> {
-  const values = truthRows(held.tensor, held.truth, target, result.queryPerturbations, result.genes);
-  const scores = truthScores({
-    observed: result.observed,
-    truth: values,
-    predictions: result.predictions,
-    contextMean: result.contextMean,
-    queryCount: result.query,
-    geneCount: result.genes.length,
-  });
-  return { ceiling: scores.ceiling, vsTruth: scores.vsTruth, values };
 }
 
 /** The target named in a model file's text ('' when it cannot be read). */

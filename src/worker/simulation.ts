@@ -7,7 +7,8 @@ import { simulatorOptionsOf, validateSimSettings, type SimSettings } from '../co
 import { simulate, type SimulatedData } from '../core/simulate/simulator';
 import { networkView, type NetworkViewData } from '../core/simulate/network-view';
 import type { TargetEvaluation } from '../core/eval/protocol';
-import type { LoadOutcome, LoadProgress } from './api-types';
+import { truthRows, truthScores } from '../core/eval/truth';
+import type { EvaluationView, LoadOutcome, LoadProgress } from './api-types';
 import { describeDataset } from './dataset-info';
 import type { RunGate } from './run-gate';
 import type { LoadedDataset } from './sessions';
@@ -106,4 +107,22 @@ export function simulationMethods(host: SimulationHost) {
     },
   };
   return { methods, truthOf, forget, rememberEvaluation };
+}
+
+/** Noise ceiling, scores against the truth and the truth's rows for the held-out pairs of an evaluation. */
+export function truthView(
+  held: { tensor: EffectTensor; truth: Float32Array },
+  target: number,
+  result: TargetEvaluation,
+): NonNullable<EvaluationView['truth']> {
+  const values = truthRows(held.tensor, held.truth, target, result.queryPerturbations, result.genes);
+  const scores = truthScores({
+    observed: result.observed,
+    truth: values,
+    predictions: result.predictions,
+    contextMean: result.contextMean,
+    queryCount: result.query,
+    geneCount: result.genes.length,
+  });
+  return { ceiling: scores.ceiling, vsTruth: scores.vsTruth, values };
 }
