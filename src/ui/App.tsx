@@ -14,6 +14,8 @@ import type { EngineClient } from './state/engine-client';
 import { useStudio } from './state/useStudio';
 import { SweepPanel } from './sweep/SweepPanel';
 import { TrainingPanel } from './training/TrainingPanel';
+import { SimPanel } from './teach/SimPanel';
+import { useSimulationLink } from './teach/useSimulationLink';
 
 /** `?demo` in the address loads the built-in demo at once (the README's quick start opens it so). */
 function useDemoFromAddress(loadDemo: () => void): void {
@@ -28,6 +30,7 @@ function useDemoFromAddress(loadDemo: () => void): void {
 export function App({ engine }: { engine: EngineClient }) {
   const { state, actions } = useStudio(engine);
   useDemoFromAddress(actions.loadDemo);
+  const link = useSimulationLink(actions.simulate, actions.reportLinkError);
   const { task, dataset, setup } = state;
   const busy = task !== null;
   const training = task === 'evaluate' || task === 'predict';
@@ -65,13 +68,22 @@ export function App({ engine }: { engine: EngineClient }) {
           <DataPanel
             dataset={dataset}
             busy={busy}
-            loading={task === 'demo' || task === 'files' || task === 'cells' || task === 'pseudobulk'}
+            loading={
+              task === 'demo' ||
+              task === 'simulate' ||
+              task === 'files' ||
+              task === 'cells' ||
+              task === 'pseudobulk'
+            }
             progress={state.loadProgress}
             onDemo={actions.loadDemo}
             onFiles={actions.loadFiles}
             cells={state.cells}
             onPreview={actions.previewGroups}
             onPseudobulk={actions.pseudobulk}
+            simulation={
+              <SimPanel key={link.key} initial={link.settings} busy={busy} onGenerate={actions.simulate} />
+            }
           />
         </ErrorBoundary>
         {dataset && (
@@ -102,7 +114,7 @@ export function App({ engine }: { engine: EngineClient }) {
         )}
         {state.evaluation && setup.mode === 'evaluate' && (
           <ErrorBoundary>
-            <ResultsPanel view={state.evaluation} />
+            <ResultsPanel view={state.evaluation} engine={engine} />
           </ErrorBoundary>
         )}
         {state.prediction && setup.mode === 'predict' && (

@@ -10,6 +10,8 @@ import type { EpochLog, ModelPreset, TrainInfo } from '../core/eval/types';
 import type { Method } from '../core/eval/methods';
 import type { MetricValues } from '../core/eval/metric-info';
 import type { ReproRecord, RunMode } from '../core/record';
+import type { SimSettings } from '../core/simulate/settings';
+import type { NetworkViewData } from '../core/simulate/network-view';
 
 export type { BackendName };
 export type BackendPreference = 'auto' | BackendName;
@@ -120,6 +122,18 @@ export interface EvaluationView extends Omit<TargetEvaluation, 'predictions' | '
   predictions: Partial<Record<Method, Float32Array>>;
   /** How to get these numbers again: inputs, settings, backend, versions, metrics (built by the worker). */
   record?: ReproRecord;
+  /** On a simulated screen: scores against its noise-free effects (core/eval/truth.ts). */
+  truth?: TruthView;
+}
+
+/** The simulator's truth on the held-out pairs of an evaluation. */
+export interface TruthView {
+  /** The noise-free effects scored against the observations: the noise ceiling. */
+  ceiling: MetricValues;
+  /** Each method scored against the noise-free effects. */
+  vsTruth: Record<Method, MetricValues>;
+  /** Q*G noise-free effects of the query pairs, row-major, aligned with EvaluationView.observed. */
+  values: Float32Array;
 }
 
 /** Results of prediction mode: C3TL's predictions for pairs never measured in the target. */
@@ -219,6 +233,8 @@ export type {
   TensorSummary,
   ReproRecord,
   RunMode,
+  SimSettings,
+  NetworkViewData,
 };
 
 /** An obs column as the pseudo-bulk panel offers it. */

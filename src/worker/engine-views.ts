@@ -65,7 +65,8 @@ export function predictionView(result: PredictionResult): PredictionView {
 }
 
 export function evaluationBuffers(view: EvaluationView): ArrayBuffer[] {
-  return buffersOf([view.observed, view.contextMean, ...Object.values(view.predictions)]);
+  const truth = view.truth ? [view.truth.values] : [];
+  return buffersOf([view.observed, view.contextMean, ...Object.values(view.predictions), ...truth]);
 }
 
 /** The target named in a model file's text ('' when it cannot be read). */

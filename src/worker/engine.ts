@@ -44,6 +44,7 @@ import { createRunGate } from './run-gate';
 import type { LoadedDataset, SessionStore } from './sessions';
 import { indexedDbSessionStore, sessionMethods } from './sessions';
 import { cellMethods } from './cells';
+import { simulationMethods, truthView } from './simulation';
 
 /** The demo: the simulator with its defaults (raw counts are not needed, which saves memory). */
 export const DEMO_SOURCE =
@@ -70,6 +71,15 @@ export function createEngine(engineOptions: EngineOptions = {}) {
       tensor = loaded;
       origin = rest;
     },
+  });
+  const simulation = simulationMethods({
+    gate,
+    replace: (dataset) => {
+      const { tensor: loaded, ...rest } = dataset;
+      tensor = loaded;
+      origin = rest;
+    },
+    notify,
   });
 
   const backends = createBackendPolicy(engineOptions);
@@ -165,8 +175,11 @@ export function createEngine(engineOptions: EngineOptions = {}) {
             { keepModelFile: true },
           );
           lastModel = result.modelFile ? { target: result.context, text: result.modelFile } : null;
+          const held = simulation.truthOf(run.data);
+          simulation.rememberEvaluation(run.data, setup.target, result);
           const view: EvaluationView = {
             ...evaluationView(result),
+            ...(held && { truth: truthView(held, setup.target, result) }),
             ...run.record('evaluate', { ...result, genes: result.genes.length, metrics: result.metrics }),
           };
           return Comlink.transfer(view, evaluationBuffers(view));
@@ -291,6 +304,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
       gate.cancel();
       return gate.run(async () => {
         const hadCells = cells.forget();
+        simulation.forget();
         const hadDataset = tensor !== null || hadCells;
         tensor = null;
         origin = null;
@@ -317,6 +331,8 @@ export function createEngine(engineOptions: EngineOptions = {}) {
     }),
 
     ...cells.methods,
+
+    ...simulation.methods,
 
     /** Stops the running task at its next check (training polls between epochs); true when one was running. */
     cancel(): boolean {

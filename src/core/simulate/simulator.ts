@@ -91,6 +91,8 @@ export interface SimulatedData {
   sampleSheet: SampleSheetRow[];
   /** Per perturbation, the indices of the genes it knocks down. */
   targets: number[][];
+  /** The causal network: E edges parent -> child (gene indices), and each context's weights (C*E, by context). */
+  network: { edgeParent: Int32Array; edgeChild: Int32Array; edgeWeight: Float32Array };
 }
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
@@ -239,6 +241,11 @@ export function simulate(options: SimulatorOptions = {}): SimulatedData {
       : undefined,
     sampleSheet,
     targets: perturbations.map((p) => p.targets.slice()),
+    network: {
+      edgeParent: contextual.network.edgeParent.slice(),
+      edgeChild: contextual.network.edgeChild.slice(),
+      edgeWeight: Float32Array.from(models.flatMap((m) => Array.from(m.edgeWeight))),
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type {
   CellsInfo,
   DatasetInfo,
@@ -21,6 +22,8 @@ interface Props {
   cells?: CellsInfo | null;
   onPreview?: (choice: PseudobulkChoice) => Promise<GroupPreview>;
   onPseudobulk?: (choice: PseudobulkChoice) => void;
+  /** The teaching panel, shown beside the demo. */
+  simulation?: ReactNode;
 }
 
 /** Step 1: bring data (demo or files), see what was loaded. */
@@ -34,6 +37,7 @@ export function DataPanel({
   cells,
   onPreview,
   onPseudobulk,
+  simulation,
 }: Props) {
   return (
     <section className="panel" aria-labelledby="data-heading" data-testid="data-view">
@@ -51,6 +55,7 @@ export function DataPanel({
             learn.
           </p>
         </div>
+        {simulation}
       </div>
       {loading && (
         <div className="load-progress" data-testid="load-progress">

@@ -12,10 +12,20 @@ const LOWER_LABELS = METRICS.filter((m) => METRIC_INFO[m].direction === 'lower')
 interface Props {
   metrics: Record<Method, MetricValues>;
   query: number;
+  /**
+   * On a simulated screen: the noise-free effects scored like a method (the noise ceiling), a row of its
+   * own, never highlighted as best and never clipped.
+   */
+  ceiling?: MetricValues;
 }
 
+const CEILING_HELP =
+  "The simulator's noise-free effects scored against the noisy observations on the same held-out pairs: " +
+  'about the best any method can reach through the measurement noise. An estimate (log fold changes of ' +
+  'sampled counts are biased), so a method may sit slightly above it.';
+
 /** One row per method, one column per metric, the best value of each column highlighted. */
-export function MetricsTable({ metrics, query }: Props) {
+export function MetricsTable({ metrics, query, ceiling }: Props) {
   const best = bestPerMetric(metrics);
   return (
     <div className="table-scroll" tabIndex={0} aria-label="Metrics table, scrolls sideways on small screens">
@@ -72,6 +82,18 @@ export function MetricsTable({ metrics, query }: Props) {
               })}
             </tr>
           ))}
+          {ceiling && (
+            <tr data-method="noise_ceiling" className="ceiling">
+              <th scope="row" title={CEILING_HELP}>
+                noise ceiling (truth)
+              </th>
+              {METRICS.map((metric) => (
+                <td key={metric} data-metric={metric} data-value={String(ceiling[metric])}>
+                  {Number.isNaN(ceiling[metric]) ? '—' : formatNumber(ceiling[metric])}
+                </td>
+              ))}
+            </tr>
+          )}
         </tbody>
       </table>
     </div>

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import type { EvaluationView } from '../../worker/api-types';
+import type { EngineClient } from '../state/engine-client';
 import { formatSeconds } from '../lib/format';
 import { METHOD_INFO } from '../../core/eval/methods';
 import { rankPairs, verdict } from '../lib/results';
@@ -10,15 +11,18 @@ import { PerPairList } from './PerPairList';
 import { ScatterPlot } from './ScatterPlot';
 import { Verdict } from './Verdict';
 import { plural } from '../../core/text';
+import { TruthTable } from '../teach/TruthTable';
+import { NetworkView } from '../teach/NetworkView';
 
 /** Step 4 (evaluate mode): verdict, metrics, scatter for one perturbation, ranking and heatmap. */
-export function ResultsPanel({ view }: { view: EvaluationView }) {
+export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: EngineClient }) {
   const ranked = useMemo(() => rankPairs(view), [view]);
   // The median-ranked perturbation is a fair first example: neither the best nor the worst case.
   const typical = ranked.length > 0 ? ranked[Math.floor(ranked.length / 2)].index : 0;
   const [chosen, setChosen] = useState<{ view: EvaluationView; index: number } | null>(null);
   const selected = chosen && chosen.view === view ? chosen.index : typical;
   const select = (index: number) => setChosen({ view, index });
+  const [x, setX] = useState<'observed' | 'truth'>('observed');
   const baselineLabel = METHOD_INFO[view.bestBaseline].label;
   const { train } = view;
 
@@ -36,7 +40,8 @@ export function ResultsPanel({ view }: { view: EvaluationView }) {
         <span data-testid="transfer-info">{transferText(train.transfer)}</span>, in{' '}
         {formatSeconds(train.seconds)} on {train.backend}.
       </p>
-      <MetricsTable metrics={view.metrics} query={view.query} />
+      <MetricsTable metrics={view.metrics} query={view.query} ceiling={view.truth?.ceiling} />
+      {view.truth && <TruthTable vsTruth={view.truth.vsTruth} query={view.query} />}
       <div className="results-grid">
         <div className="scatter">
           <h3>Predicted vs observed, one held-out perturbation</h3>
@@ -54,7 +59,24 @@ export function ResultsPanel({ view }: { view: EvaluationView }) {
               ))}
             </select>
           </label>
-          <ScatterPlot view={view} query={selected} />
+          {view.truth && (
+            <fieldset className="truth-toggle" data-testid="scatter-x">
+              <legend>x axis</legend>
+              {(['observed', 'truth'] as const).map((axis) => (
+                <label key={axis}>
+                  <input
+                    type="radio"
+                    name="scatter-x"
+                    value={axis}
+                    checked={x === axis}
+                    onChange={() => setX(axis)}
+                  />
+                  {axis === 'observed' ? 'observed (noisy)' : 'truth (noise-free)'}
+                </label>
+              ))}
+            </fieldset>
+          )}
+          <ScatterPlot view={view} query={selected} x={x} />
           <p className="hint">
             Each dot is a gene; hover for its name. Dots on the dashed line are predicted exactly.
           </p>
@@ -62,6 +84,9 @@ export function ResultsPanel({ view }: { view: EvaluationView }) {
         <PerPairList ranked={ranked} selected={selected} baselineLabel={baselineLabel} onSelect={select} />
       </div>
       <GeneHeatmap view={view} />
+      {view.truth && engine && (
+        <NetworkView engine={engine} view={view} perturbation={view.queryPerturbations[selected]} />
+      )}
     </section>
   );
 }

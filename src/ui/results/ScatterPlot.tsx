@@ -8,13 +8,17 @@ interface Props {
   view: EvaluationView;
   /** Index into view.queryPerturbations. */
   query: number;
+  /** What the x axis shows: the observations, or the simulator's noise-free effects (view.truth). */
+  x?: 'observed' | 'truth';
 }
 
 /** Predicted vs observed effect over genes for one held-out perturbation, with the identity line. */
-export function ScatterPlot({ view, query }: Props) {
+export function ScatterPlot({ view, query, x = 'observed' }: Props) {
   const { data, layout } = useMemo(() => {
     const G = view.genes.length;
-    const observed = Array.from(view.observed.subarray(query * G, (query + 1) * G));
+    const axis = x === 'truth' && view.truth ? 'true effect' : 'observed effect';
+    const source = x === 'truth' && view.truth ? view.truth.values : view.observed;
+    const observed = Array.from(source.subarray(query * G, (query + 1) * G));
     const series = (['c3tl', view.bestBaseline] as const).flatMap((method, i) => {
       const predicted = view.predictions[method];
       if (!predicted) return [];
@@ -25,7 +29,7 @@ export function ScatterPlot({ view, query }: Props) {
         x: observed,
         y: Array.from(predicted.subarray(query * G, (query + 1) * G)),
         text: view.genes,
-        hovertemplate: `%{text}<br>observed %{x:.3f}<br>${METHOD_INFO[method].label} %{y:.3f}<extra></extra>`,
+        hovertemplate: `%{text}<br>${axis} %{x:.3f}<br>${METHOD_INFO[method].label} %{y:.3f}<extra></extra>`,
         marker:
           i === 0
             ? { color: '#0b5cad', size: 6, opacity: 0.8 }
@@ -53,7 +57,7 @@ export function ScatterPlot({ view, query }: Props) {
       hoverinfo: 'skip',
     };
     const plotLayout: PlotLayout = {
-      xaxis: { title: { text: 'observed effect' }, zeroline: true, zerolinecolor: '#cbd2d9' },
+      xaxis: { title: { text: axis }, zeroline: true, zerolinecolor: '#cbd2d9' },
       yaxis: {
         title: { text: 'predicted effect' },
         zeroline: true,
@@ -64,7 +68,7 @@ export function ScatterPlot({ view, query }: Props) {
       hovermode: 'closest',
     };
     return { data: [identity, ...series], layout: plotLayout };
-  }, [view, query]);
+  }, [view, query, x]);
 
   return (
     <Plot
@@ -72,7 +76,7 @@ export function ScatterPlot({ view, query }: Props) {
       layout={layout}
       height={420}
       testId="scatter-plot"
-      label={`Predicted versus observed effect over ${view.genes.length} genes for ${view.queryPerturbations[query]}`}
+      label={`Predicted versus ${x === 'truth' && view.truth ? 'true' : 'observed'} effect over ${view.genes.length} genes for ${view.queryPerturbations[query]}`}
     />
   );
 }

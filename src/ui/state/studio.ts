@@ -18,6 +18,7 @@ export type Mode = 'evaluate' | 'predict';
 export type Task =
   | 'backend'
   | 'demo'
+  | 'simulate'
   | 'files'
   | 'cells'
   | 'pseudobulk'
@@ -101,6 +102,7 @@ export const INITIAL_STATE: StudioState = {
 export type Action =
   | { type: 'task-start'; task: Task; status: string }
   | { type: 'task-failed'; message: string }
+  | { type: 'link-rejected'; message: string }
   | { type: 'task-cancelled' }
   | { type: 'cancel-requested' }
   | { type: 'preference'; preference: BackendPreference }
@@ -123,6 +125,7 @@ export type Action =
 const TASK_NAMES: Record<Task, string> = {
   backend: 'Switching backend',
   demo: 'Loading the demo',
+  simulate: 'Simulating the screen',
   files: 'Loading files',
   cells: 'Opening the single-cell file',
   pseudobulk: 'Pseudo-bulking',
@@ -144,12 +147,17 @@ export function studioReducer(state: StudioState, action: Action): StudioState {
         status: action.status,
         error: null,
         cells:
-          action.task === 'files' || action.task === 'demo' || action.task === 'cells' ? null : state.cells,
+          action.task === 'files' ||
+          action.task === 'demo' ||
+          action.task === 'simulate' ||
+          action.task === 'cells'
+            ? null
+            : state.cells,
         loadProgress:
           action.task === 'files' || action.task === 'cells' || action.task === 'pseudobulk'
             ? { fraction: Number.NaN, message: 'Reading files…' }
-            : action.task === 'demo'
-              ? { fraction: Number.NaN, message: 'Simulating the demo screen (a few seconds)…' }
+            : action.task === 'demo' || action.task === 'simulate'
+              ? { fraction: Number.NaN, message: 'Simulating the screen (a few seconds)…' }
               : null,
         epochs: training ? [] : state.epochs,
         evaluation: action.task === 'evaluate' ? null : state.evaluation,
@@ -172,6 +180,8 @@ export function studioReducer(state: StudioState, action: Action): StudioState {
         sweep: state.sweep && !state.sweep.done ? { ...state.sweep, done: true, epoch: null } : state.sweep,
       };
     }
+    case 'link-rejected':
+      return { ...state, status: 'The simulation link could not be read.', error: action.message };
     case 'task-cancelled': {
       const task = state.task ? TASK_NAMES[state.task] : 'Task';
       return {

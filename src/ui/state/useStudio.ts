@@ -9,6 +9,7 @@ import type {
   LoadProgress,
   ModelImportOutcome,
   RunSetup,
+  SimSettings,
   SweepProgress,
 } from '../../worker/api-types';
 import { FORGOTTEN_HASH } from '../privacy/forget';
@@ -25,6 +26,10 @@ export interface StudioActions {
   /** Times every backend again (the figures are stored again) and re-applies the preference. */
   recalibrate(): void;
   loadDemo(): void;
+  /** Simulates a screen from the teaching panel's settings (or a #sim= link) and makes it the dataset. */
+  simulate(settings: SimSettings): void;
+  /** Shows why a #sim= link could not be read, in the error banner. */
+  reportLinkError(message: string): void;
   loadFiles(files: File[]): void;
   /** Cells per group for a pseudo-bulk choice of the opened single-cell input (annotations only). */
   previewGroups(choice: PseudobulkChoice): Promise<GroupPreview>;
@@ -150,6 +155,23 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
           .loadDemo()
           .then((dataset) => dispatch({ type: 'dataset', dataset }))
           .catch(failed);
+      },
+      simulate(settings) {
+        begin({ type: 'task-start', task: 'simulate', status: 'Simulating the screen…' });
+        api
+          .loadSimulation(
+            settings,
+            Comlink.proxy((progress: LoadProgress) => dispatch({ type: 'load-progress', progress })),
+          )
+          .then((outcome) =>
+            outcome.ok
+              ? dispatch({ type: 'dataset', dataset: outcome.dataset })
+              : dispatch({ type: 'load-rejected', message: outcome.error.message }),
+          )
+          .catch(failed);
+      },
+      reportLinkError(message) {
+        dispatch({ type: 'link-rejected', message });
       },
       loadFiles(files) {
         if (files.length === 0) return;
