@@ -64,23 +64,13 @@ export function createEngine(engineOptions: EngineOptions = {}) {
   let origin: Omit<LoadedDataset, 'tensor'> | null = null;
   /** The model of the last run, as a model file's text, and its target's name. */
   let lastModel: { target: string; text: string } | null = null;
-  const cells = cellMethods({
-    gate,
-    replace: (dataset) => {
-      const { tensor: loaded, ...rest } = dataset;
-      tensor = loaded;
-      origin = rest;
-    },
-  });
-  const simulation = simulationMethods({
-    gate,
-    replace: (dataset) => {
-      const { tensor: loaded, ...rest } = dataset;
-      tensor = loaded;
-      origin = rest;
-    },
-    notify,
-  });
+  const replace = (dataset: LoadedDataset): void => {
+    const { tensor: loaded, ...rest } = dataset;
+    tensor = loaded;
+    origin = rest;
+  };
+  const cells = cellMethods({ gate, replace });
+  const simulation = simulationMethods({ gate, replace, notify });
 
   const backends = createBackendPolicy(engineOptions);
   const ensureBackend = (token: StopToken) => backends.ensure(token);

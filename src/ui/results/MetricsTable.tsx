@@ -35,30 +35,11 @@ export function MetricsTable({ metrics, query, ceiling }: Props) {
           <span className="best-sample">highlighted ★</span>; lower is better for {LOWER_LABELS}, higher for
           the rest.
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">Method</th>
-            {METRICS.map((metric) => (
-              <th key={metric} scope="col" title={METRIC_INFO[metric].help}>
-                {METRIC_INFO[metric].label}
-                <span
-                  className="direction"
-                  aria-label={
-                    METRIC_INFO[metric].direction === 'lower' ? 'lower is better' : 'higher is better'
-                  }
-                >
-                  {METRIC_INFO[metric].direction === 'lower' ? ' ↓' : ' ↑'}
-                </span>
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <MetricsHead />
         <tbody>
           {METHODS.map((method) => (
             <tr key={method} data-method={method} className={method === 'c3tl' ? 'ours' : undefined}>
-              <th scope="row" title={METHOD_INFO[method].help}>
-                {METHOD_INFO[method].label}
-              </th>
+              <MethodHeader method={method} />
               {METRICS.map((metric) => {
                 const value = metrics[method][metric];
                 const isBest = best[metric] === method;
@@ -97,5 +78,36 @@ export function MetricsTable({ metrics, query, ceiling }: Props) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The metrics' header row (label, help and direction), shared by the tables that score every method. */
+export function MetricsHead() {
+  return (
+    <thead>
+      <tr>
+        <th scope="col">Method</th>
+        {METRICS.map((metric) => (
+          <th key={metric} scope="col" title={METRIC_INFO[metric].help}>
+            {METRIC_INFO[metric].label}
+            <span
+              className="direction"
+              aria-label={METRIC_INFO[metric].direction === 'lower' ? 'lower is better' : 'higher is better'}
+            >
+              {METRIC_INFO[metric].direction === 'lower' ? ' ↓' : ' ↑'}
+            </span>
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** A method's row header with its help as a tooltip. */
+export function MethodHeader({ method }: { method: Method }) {
+  return (
+    <th scope="row" title={METHOD_INFO[method].help}>
+      {METHOD_INFO[method].label}
+    </th>
   );
 }

@@ -1,5 +1,6 @@
-import { METHOD_INFO, METHODS, type Method } from '../../core/eval/methods';
-import { METRIC_INFO, METRICS, type MetricValues } from '../../core/eval/metric-info';
+import { METHODS, type Method } from '../../core/eval/methods';
+import { MethodHeader, MetricsHead } from '../results/MetricsTable';
+import { METRICS, type MetricValues } from '../../core/eval/metric-info';
 import { formatNumber } from '../lib/format';
 
 /** Every method scored against the simulator's noise-free effects instead of the noisy observations. */
@@ -11,23 +12,11 @@ export function TruthTable({ vsTruth, query }: { vsTruth: Record<Method, MetricV
           Against the noise-free truth the simulator kept, on the same {query} held-out perturbations: how
           close each method comes to the real effect, not to its noisy measurement.
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">Method</th>
-            {METRICS.map((metric) => (
-              <th key={metric} scope="col" title={METRIC_INFO[metric].help}>
-                {METRIC_INFO[metric].label}
-                {METRIC_INFO[metric].direction === 'lower' ? ' ↓' : ' ↑'}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <MetricsHead />
         <tbody>
           {METHODS.map((method) => (
             <tr key={method} data-method={method} className={method === 'c3tl' ? 'ours' : undefined}>
-              <th scope="row" title={METHOD_INFO[method].help}>
-                {METHOD_INFO[method].label}
-              </th>
+              <MethodHeader method={method} />
               {METRICS.map((metric) => {
                 const value = vsTruth[method][metric];
                 return (
