@@ -6,6 +6,7 @@ import type {
   GroupPreview,
   PseudobulkChoice,
   EpochLog,
+  LoadOutcome,
   LoadProgress,
   ModelImportOutcome,
   RunSetup,
@@ -105,6 +106,14 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
     dispatch(task);
   }, []);
 
+  /** A load's progress callback for the worker, and what its outcome does to the state. */
+  const loadProgress = () =>
+    Comlink.proxy((progress: LoadProgress) => dispatch({ type: 'load-progress', progress }));
+  const settleLoad = (outcome: LoadOutcome) =>
+    outcome.ok
+      ? dispatch({ type: 'dataset', dataset: outcome.dataset })
+      : dispatch({ type: 'load-rejected', message: outcome.error.message });
+
   useEffect(() => {
     let live = true;
     client.api
@@ -158,17 +167,7 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
       },
       simulate(settings) {
         begin({ type: 'task-start', task: 'simulate', status: 'Simulating the screen…' });
-        api
-          .loadSimulation(
-            settings,
-            Comlink.proxy((progress: LoadProgress) => dispatch({ type: 'load-progress', progress })),
-          )
-          .then((outcome) =>
-            outcome.ok
-              ? dispatch({ type: 'dataset', dataset: outcome.dataset })
-              : dispatch({ type: 'load-rejected', message: outcome.error.message }),
-          )
-          .catch(failed);
+        api.loadSimulation(settings, loadProgress()).then(settleLoad).catch(failed);
       },
       reportLinkError(message) {
         dispatch({ type: 'link-rejected', message });
@@ -196,17 +195,7 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
           task: 'files',
           status: `Reading ${files.map((f) => f.name).join(', ')}…`,
         });
-        api
-          .loadFiles(
-            files,
-            Comlink.proxy((progress: LoadProgress) => dispatch({ type: 'load-progress', progress })),
-          )
-          .then((outcome) =>
-            outcome.ok
-              ? dispatch({ type: 'dataset', dataset: outcome.dataset })
-              : dispatch({ type: 'load-rejected', message: outcome.error.message }),
-          )
-          .catch(failed);
+        api.loadFiles(files, loadProgress()).then(settleLoad).catch(failed);
       },
       previewGroups(choice) {
         return api.previewGroups(choice);
@@ -217,14 +206,7 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
           task: 'pseudobulk',
           status: 'Summing counts per (context, perturbation)…',
         });
-        api
-          .pseudobulk(choice)
-          .then((outcome) =>
-            outcome.ok
-              ? dispatch({ type: 'dataset', dataset: outcome.dataset })
-              : dispatch({ type: 'load-rejected', message: outcome.error.message }),
-          )
-          .catch(failed);
+        api.pseudobulk(choice).then(settleLoad).catch(failed);
       },
       train(setup) {
         const request = runSetup(setup);
