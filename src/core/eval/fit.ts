@@ -183,7 +183,11 @@ export async function fitSplit(
         trainedParameters: model.trainedParameters,
         history: model.history,
         ...(model.transfer && {
-          transfer: { epochs: model.transfer.epochs, bestEpoch: model.transfer.bestEpoch },
+          transfer: {
+            epochs: model.transfer.epochs,
+            bestEpoch: model.transfer.bestEpoch,
+            scale: model.transfer.scale,
+          },
         }),
       },
       ...(keep && { modelFile: await modelFileOf(tensor, selected, split, model, options, keep) }),

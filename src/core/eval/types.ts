@@ -56,7 +56,8 @@ export interface TrainInfo {
   /** Epochs of the fixed form; history logs them. */
   history: EpochLog[];
   /** The learnt transfer path's training, when it is on: its epochs and the epoch kept (0: none helped). */
-  transfer?: { epochs: number; bestEpoch: number };
+  /** The transfer path's epochs, best epoch and the multiple of it kept (0: off, the fixed form won). */
+  transfer?: { epochs: number; bestEpoch: number; scale: number };
 }
 
 /** What evaluate takes: the run's options and the support size. */

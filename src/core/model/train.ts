@@ -130,7 +130,14 @@ export interface TrainedC3tl {
   /** The parameters that training could change: those of the parts switched on. */
   trainedParameters: number;
   /** The transfer path, when on: its epochs, best epoch and feature genes. */
-  transfer?: { epochs: number; bestEpoch: number; parameters: number; features: Int32Array };
+  transfer?: {
+    epochs: number;
+    bestEpoch: number;
+    /** The multiple of the trained transfer kept on held-out pairs (0: the path is off). */
+    scale: number;
+    parameters: number;
+    features: Int32Array;
+  };
   standardisation: GeneStandardisation;
   history: EpochLog[];
   bestEpoch: number;
@@ -385,47 +392,25 @@ export async function trainC3tl(
   }
   disposeTraining();
 
-  let transfer: TrainedTransfer | undefined;
-  if (switches.transfer) {
-    try {
-      transfer = await trainTransfer(tensor, split, standard.scale, {
-        ...DEFAULT_TRANSFER_OPTIONS,
-        ...options.transferOptions,
-        // maxEpochs bounds both stages: a user who asks for 2 epochs gets a short run.
-        maxEpochs: Math.min(
-          options.maxEpochs,
-          options.transferOptions?.maxEpochs ?? DEFAULT_TRANSFER_OPTIONS.maxEpochs,
-        ),
-        ...(options.initialTransfer && { maxEpochs: 0, restore: options.initialTransfer }),
-        seed: options.seed,
-        switches: { deviations: switches.deviations, context: switches.context },
-        ...(hooks.shouldStop && { shouldStop: hooks.shouldStop }),
-      });
-    } catch (error) {
-      disposeData(data);
-      tf.dispose([...variables, ...geneWeights]);
-      throw error;
-    }
-  }
-
-  // The final model sees the whole support (training and validation pairs) as the target's known pairs.
-  disposeData(data);
-  host = hostData(tensor, trainingMask(tensor, split, split.supportVal), standard, geneOrder);
-  data = switches.network
-    ? deviceData(host, basis, architecture.basisRank, architecture.embedDim)
-    : undefined;
-
-  /** The fixed form's effects of the given perturbations in the target (original units): Q*G. */
-  const predictCalibrated = async (support: readonly number[], perturbations: readonly number[]) => {
+  /**
+   * The fixed form's effects of the given perturbations in a context whose known pairs are `support`
+   * (original units): Q*G. It reads the current host data: the training pairs until the final model's data
+   * replace them.
+   */
+  const predictFixedForm = async (
+    context: number,
+    support: readonly number[],
+    perturbations: readonly number[],
+  ) => {
     const Q = perturbations.length;
     const out = new Float32Array(Q * G);
     if (Q === 0) return out;
-    const weights = fixedSupportWeights(C, P, split.target, support);
+    const weights = fixedSupportWeights(C, P, context, support);
     const known = { weights, pairs: supportPairsOf(weights) };
     // Chunks bound the memory of the [chunk, Gb] intermediates in prediction mode (thousands of pairs).
     const chunk = 512;
     for (let start = 0; start < Q; start += chunk) {
-      const part = Int32Array.from(perturbations.slice(start, start + chunk), (p) => split.target * P + p);
+      const part = Int32Array.from(perturbations.slice(start, start + chunk), (p) => context * P + p);
       const episode = episodeTensors(host, known, part, switches.network);
       for (const [b, block] of blocks.entries()) {
         const { inputs, queryObserved } = blockInputs(host, known, part, block, geneWeights[b]);
@@ -448,6 +433,44 @@ export async function trainC3tl(
     return out;
   };
 
+  let transfer: TrainedTransfer | undefined;
+  if (switches.transfer) {
+    try {
+      transfer = await trainTransfer(tensor, split, standard.scale, {
+        ...DEFAULT_TRANSFER_OPTIONS,
+        ...options.transferOptions,
+        // maxEpochs bounds both stages: a user who asks for 2 epochs gets a short run.
+        maxEpochs: Math.min(
+          options.maxEpochs,
+          options.transferOptions?.maxEpochs ?? DEFAULT_TRANSFER_OPTIONS.maxEpochs,
+        ),
+        ...(options.initialTransfer && { maxEpochs: 0, restore: options.initialTransfer }),
+        seed: options.seed,
+        switches: { deviations: switches.deviations, context: switches.context },
+        ...(pseudo && {
+          holdout: {
+            context: pseudo.context,
+            support: pseudo.support.pairs.map((pair) => pair - pseudo.context * P),
+            queries: Array.from(pseudo.queryPairs, (pair) => pair - pseudo.context * P),
+          },
+        }),
+        fixedForm: predictFixedForm,
+        ...(hooks.shouldStop && { shouldStop: hooks.shouldStop }),
+      });
+    } catch (error) {
+      disposeData(data);
+      tf.dispose([...variables, ...geneWeights]);
+      throw error;
+    }
+  }
+
+  // The final model sees the whole support (training and validation pairs) as the target's known pairs.
+  disposeData(data);
+  host = hostData(tensor, trainingMask(tensor, split, split.supportVal), standard, geneOrder);
+  data = switches.network
+    ? deviceData(host, basis, architecture.basisRank, architecture.embedDim)
+    : undefined;
+
   const seconds = (performance.now() - started) / 1000;
   const shapes = parameterShapes(architecture);
   return {
@@ -459,6 +482,7 @@ export async function trainC3tl(
       transfer: {
         epochs: transfer.epochs,
         bestEpoch: transfer.bestEpoch,
+        scale: transfer.scale,
         parameters: transfer.parameters,
         features: transfer.features,
       },
@@ -468,10 +492,10 @@ export async function trainC3tl(
     bestEpoch,
     seconds,
     async predict(support, perturbations) {
-      const calibrated = await predictCalibrated(support, perturbations);
+      const calibrated = await predictFixedForm(split.target, support, perturbations);
       if (!transfer || perturbations.length === 0) return { c3tl: calibrated.slice(), calibrated };
       // The target's deviation of each support pair from the fixed form is what the transfer path carries.
-      const residual = await predictCalibrated(support, support);
+      const residual = await predictFixedForm(split.target, support, support);
       for (let s = 0; s < support.length; s++) {
         const row = (split.target * P + support[s]) * G;
         for (let g = 0; g < G; g++) residual[s * G + g] = tensor.values[row + g] - residual[s * G + g];

@@ -26,8 +26,14 @@ export interface TransferTrainOptions {
   featureGenes: number;
   /** Most query pairs per training episode. */
   maxQueryPairs: number;
-  /** Pairs of one reference context held out of training to judge transfer each epoch. */
-  holdoutPairs: number;
+  /**
+   * A reference context's pairs held out of training to judge transfer (the fixed form's pseudo-target, whose
+   * queries no statistic of either stage reads); without one nothing judges learning and the path keeps its
+   * initial rule.
+   */
+  holdout?: TransferHoldout;
+  /** The fixed form the path is applied on; held-out pairs are judged on top of it, as the test is. */
+  fixedForm?: FixedFormPredictor;
   switches: TransferSwitches;
   /** A restored path: its feature genes and weights (with maxEpochs 0 it predicts with exactly these). */
   restore?: { features: Int32Array; weights: Record<TransferParameterName, Float32Array> };
@@ -41,12 +47,36 @@ export const DEFAULT_TRANSFER_OPTIONS: Omit<TransferTrainOptions, 'seed'> = {
   learningRate: 0.05,
   featureGenes: 1024,
   maxQueryPairs: 256,
-  holdoutPairs: 120,
   switches: { deviations: true, context: true },
 };
 
+export interface TransferHoldout {
+  context: number;
+  support: number[];
+  queries: number[];
+}
+
+/**
+ * The fixed form's effects (original units, Q*G) of `queries` in `context` when `support` is that context's
+ * known pairs, computed without reading the queries' own values.
+ */
+export type FixedFormPredictor = (
+  context: number,
+  support: readonly number[],
+  queries: readonly number[],
+) => Promise<Float32Array>;
+
+/**
+ * Multiples of the trained transfer tried on the held-out pairs after training (the first of the best is
+ * kept): 0 switches the path off where it does not beat the fixed form, above 1 undoes the shrinkage of a
+ * squared-error fit that the correlation does not ask for.
+ */
+export const TRANSFER_SCALES = [1, 0.75, 1.25, 0.5, 1.5, 0.25, 0] as const;
+
 export interface TrainedTransfer {
   parameters: number;
+  /** The multiple of the trained transfer kept (TRANSFER_SCALES; 1 when nothing judged it), folded into gain. */
+  scale: number;
   bestEpoch: number;
   epochs: number;
   /** Validation score per epoch (epoch 0: the initial rule), mean centred Pearson. */
@@ -74,7 +104,13 @@ interface Scored {
   supportMean: Float32Array;
 }
 
-function scored(source: TransferSource, context: number, support: number[], queries: number[]): Scored {
+async function scored(
+  source: TransferSource,
+  context: number,
+  support: number[],
+  queries: number[],
+  fixedForm: FixedFormPredictor | undefined,
+): Promise<Scored> {
   const { tensor, scale } = source;
   const P = tensor.perturbations.length;
   const G = tensor.genes.length;
@@ -85,7 +121,17 @@ function scored(source: TransferSource, context: number, support: number[], quer
   });
   const supportMean = new Float32Array(G);
   for (const p of support) for (let g = 0; g < G; g++) supportMean[g] += row(p, g) / support.length;
-  return { episode: buildEpisode(source, context, support, queries), observed, supportMean };
+  const episode = buildEpisode(source, context, support, queries);
+  if (fixedForm) {
+    // Judged as the test is: the transfer of each support pair's deviation from the fixed form, added to it.
+    const base = await fixedForm(context, support, queries);
+    const supportBase = await fixedForm(context, support, support);
+    for (let i = 0; i < base.length; i++) episode.additive[i] = base[i] / scale[i % G];
+    support.forEach((p, s) => {
+      for (let g = 0; g < G; g++) episode.residual[s * G + g] = row(p, g) - supportBase[s * G + g] / scale[g];
+    });
+  }
+  return { episode, observed, supportMean };
 }
 
 /**
@@ -127,14 +173,8 @@ export async function trainTransfer(
   const references = Array.from({ length: C }, (_, c) => c).filter(
     (c) => c !== split.target && usable(c).length >= supportSize + 2,
   );
-  let holdout: { context: number; support: number[]; queries: number[] } | undefined;
-  if (references.length >= 2 && options.holdoutPairs > 0) {
-    const context = references[rng.int(references.length)];
-    const order = shuffled(usable(context), rng);
-    const queries = order.slice(supportSize, supportSize + options.holdoutPairs);
-    holdout = { context, support: order.slice(0, supportSize), queries };
-    for (const p of queries) mask[context * P + p] = 0;
-  }
+  const holdout = references.length >= 2 ? options.holdout : undefined;
+  if (holdout) for (const p of holdout.queries) mask[holdout.context * P + p] = 0;
   const source: TransferSource = {
     tensor,
     mask,
@@ -143,9 +183,14 @@ export async function trainTransfer(
   };
   const F = source.features.length;
   const validations: Scored[] = [];
-  if (holdout) validations.push(scored(source, holdout.context, holdout.support, holdout.queries));
+  if (holdout)
+    validations.push(
+      await scored(source, holdout.context, holdout.support, holdout.queries, options.fixedForm),
+    );
   if (split.supportVal.length > 0 && split.supportTrain.length > 0)
-    validations.push(scored(source, split.target, split.supportTrain, split.supportVal));
+    validations.push(
+      await scored(source, split.target, split.supportTrain, split.supportVal, options.fixedForm),
+    );
   // The mask is final from here: each context's usable pairs are listed once, not at every step.
   const usableAfterHoldout = Array.from({ length: C }, (_, c) => usable(c));
   const trainable = references.filter((c) => usableAfterHoldout[c].length >= supportSize + 2);
@@ -163,29 +208,34 @@ export async function trainTransfer(
     disposeTransferInputs(inputs);
     return values;
   };
-  const validate = async (): Promise<number> => {
-    if (validations.length === 0) return 0;
+  /** Mean centred Pearson over the held-out sets of base + multiple * transfer, from each set's transfer. */
+  const heldOutScore = (transferred: Float32Array[], multiple: number): number => {
     let total = 0;
-    for (const v of validations) {
-      const r = await predictScaled(v.episode);
+    validations.forEach((v, i) => {
+      const r = transferred[i];
       const Q = v.episode.queries.length;
+      const predicted = new Float32Array(G);
+      const observed = new Float32Array(G);
+      const centre = Float32Array.from(v.supportMean, (m, g) => m * scale[g]);
       let sum = 0;
       for (let q = 0; q < Q; q++) {
         const at = q * G;
-        const predicted = new Float32Array(G);
-        const observed = new Float32Array(G);
-        const centre = new Float32Array(G);
         for (let g = 0; g < G; g++) {
-          predicted[g] = (v.episode.additive[at + g] + r[at + g]) * scale[g];
+          predicted[g] = (v.episode.additive[at + g] + multiple * r[at + g]) * scale[g];
           observed[g] = v.observed[at + g] * scale[g];
-          centre[g] = v.supportMean[g] * scale[g];
         }
         sum += centredPearson(predicted, observed, centre);
       }
       total += sum / Q;
-    }
-    return total / validations.length;
+    });
+    return validations.length > 0 ? total / validations.length : 0;
   };
+  const transferHeldOut = async (): Promise<Float32Array[]> => {
+    const out: Float32Array[] = [];
+    for (const v of validations) out.push(await predictScaled(v.episode));
+    return out;
+  };
+  const validate = async (): Promise<number> => heldOutScore(await transferHeldOut(), 1);
   const sampleEpisode = (r: Rng): TransferEpisode => {
     const context = trainable[r.int(trainable.length)];
     const order = shuffled(usableAfterHoldout[context], r);
@@ -201,10 +251,11 @@ export async function trainTransfer(
   let bestScore = scores[0];
   let bestEpoch = 0;
   let epochs = 0;
+  let kept = 1;
+  // Without a held-out reference (fewer than two reference contexts) nothing judges learning: the path keeps
+  // its initial rule.
+  const epochLimit = holdout && trainable.length > 0 ? options.maxEpochs : 0;
   try {
-    // Without a held-out reference (fewer than two reference contexts) nothing judges learning: the path keeps
-    // its initial rule.
-    const epochLimit = holdout && trainable.length > 0 ? options.maxEpochs : 0;
     for (let epoch = 1; epoch <= epochLimit; epoch++) {
       if (options.shouldStop?.()) throw new AbortError();
       for (let s = 0; s < options.stepsPerEpoch; s++) {
@@ -236,6 +287,18 @@ export async function trainTransfer(
       if (epoch - bestEpoch >= options.patience) break;
     }
     variables.forEach((v, i) => v.assign(best[i]));
+    if (epochLimit > 0) {
+      const transferred = await transferHeldOut();
+      let keptScore = -Infinity;
+      for (const multiple of TRANSFER_SCALES) {
+        const score = heldOutScore(transferred, multiple);
+        if (score > keptScore) {
+          keptScore = score;
+          kept = multiple;
+        }
+      }
+      if (kept !== 1) params.gain.assign(tf.tidy(() => tf.mul(params.gain, kept)));
+    }
   } catch (error) {
     tf.dispose(variables);
     throw error;
@@ -253,6 +316,7 @@ export async function trainTransfer(
   const finalSource: TransferSource = { ...source, mask: finalMask };
   return {
     parameters: transferParameterCount(F, G),
+    scale: kept,
     bestEpoch,
     epochs,
     scores,

@@ -94,9 +94,12 @@ export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: 
 /** What the learnt transfer path did in this run, in words. */
 function transferText(transfer: EvaluationView['train']['transfer']): string {
   if (!transfer) return 'its learnt transfer path off';
-  const kept =
-    transfer.bestEpoch === 0
-      ? 'no epoch beat none on held-out pairs, so it adds nothing'
-      : `best ${transfer.bestEpoch}`;
-  return `${transfer.epochs} epochs of its learnt transfer path (${kept})`;
+  if (transfer.epochs === 0)
+    return 'its learnt transfer path untrained in this run (no held-out reference context could judge training, or the model was read from a file)';
+  const epochs = `${transfer.epochs} epochs of its learnt transfer path`;
+  if (transfer.scale === 0)
+    return `${epochs}, then switched off: on held-out pairs the fixed form alone did better`;
+  const best =
+    transfer.bestEpoch === 0 ? 'no epoch beat its initial similarity rule' : `best ${transfer.bestEpoch}`;
+  return `${epochs} (${best}; applied at ${transfer.scale}x, the multiple held-out pairs preferred)`;
 }
