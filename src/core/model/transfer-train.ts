@@ -297,7 +297,12 @@ export async function trainTransfer(
           kept = multiple;
         }
       }
-      if (kept !== 1) params.gain.assign(tf.tidy(() => tf.mul(params.gain, kept)));
+      if (kept !== 1) {
+        // assign() shares the product's data but leaves the product itself to be disposed.
+        const multiplied = tf.mul(params.gain, kept);
+        params.gain.assign(multiplied);
+        multiplied.dispose();
+      }
     }
   } catch (error) {
     tf.dispose(variables);
