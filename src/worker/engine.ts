@@ -120,9 +120,9 @@ export function createEngine(engineOptions: EngineOptions = {}) {
     loadDemo(): Promise<DatasetInfo> {
       return gate.run(async () => {
         const data = simulate(DEMO_OPTIONS);
-        tensor = data.tensor;
-        origin = { source: DEMO_SOURCE, notes: [], input: demoInput() };
-        return describeDataset(tensor, DEMO_SOURCE, []);
+        simulation.keep(data);
+        replace({ tensor: data.tensor, source: DEMO_SOURCE, notes: [], input: demoInput() });
+        return describeDataset(data.tensor, DEMO_SOURCE, []);
       });
     },
 

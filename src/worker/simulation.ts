@@ -50,6 +50,11 @@ export function simulationMethods(host: SimulationHost) {
     held = null;
     last = null;
   };
+  /** Keeps the truth of a simulated screen that is about to become the dataset. */
+  const keep = (data: SimulatedData): void => {
+    held = { tensor: data.tensor, truth: data.truth, targets: data.targets, network: data.network };
+    last = null;
+  };
   /** Keeps what the network view needs of an evaluation of the simulated tensor. */
   const rememberEvaluation = (tensor: EffectTensor, target: number, result: TargetEvaluation): void => {
     last = truthOf(tensor)
@@ -75,8 +80,7 @@ export function simulationMethods(host: SimulationHost) {
         host.notify(onProgress, { fraction: Number.NaN, message: `Simulating: ${source}…` });
         const options = simulatorOptionsOf(valid.data);
         const data = simulate(options);
-        held = { tensor: data.tensor, truth: data.truth, targets: data.targets, network: data.network };
-        last = null;
+        keep(data);
         host.replace({ tensor: data.tensor, source, notes: [], input: { kind: 'demo', simulator: options } });
         return { ok: true, dataset: describeDataset(data.tensor, source, []) };
       });
@@ -106,7 +110,7 @@ export function simulationMethods(host: SimulationHost) {
       });
     },
   };
-  return { methods, truthOf, forget, rememberEvaluation };
+  return { methods, truthOf, keep, forget, rememberEvaluation };
 }
 
 /** Noise ceiling, scores against the truth and the truth's rows for the held-out pairs of an evaluation. */

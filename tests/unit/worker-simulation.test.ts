@@ -44,6 +44,18 @@ describe('engine: simulated screens (teaching mode)', () => {
     expect(network.genes[0].predicted).not.toBeNull();
   }, 60_000);
 
+  it('keeps the truth of the built-in demo, which is a simulated screen too', async () => {
+    const engine = createEngine();
+    await engine.initBackend('cpu');
+    await engine.loadDemo();
+    const view = await engine.evaluate({ ...SETUP, geneLimit: 100, maxEpochs: 1 });
+    expect(view.truth).toBeDefined();
+    expect(view.truth!.values.length).toBe(view.observed.length);
+    expect(view.truth!.ceiling.pearson).toBeGreaterThan(0);
+    const network = await engine.networkView(view.queryPerturbations[0], null);
+    expect(network.target).toBe(view.context);
+  }, 120_000);
+
   it('refuses invalid settings as data and forgets the truth when another dataset replaces it', async () => {
     const engine = createEngine();
     await engine.initBackend('cpu');
