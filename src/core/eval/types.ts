@@ -55,7 +55,6 @@ export interface TrainInfo {
   trainedParameters: number;
   /** Epochs of the fixed form; history logs them. */
   history: EpochLog[];
-  /** The learnt transfer path's training, when it is on: its epochs and the epoch kept (0: none helped). */
   /** The transfer path's epochs, best epoch and the multiple of it kept (0: off, the fixed form won). */
   transfer?: { epochs: number; bestEpoch: number; scale: number };
 }
