@@ -2,9 +2,10 @@
  * The CLI's single-cell inputs (.h5ad files and 10x folders): opening them from disk, choosing the columns
  * (flags, else guessed and said so), inspecting, pseudo-bulking, and the simulator's single-cell output.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { RandomAccessFile } from '../core/data/h5ad-mount';
 import { writeH5ad } from '../core/data/h5ad-write';
 import { mtxRole, formatMtx } from '../core/data/mtx';
 import { DEFAULT_MIN_CELLS, type PseudobulkOptions } from '../core/data/pseudobulk';
@@ -34,15 +35,34 @@ export interface SingleCellFlags {
   counts?: string;
 }
 
+/** An .h5ad file read in pieces with fs.readSync, so that memory does not grow with the file. */
+function randomAccessFile(path: string): RandomAccessFile {
+  let fd: number | null;
+  let size: number;
+  try {
+    fd = openSync(path, 'r');
+    size = fstatSync(fd).size;
+  } catch {
+    throw new UsageError(`${path}: no such file.`);
+  }
+  return {
+    name: basename(path),
+    size,
+    readAt(target, position) {
+      if (fd === null) throw new Error(`${path} is closed`);
+      return readSync(fd, target, 0, target.length, position);
+    },
+    close() {
+      if (fd !== null) closeSync(fd);
+      fd = null;
+    },
+  };
+}
+
 async function source(path: string): Promise<SingleCellSource> {
   if (/\.h5ad$/i.test(path)) {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch {
-      throw new UsageError(`${path}: no such file.`);
-    }
-    return { kind: 'h5ad', input: { name: basename(path), bytes } };
+    const reader = randomAccessFile(path);
+    return { kind: 'h5ad', input: { name: reader.name, reader } };
   }
   const names = readdirSync(path).filter((n) => mtxRole(n) !== undefined);
   const files = await Promise.all(names.map((n) => openInputFile(join(path, n))));
@@ -53,8 +73,10 @@ async function openAll(paths: readonly string[], flags: SingleCellFlags): Promis
   installNodeH5Plugins();
   const opened: OpenedCells[] = [];
   for (const path of paths) {
-    const result = await openSingleCell(await source(path), { counts: flags.counts });
+    const input = await source(path);
+    const result = await openSingleCell(input, { counts: flags.counts });
     if (!result.ok) {
+      if (input.kind === 'h5ad' && 'reader' in input.input) input.input.reader.close?.();
       opened.forEach((o) => o.close());
       throw new UsageError(result.error.message);
     }

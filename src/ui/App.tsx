@@ -81,6 +81,7 @@ export function App({ engine }: { engine: EngineClient }) {
             cells={state.cells}
             onPreview={actions.previewGroups}
             onPseudobulk={actions.pseudobulk}
+            {...(task === 'pseudobulk' && { onCancelLoad: actions.cancel, cancelling: state.cancelling })}
             simulation={
               <SimPanel key={link.key} initial={link.settings} busy={busy} onGenerate={actions.simulate} />
             }

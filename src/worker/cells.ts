@@ -10,8 +10,16 @@ import {
   type OpenedCells,
   type SingleCellSource,
 } from '../core/data/single-cell-load';
-import type { CellsInfo, CellsOutcome, GroupPreview, LoadOutcome, PseudobulkChoice } from './api-types';
-import { describeDataset } from './dataset-info';
+import type {
+  CellsInfo,
+  CellsOutcome,
+  GroupPreview,
+  LoadOutcome,
+  LoadProgress,
+  PseudobulkChoice,
+} from './api-types';
+import { describeCells, describeDataset } from './dataset-info';
+import { notify, release } from './engine-views';
 import { describeFiles } from './provenance';
 import type { RunGate } from './run-gate';
 import type { LoadedDataset } from './sessions';
@@ -99,18 +107,30 @@ export function cellMethods(host: CellsHost) {
       };
     },
 
-    /** Pseudo-bulks the opened input with the choice and makes it the dataset; a rejection leaves all as it was. */
-    pseudobulk(choice: PseudobulkChoice): Promise<LoadOutcome> {
-      return host.gate.run(async (token): Promise<LoadOutcome> => {
-        if (!opened) throw new Error('No single-cell file is open: drop an .h5ad or a 10x folder first.');
-        const result = await pseudobulkDataset([opened.cells], choice);
-        if (!result.ok) return { ok: false, error: result.error };
-        const input = await describeFiles(opened.files, () => token.stopped);
-        const s = opened.cells.summary;
-        const source = `${s.file} (${s.format}, ${s.cells} cells, pseudo-bulk by ${choice.contextColumn} x ${choice.perturbationColumn})`;
-        host.replace({ tensor: result.data.tensor, source, notes: result.data.notes, input });
-        return { ok: true, dataset: describeDataset(result.data.tensor, source, result.data.notes) };
-      });
+    /**
+     * Pseudo-bulks the opened input with the choice and makes it the dataset, reporting cells read as the
+     * counts stream. A rejection, or a cancel (an AbortError), leaves the dataset and the opened input as
+     * they were.
+     */
+    pseudobulk(
+      choice: PseudobulkChoice,
+      onProgress?: (progress: LoadProgress) => void,
+    ): Promise<LoadOutcome> {
+      return host.gate
+        .run(async (token): Promise<LoadOutcome> => {
+          if (!opened) throw new Error('No single-cell file is open: drop an .h5ad or a 10x folder first.');
+          const result = await pseudobulkDataset([opened.cells], choice, undefined, {
+            onCells: ({ read, total }) => notify(onProgress, describeCells(read, total)),
+            shouldStop: () => token.stopped,
+          });
+          if (!result.ok) return { ok: false, error: result.error };
+          const input = await describeFiles(opened.files, () => token.stopped);
+          const s = opened.cells.summary;
+          const source = `${s.file} (${s.format}, ${s.cells} cells, pseudo-bulk by ${choice.contextColumn} x ${choice.perturbationColumn})`;
+          host.replace({ tensor: result.data.tensor, source, notes: result.data.notes, input });
+          return { ok: true, dataset: describeDataset(result.data.tensor, source, result.data.notes) };
+        })
+        .finally(() => release(onProgress));
     },
   };
   return { methods, forget };

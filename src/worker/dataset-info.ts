@@ -45,3 +45,11 @@ export function describeProgress(progress: ReadProgress): LoadProgress {
     message: progressMessage(progress, known),
   };
 }
+
+/** Pseudo-bulking's progress: cells read of the input's cells. */
+export function describeCells(read: number, total: number): LoadProgress {
+  return {
+    fraction: total > 0 ? Math.min(1, read / total) : Number.NaN,
+    message: `Pseudo-bulking: ${read.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} cells`,
+  };
+}

@@ -113,4 +113,45 @@ describe('single-cell .h5ad in the app', () => {
     expect(log.errors).toEqual([]);
     await page.close();
   });
+
+  it('shows cells read while pseudo-bulking, and Cancel stops it with the demo still loaded', async () => {
+    // About half a million matrix entries: the pass takes long enough to cancel after the first report.
+    const sim = simulate({ contexts: 2, perturbations: 10, genes: 400, seed: 6, counts: false });
+    const cells = simulateCells(sim, { cellsPerPair: 60, seed: 6 });
+    const total = cells.barcodes.length.toLocaleString('en-US');
+    const text = formatMtx(cellTable(cells));
+    const gz = (name: string, body: string) => ({
+      name,
+      mimeType: 'application/gzip',
+      buffer: gzipSync(body),
+    });
+    const { page, log } = await openApp(app.browser, app.server.origin);
+    await page.getByTestId('demo-button').click();
+    const summary = page.getByTestId('dataset-summary');
+    await waitOrError(page, summary.filter({ hasText: 'Built-in demo' }));
+    await page
+      .getByTestId('file-input')
+      .setInputFiles([
+        gz('matrix.mtx.gz', text.matrix),
+        gz('barcodes.tsv.gz', text.barcodes),
+        gz('features.tsv.gz', text.features),
+        { name: 'cells.csv', mimeType: 'text/csv', buffer: Buffer.from(text.cells) },
+      ]);
+    await waitOrError(page, page.getByTestId('pseudobulk-panel'));
+    await page.getByTestId('cells-per-pair').filter({ hasText: '20 of 20' }).waitFor();
+    await page.getByTestId('pseudobulk-button').click();
+    const progress = page.getByTestId('load-progress');
+    const partway = new RegExp(`Pseudo-bulking: (?!${total} )[\\d,]+ of ${total} cells`);
+    await progress.filter({ hasText: partway }).waitFor();
+    await page.getByTestId('pseudobulk-cancel').click();
+    await page.getByTestId('status').filter({ hasText: 'Pseudo-bulking cancelled' }).waitFor();
+    expect(await progress.count()).toBe(0);
+    expect(await summary.textContent()).toContain('Built-in demo');
+    // The opened files stay: pseudo-bulking again runs to the end and replaces the demo.
+    await page.getByTestId('pseudobulk-button').click();
+    await waitOrError(page, summary.filter({ hasText: 'pseudo-bulk by context' }));
+    expect(await page.getByTestId('summary-pairs').textContent()).toMatch(/^20/);
+    expect(log.errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -44,4 +44,22 @@ describe('studioReducer: single-cell input', () => {
     expect(studioReducer(opened, { type: 'task-start', task: 'files', status: '' }).cells).toBeNull();
     expect(studioReducer(opened, { type: 'task-start', task: 'demo', status: '' }).cells).toBeNull();
   });
+
+  it('a cancelled pseudo-bulk keeps the previous dataset and the opened input, and says so', () => {
+    const before = run([
+      { type: 'dataset', dataset },
+      { type: 'cells', cells },
+    ]);
+    const started = studioReducer(before, { type: 'task-start', task: 'pseudobulk', status: '' });
+    const moving = studioReducer(started, {
+      type: 'load-progress',
+      progress: { fraction: 0.1, message: 'Pseudo-bulking: 120 of 1,200 cells' },
+    });
+    expect(moving.loadProgress?.message).toBe('Pseudo-bulking: 120 of 1,200 cells');
+    const asked = studioReducer(moving, { type: 'cancel-requested' });
+    expect(asked.status).toBe('Cancelling… (stops after the current block of cells)');
+    const done = studioReducer(asked, { type: 'task-cancelled' });
+    expect(done).toMatchObject({ task: null, cells, dataset, loadProgress: null, cancelling: false });
+    expect(done.status).toMatch(/^Pseudo-bulking cancelled/);
+  });
 });

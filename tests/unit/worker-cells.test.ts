@@ -4,8 +4,9 @@ import { formatMtx } from '../../src/core/data/mtx';
 import { simulate } from '../../src/core/simulate/simulator';
 import { simulateCells } from '../../src/core/simulate/single-cell';
 import { installNodeH5Plugins } from '../../src/cli/h5-plugins';
-import type { PseudobulkChoice } from '../../src/worker/api-types';
+import type { LoadProgress, PseudobulkChoice as Choice } from '../../src/worker/api-types';
 import { createEngine } from '../../src/worker/engine';
+import { memoryStore } from '../fixtures/session-store';
 
 beforeAll(() => installNodeH5Plugins());
 
@@ -19,7 +20,7 @@ const table = {
   indices: cells.indices,
   data: cells.data,
 };
-const CHOICE: PseudobulkChoice = {
+const CHOICE: Choice = {
   contextColumn: 'donor',
   perturbationColumn: 'treatment',
   controls: ['DMSO'],
@@ -71,5 +72,78 @@ describe('engine: single-cell drops', () => {
     if (!bad.ok) expect(bad.error.message).toMatch(/column "treatment": expected cells labelled "NT"/);
     const good = await engine.pseudobulk(CHOICE);
     expect(good.ok).toBe(true);
+  });
+});
+
+describe('engine: pseudo-bulk progress and cancel', () => {
+  const bigger = simulateCells(sim, { cellsPerPair: 60, seed: 3 });
+  const text = formatMtx({
+    ...table,
+    ...bigger,
+    obs: { donor: bigger.contexts, treatment: bigger.perturbations },
+  });
+  const files = () => [
+    new File([text.matrix], 'matrix.mtx'),
+    new File([text.barcodes], 'barcodes.tsv'),
+    new File([text.features], 'features.tsv'),
+    new File([text.cells], 'cells.csv'),
+  ];
+  const choice: Choice = { ...CHOICE, controls: ['control'] };
+  const total = bigger.barcodes.length;
+  const cellsOf = (p: LoadProgress) => {
+    const m = /^Pseudo-bulking: ([\d,]+) of ([\d,]+) cells$/.exec(p.message);
+    if (!m) throw new Error(`unexpected progress: ${p.message}`);
+    return [Number(m[1].replace(/,/g, '')), Number(m[2].replace(/,/g, ''))];
+  };
+
+  it('reports cells read, never decreasing, ending at the total', async () => {
+    const engine = createEngine();
+    const opened = await engine.openCells(files());
+    if (!opened.ok) throw new Error(opened.error.message);
+    const seen: LoadProgress[] = [];
+    const loaded = await engine.pseudobulk(choice, (p) => seen.push(p));
+    expect(loaded.ok).toBe(true);
+    const reads = seen.map((p) => cellsOf(p));
+    expect(reads.length).toBeGreaterThan(2);
+    expect(reads.every(([, t]) => t === total)).toBe(true);
+    expect(reads.every(([r], i) => i === 0 || r > reads[i - 1][0])).toBe(true);
+    expect(reads.at(-1)).toEqual([total, total]);
+    expect(seen.at(-1)?.fraction).toBe(1);
+  });
+
+  it('a cancel mid-way leaves the previous dataset and the opened file, and a second run succeeds', async () => {
+    const store = memoryStore();
+    const engine = createEngine({ sessions: store });
+    const demo = await engine.loadDemo();
+    const opened = await engine.openCells(files());
+    if (!opened.ok) throw new Error(opened.error.message);
+    const reads: number[] = [];
+    const run = engine.pseudobulk(choice, (p) => {
+      reads.push(cellsOf(p)[0]);
+      if (reads.length === 1) engine.cancel();
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(reads[0]).toBeGreaterThan(0);
+    expect(Math.max(...reads)).toBeLessThan(total);
+    // The demo is still the dataset: a session saved now holds it, not a half-made pseudo-bulk.
+    const saved = await engine.saveSession('after cancel', {
+      setup: {
+        mode: 'evaluate',
+        target: 0,
+        supportPercent: 25,
+        seed: 1,
+        preset: 'small',
+        geneLimit: 0,
+        maxEpochs: 2,
+      },
+      evaluation: null,
+      prediction: null,
+      sweep: null,
+    });
+    expect(saved).toMatchObject({ source: demo.source, contexts: demo.summary.contexts });
+    expect(engine.previewGroups(choice).kept).toBe(15);
+    const again = await engine.pseudobulk(choice);
+    if (!again.ok) throw new Error(again.error.message);
+    expect(again.dataset.summary).toMatchObject({ contexts: 3, perturbations: 5, pairs: 15 });
   });
 });

@@ -5,8 +5,9 @@
  * The dimension line gives G, C and P before any data row, so signatures are averaged straight into the
  * dense tensor, gene row by gene row, over the signatures of each pair that have a value for that gene.
  */
-import { formatBinaryBytes, listSome, quoted, reject } from './failure';
-import { CONTEXT_ALIASES, PERTURBATION_ALIASES, geneKey, normaliseName } from './labels';
+import { formatBinaryBytes, quoted, reject } from './failure';
+import { EMPTY_META, labelSignatures, type MetaRow } from './gct-signatures';
+import { geneKey, normaliseName } from './labels';
 import { Growable, LabelIndex, averagedPairs } from './pairs';
 import { NUM_MISSING, NUM_OK, type Fields } from './records';
 import {
@@ -23,24 +24,12 @@ import {
 } from './table';
 import { plural } from '../text';
 
-const CONTEXT_META = ['cell_id', 'cell_iname', ...CONTEXT_ALIASES];
-const PERTURBATION_META = ['pert_iname', ...PERTURBATION_ALIASES];
-const DOSE_META = ['pert_idose', 'pert_dose', 'dose'];
-const TIME_META = ['pert_itime', 'pert_time', 'time'];
 const SYMBOL_META = ['pr_gene_symbol', 'gene_symbol', 'symbol', 'gene_name', 'pr_gene_name'];
-/** Placeholders CMap writes for "no value". */
-const EMPTY_META: ReadonlySet<string> = new Set(['', 'na', 'nan', '-666', '-666.0']);
-const ID_SEPARATOR = '|';
 
 /** "#1.2" / "#1.3" on the first line, or undefined. */
 export function gctVersion(firstLine: string): '1.2' | '1.3' | undefined {
   const m = /^#1\.([23])(\s|$)/.exec(firstLine.trim().split('\t')[0] + ' ');
   return m ? (m[1] === '2' ? '1.2' : '1.3') : undefined;
-}
-
-interface MetaRow {
-  line: number;
-  values: string[];
 }
 
 export class GctParser implements RecordSink<EffectPart> {
@@ -192,76 +181,19 @@ export class GctParser implements RecordSink<EffectPart> {
     }
   }
 
-  private pick(names: readonly string[]): MetaRow | undefined {
-    for (const n of names) {
-      const row = this.meta.get(n);
-      if (row) return row;
-    }
-    return undefined;
-  }
-
   /** Maps every signature column to a (context, perturbation) pair and allocates the dense tensor. */
   private mapSignatures(): void {
     const ctx = this.ctx;
     const n = this.colsDeclared;
-    const contextRow = this.pick(CONTEXT_META);
-    const pertRow = this.pick(PERTURBATION_META);
-    const doseRow = this.pick(DOSE_META);
-    const timeRow = this.pick(TIME_META);
-    const contextOf: string[] = [];
-    const pertOf: string[] = [];
-    if (contextRow && pertRow) {
-      const metaValue = (row: MetaRow, j: number, what: string): string => {
-        const v = row.values[j];
-        if (EMPTY_META.has(v.toLowerCase())) {
-          reject({
-            file: ctx.file,
-            line: row.line,
-            column: this.offset + j + 1,
-            expected: `a ${what} for signature ${quoted(this.sampleIds[j])}`,
-            found: v === '' ? 'an empty field' : quoted(v),
-          });
-        }
-        return v;
-      };
-      for (let j = 0; j < n; j++) {
-        contextOf.push(metaValue(contextRow, j, 'context'));
-        let pert = metaValue(pertRow, j, 'perturbation');
-        if (ctx.keepDoseTime) {
-          const parts = [pert];
-          if (doseRow) parts.push(doseRow.values[j]);
-          if (timeRow) parts.push(timeRow.values[j]);
-          pert = parts.join('@');
-        }
-        pertOf.push(pert);
-      }
-      if (ctx.keepDoseTime && !doseRow && !timeRow) {
-        ctx.notes.push(
-          `${ctx.file}: no pert_idose or pert_itime rows, so perturbations are named by drug alone.`,
-        );
-      }
-    } else {
-      for (let j = 0; j < n; j++) {
-        const id = this.sampleIds[j];
-        const cut = id.indexOf(ID_SEPARATOR);
-        if (cut <= 0 || cut === id.length - 1) {
-          const metaHint =
-            this.version === '1.3'
-              ? `column-metadata rows ${listSome(this.metaNames.map((m) => quoted(m, 20)))} without cell_id and pert_iname`
-              : 'no column metadata (GCT 1.2)';
-          reject({
-            file: ctx.file,
-            line: this.headerLine,
-            column: this.offset + j + 1,
-            expected:
-              'cell_id and pert_iname column-metadata rows (GCT 1.3), or signature ids written "context|perturbation"',
-            found: `${metaHint} and the id ${quoted(id)}`,
-          });
-        }
-        contextOf.push(id.slice(0, cut));
-        pertOf.push(id.slice(cut + 1));
-      }
-    }
+    const { contextOf, pertOf } = labelSignatures({
+      ctx,
+      meta: this.meta,
+      metaNames: this.metaNames,
+      sampleIds: this.sampleIds,
+      offset: this.offset,
+      headerLine: this.headerLine,
+      version: this.version,
+    });
     this.pairOf = new Int32Array(n);
     const cIdx = contextOf.map((c) => this.contexts.index(c));
     const pIdx = pertOf.map((p) => this.perturbations.index(p));

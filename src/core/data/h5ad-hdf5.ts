@@ -115,6 +115,25 @@ export function numbers(value: unknown): number[] {
   return [];
 }
 
+/** A dataset's values as a typed array of numbers: number arrays as read (no copy), 64-bit integers converted. */
+export function numberArray(
+  value: unknown,
+):
+  Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array {
+  if (
+    value instanceof Float64Array ||
+    value instanceof Float32Array ||
+    value instanceof Int32Array ||
+    value instanceof Uint32Array ||
+    value instanceof Int16Array ||
+    value instanceof Uint16Array ||
+    value instanceof Int8Array ||
+    value instanceof Uint8Array
+  )
+    return value;
+  return Float64Array.from(numbers(value));
+}
+
 export function isGroup(e: Entity | null): e is Group {
   return e instanceof h5wasm.Group;
 }

@@ -1,7 +1,7 @@
 /** The count matrices of an .h5ad file (dense, CSR or CSC): found, described and streamed cell by cell. */
 import type { Entity, Group } from 'h5wasm';
 import { reject } from './failure';
-import { attr, attrText, child, isDataset, isGroup, numbers, type Reader } from './h5ad-hdf5';
+import { attr, attrText, child, isDataset, isGroup, numberArray, numbers, type Reader } from './h5ad-hdf5';
 import type { CellVisitor } from './single-cell';
 
 export interface MatrixInfo {
@@ -21,8 +21,11 @@ const BLOCK_VALUES = 1 << 20;
 export interface Matrix {
   info: Omit<MatrixInfo, 'verdict'>;
   genesFrame: 'var' | 'raw';
-  /** Visits cells [from, to) in order. */
-  scan(from: number, to: number, visit: CellVisitor): void;
+  /**
+   * Visits cells [from, to) in order, one block of about BLOCK_VALUES stored values at a time; yields
+   * after each block the index of the next cell to visit (`to` after the last).
+   */
+  blocks(from: number, to: number, visit: CellVisitor): Generator<number, void>;
 }
 
 export function describeSparse(
@@ -56,15 +59,17 @@ export function describeSparse(
     return {
       info,
       genesFrame,
-      scan(from, to, visit) {
+      *blocks(from, to, visit) {
         let cell = from;
         while (cell < to) {
           let end = cell + 1;
           while (end < to && indptr[end + 1] - indptr[cell] <= BLOCK_VALUES) end++;
           const lo = indptr[cell];
           const hi = indptr[end];
-          const d = numbers(hi > lo ? reader.read(`${place}/data`, () => data.slice([[lo, hi]])) : []);
-          const g = numbers(hi > lo ? reader.read(`${place}/indices`, () => indices.slice([[lo, hi]])) : []);
+          const d = numberArray(hi > lo ? reader.read(`${place}/data`, () => data.slice([[lo, hi]])) : []);
+          const g = numberArray(
+            hi > lo ? reader.read(`${place}/indices`, () => indices.slice([[lo, hi]])) : [],
+          );
           if (d.length !== hi - lo || g.length !== hi - lo) {
             reject({
               file,
@@ -86,9 +91,10 @@ export function describeSparse(
                 });
               }
             }
-            visit(c, g.slice(a, b), d.slice(a, b), b - a);
+            visit(c, g.subarray(a, b), d.subarray(a, b), b - a);
           }
           cell = end;
+          yield cell;
         }
       },
     };
@@ -96,7 +102,7 @@ export function describeSparse(
   return {
     info,
     genesFrame,
-    scan(from, to, visit) {
+    *blocks(from, to, visit) {
       // CSC is stored gene by gene: it is read whole and regrouped by cell (memory grows with nonzeros).
       const d = numbers(reader.read(`${place}/data`, () => data.value));
       const g = numbers(reader.read(`${place}/indices`, () => indices.value));
@@ -125,10 +131,16 @@ export function describeSparse(
           valueOf[at] = d[i];
         }
       }
+      let sinceYield = 0;
       for (let c = from; c < to; c++) {
         const a = perCell[c];
         const b = perCell[c + 1];
         visit(c, geneOf.subarray(a, b), valueOf.subarray(a, b), b - a);
+        sinceYield += b - a + 1;
+        if (sinceYield >= BLOCK_VALUES || c + 1 === to) {
+          sinceYield = 0;
+          yield c + 1;
+        }
       }
     },
   };
@@ -150,7 +162,7 @@ export function describeMatrix(
   return {
     info: { place, storage: 'dense', shape: [cells, genes] },
     genesFrame,
-    scan(from, to, visit) {
+    *blocks(from, to, visit) {
       const rows = Math.max(1, Math.floor(BLOCK_VALUES / Math.max(1, genes)));
       const idx = new Int32Array(genes);
       const val = new Float64Array(genes);
@@ -169,6 +181,7 @@ export function describeMatrix(
           }
           visit(c, idx, val, n);
         }
+        yield r1;
       }
     },
   };
@@ -180,7 +193,7 @@ export function countsVerdict(m: Matrix): string {
   let fractional = 0;
   let positive = 0;
   let example = 0;
-  m.scan(0, Math.min(SAMPLE_CELLS, m.info.shape[0]), (_c, _g, counts, n) => {
+  const sample = m.blocks(0, Math.min(SAMPLE_CELLS, m.info.shape[0]), (_c, _g, counts, n) => {
     for (let i = 0; i < n; i++) {
       const v = counts[i];
       if (v < 0) {
@@ -192,6 +205,7 @@ export function countsVerdict(m: Matrix): string {
       } else if (v > 0) positive++;
     }
   });
+  while (!sample.next().done);
   if (negative) return `negative values (e.g. ${example}): scaled or centred data, not counts`;
   if (fractional)
     return `non-integer values (e.g. ${example}): normalised or log-transformed data, not counts`;

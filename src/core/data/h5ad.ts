@@ -8,7 +8,7 @@
 import h5wasm, { type File as H5File } from 'h5wasm';
 import { InputFailure, listSome, quoted, reject } from './failure';
 import { fail, type ParseResult } from './result';
-import { distinctValues, type SingleCellData } from './single-cell';
+import { blockDone, distinctValues, type SingleCellData } from './single-cell';
 
 import {
   attrText,
@@ -21,16 +21,11 @@ import {
   Reader,
   signatureAt,
   type Frame,
-  type H5Module,
 } from './h5ad-hdf5';
+import { inputHead, inputSize, mountInput, type H5adInput } from './h5ad-mount';
 import { countsVerdict, listMatrices, type Matrix, type MatrixInfo } from './h5ad-matrix';
 
-/** Names the h5wasm file of each open, so that two opens never share a path. */
-let fileCounter = 0;
-
-/** An .h5ad file: its bytes (copied into h5wasm's memory), or a File/Blob mounted read-only in a worker. */
-export type H5adInput =
-  { readonly name: string; readonly bytes: Uint8Array } | { readonly name: string; readonly blob: Blob };
+export type { H5adInput, RandomAccessFile } from './h5ad-mount';
 
 export interface H5adOptions {
   /** Where to take counts from: "X", "raw/X" or "layers/NAME"; automatic when absent. */
@@ -64,40 +59,9 @@ export interface H5adDataset {
 const CONTEXT_HINT = /cell.?line|cell.?type|celltype|donor|context|tissue|sample|batch/i;
 const PERTURBATION_HINT = /perturb|guide|sgrna|gene|target|drug|treatment|compound/i;
 
-function open(input: H5adInput, module: H5Module): { path: string; cleanup: () => void } {
-  const id = ++fileCounter;
-  if ('bytes' in input) {
-    const path = `/c3tl-${id}.h5ad`;
-    module.FS.writeFile(path, input.bytes);
-    return { path, cleanup: () => module.FS.unlink(path) };
-  }
-  // WORKERFS reads the File on demand (FileReaderSync), so a large file is never copied whole.
-  const dir = `/c3tl-${id}`;
-  const fs = module.FS as unknown as {
-    mkdir(p: string): void;
-    mount(type: unknown, opts: unknown, p: string): void;
-    unmount(p: string): void;
-    rmdir(p: string): void;
-    filesystems: Record<string, unknown>;
-  };
-  const file = new File([input.blob], 'data.h5ad');
-  fs.mkdir(dir);
-  fs.mount(fs.filesystems.WORKERFS, { files: [file] }, dir);
-  return {
-    path: `${dir}/data.h5ad`,
-    cleanup: () => {
-      fs.unmount(dir);
-      fs.rmdir(dir);
-    },
-  };
-}
-
 async function openChecked(input: H5adInput, options: H5adOptions): Promise<H5adDataset> {
   const name = input.name;
-  const head =
-    'bytes' in input
-      ? input.bytes.subarray(0, 4096)
-      : new Uint8Array(await input.blob.slice(0, 4096).arrayBuffer());
+  const head = await inputHead(input, 4096);
   if (!looksLikeHdf5(head)) {
     reject({
       file: name,
@@ -106,7 +70,7 @@ async function openChecked(input: H5adInput, options: H5adOptions): Promise<H5ad
       found: head.length ? 'another kind of file' : 'an empty file',
     });
   }
-  const size = 'bytes' in input ? input.bytes.length : input.blob.size;
+  const size = inputSize(input);
   const end = declaredEnd(head, signatureAt(head));
   if (end !== undefined && end > size) {
     reject({
@@ -116,7 +80,7 @@ async function openChecked(input: H5adInput, options: H5adOptions): Promise<H5ad
     });
   }
   const module = await h5Module();
-  const { path, cleanup } = open(input, module);
+  const { path, cleanup } = mountInput(input, module);
   let f: H5File;
   try {
     f = new h5wasm.File(path, 'r');
@@ -256,7 +220,9 @@ function describe(reader: Reader, options: H5adOptions, close: () => void): H5ad
         ? geneNames
         : Array.from({ length: m.info.shape[1] }, (_, j) => `gene${j + 1}`),
     obs: obs.columns,
-    scan: async (visit) => m.scan(0, cells, visit),
+    scan: async (visit, hooks) => {
+      for (const read of m.blocks(0, cells, visit)) await blockDone(hooks, read);
+    },
   };
   return { summary, data, close };
 }

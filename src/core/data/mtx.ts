@@ -13,6 +13,7 @@ import {
   type CellVisitor,
   type MtxRole,
   type ObsColumn,
+  type ScanHooks,
   type SingleCellData,
 } from './single-cell';
 
@@ -24,36 +25,45 @@ import { plural } from '../text';
 
 const GENE_EXPRESSION = 'Gene Expression';
 
-/** Splits streamed text into lines (numbered from 1, CR stripped). */
+/**
+ * Splits streamed text into lines (numbered from 1, CR stripped); `afterChunk` runs once each chunk's lines
+ * are visited, and `options.shouldStop` is polled between chunks.
+ */
 async function forEachLine(
   file: InputFile,
   visit: (line: string, n: number) => boolean | void,
+  options: { afterChunk?: () => void; shouldStop?: () => boolean } = {},
 ): Promise<void> {
   let carry = '';
   let n = 0;
   let stopped = false;
-  await readText(file, {
-    push(text) {
-      if (stopped) return false;
-      const all = carry + text;
-      let start = 0;
-      for (;;) {
-        const nl = all.indexOf('\n', start);
-        if (nl < 0) break;
-        n++;
-        if (visit(all.slice(start, nl).replace(/\r$/, ''), n) === false) {
-          stopped = true;
-          return false;
+  await readText(
+    file,
+    {
+      push(text) {
+        if (stopped) return false;
+        const all = carry + text;
+        let start = 0;
+        for (;;) {
+          const nl = all.indexOf('\n', start);
+          if (nl < 0) break;
+          n++;
+          if (visit(all.slice(start, nl).replace(/\r$/, ''), n) === false) {
+            stopped = true;
+            return false;
+          }
+          start = nl + 1;
         }
-        start = nl + 1;
-      }
-      carry = all.slice(start);
-      return true;
+        carry = all.slice(start);
+        options.afterChunk?.();
+        return true;
+      },
+      end() {
+        if (!stopped && carry !== '') visit(carry.replace(/\r$/, ''), ++n);
+      },
     },
-    end() {
-      if (!stopped && carry !== '') visit(carry.replace(/\r$/, ''), ++n);
-    },
-  });
+    { shouldStop: options.shouldStop },
+  );
 }
 
 async function readTsvColumns(file: InputFile): Promise<string[][]> {
@@ -181,9 +191,17 @@ async function open(files: readonly InputFile[], folder: string): Promise<MtxDat
   const cellOf = new Map(barcodes.map((b, i) => [b, i]));
   if (cellOf.size !== barcodes.length)
     notes.push(`${(found.barcodes as InputFile).name}: repeated barcodes.`);
-  const scan = async (visit: CellVisitor): Promise<void> => {
+  const scan = async (visit: CellVisitor, hooks?: ScanHooks): Promise<void> => {
     let seen = 0;
     let run = -1;
+    // 10x writes the matrix barcode by barcode: the cells before the current run are read.
+    let read = 0;
+    const afterChunk = () => {
+      if (run > read) {
+        read = run;
+        hooks?.onCells?.(read);
+      }
+    };
     let g: number[] = [];
     let v: number[] = [];
     const flush = () => {
@@ -191,49 +209,53 @@ async function open(files: readonly InputFile[], folder: string): Promise<MtxDat
       g = [];
       v = [];
     };
-    await forEachLine(matrix, (line, n) => {
-      if (n <= header.headerLine || line === '' || line.startsWith('%')) return true;
-      const parts = line.trim().split(/\s+/);
-      const row = Number(parts[0]);
-      const col = Number(parts[1]);
-      const value = Number(parts[2]);
-      if (
-        parts.length !== 3 ||
-        !Number.isInteger(row) ||
-        !Number.isInteger(col) ||
-        row < 1 ||
-        row > header.rows ||
-        col < 1 ||
-        col > header.cols
-      ) {
-        reject({
-          file: matrix.name,
-          line: n,
-          expected: `"feature barcode value" with feature 1..${header.rows} and barcode 1..${header.cols}`,
-          found: quoted(line, 60),
-        });
-      }
-      if (!(value >= 0) || !Number.isInteger(value)) {
-        reject({
-          file: matrix.name,
-          line: n,
-          column: 3,
-          expected: `a whole, non-negative count (feature ${quoted(featureRows[row - 1][0])}, barcode ${quoted(barcodes[col - 1])})`,
-          found: `${quoted(parts[2])}: normalised or scaled values, not counts`,
-        });
-      }
-      seen++;
-      const gene = geneIndex[row - 1];
-      if (col - 1 !== run) {
-        flush();
-        run = col - 1;
-      }
-      if (gene >= 0 && value > 0) {
-        g.push(gene);
-        v.push(value);
-      }
-      return true;
-    });
+    await forEachLine(
+      matrix,
+      (line, n) => {
+        if (n <= header.headerLine || line === '' || line.startsWith('%')) return true;
+        const parts = line.trim().split(/\s+/);
+        const row = Number(parts[0]);
+        const col = Number(parts[1]);
+        const value = Number(parts[2]);
+        if (
+          parts.length !== 3 ||
+          !Number.isInteger(row) ||
+          !Number.isInteger(col) ||
+          row < 1 ||
+          row > header.rows ||
+          col < 1 ||
+          col > header.cols
+        ) {
+          reject({
+            file: matrix.name,
+            line: n,
+            expected: `"feature barcode value" with feature 1..${header.rows} and barcode 1..${header.cols}`,
+            found: quoted(line, 60),
+          });
+        }
+        if (!(value >= 0) || !Number.isInteger(value)) {
+          reject({
+            file: matrix.name,
+            line: n,
+            column: 3,
+            expected: `a whole, non-negative count (feature ${quoted(featureRows[row - 1][0])}, barcode ${quoted(barcodes[col - 1])})`,
+            found: `${quoted(parts[2])}: normalised or scaled values, not counts`,
+          });
+        }
+        seen++;
+        const gene = geneIndex[row - 1];
+        if (col - 1 !== run) {
+          flush();
+          run = col - 1;
+        }
+        if (gene >= 0 && value > 0) {
+          g.push(gene);
+          v.push(value);
+        }
+        return true;
+      },
+      { afterChunk, shouldStop: hooks?.shouldStop },
+    );
     flush();
     if (seen !== header.entries) {
       reject({
@@ -243,6 +265,7 @@ async function open(files: readonly InputFile[], folder: string): Promise<MtxDat
         found: `${seen.toLocaleString('en-US')}${seen < header.entries ? ': the file ends early (truncated?)' : ''}`,
       });
     }
+    hooks?.onCells?.(barcodes.length);
   };
   return {
     data: {

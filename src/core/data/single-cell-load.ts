@@ -2,7 +2,7 @@
  * Single-cell inputs (.h5ad files, 10x folders) from opening to the EffectTensor: describe what each holds,
  * pseudo-bulk each with the same columns, merge them on their shared genes. Used by the CLI and the worker.
  */
-import { InputFailure, reject } from './failure';
+import { InputFailure, isAbortError, reject } from './failure';
 import { openH5ad, type H5adInput, type H5adSummary } from './h5ad';
 import type { SourceInfo } from './format-info';
 import type { LoadedDataset } from './load';
@@ -105,6 +105,7 @@ async function build(
   inputs: readonly OpenedCells[],
   options: PseudobulkOptions,
   budget: number,
+  hooks: SingleCellHooks,
 ): Promise<PseudobulkDataset> {
   const notes: string[] = [];
   const parts: EffectPart[] = [];
@@ -121,7 +122,14 @@ async function build(
         found: s.lacks.find((l) => /counts|matrix/.test(l)) ?? s.countsReason,
       });
     }
-    const result = await pseudobulk(input.data, { memoryBudgetBytes: budget, ...options });
+    const result = await pseudobulk(
+      input.data,
+      { memoryBudgetBytes: budget, ...options },
+      {
+        onCells: (read, total) => hooks.onCells?.({ file: s.file, read, total }),
+        shouldStop: hooks.shouldStop,
+      },
+    );
     if (!result.ok) throw new InputFailure(result.error);
     notes.push(`${s.file}: ${s.countsReason}.`, ...result.data.notes);
     parts.push(result.data.part);
@@ -153,20 +161,29 @@ async function build(
   return { tensor, sources, notes, groups };
 }
 
+/** Progress by cells read, per input, and stopping; see PseudobulkHooks. */
+export interface SingleCellHooks {
+  onCells?(progress: { file: string; read: number; total: number }): void;
+  shouldStop?(): boolean;
+}
+
 /**
  * Pseudo-bulks every opened input with the same columns and controls, merges them on shared genes (gene
  * names matched without case or Ensembl version suffix) and checks the result supports transfer. The tensor
  * is what loadDataset gives for bulk inputs (C x P x G differences of log2(CPM + 1), basal per context).
+ * Rejects only with an AbortError, when `hooks.shouldStop` asked to stop.
  */
 export async function pseudobulkDataset(
   inputs: readonly OpenedCells[],
   options: PseudobulkOptions,
   budgetBytes = DEFAULT_MEMORY_BUDGET,
+  hooks: SingleCellHooks = {},
 ): Promise<ParseResult<PseudobulkDataset>> {
   try {
-    const data = await build(inputs, options, budgetBytes);
+    const data = await build(inputs, options, budgetBytes, hooks);
     return { ok: true, data, notes: data.notes };
   } catch (e) {
+    if (isAbortError(e)) throw e;
     if (e instanceof InputFailure) return { ok: false, error: e.error };
     return fail({
       file: inputs.map((i) => i.summary.file).join(', '),

@@ -3,6 +3,7 @@
  * cell annotations as codes into categories, and a counts matrix visited one cell at a time so that no
  * reader needs to hold cells x genes in memory.
  */
+import { abortError } from './failure';
 
 /** One cell annotation column (obs). Numeric columns become categories of their distinct values. */
 export interface ObsColumn {
@@ -31,6 +32,27 @@ export type CellVisitor = (
   n: number,
 ) => void;
 
+/** What a scan reports and polls between blocks of cells. */
+export interface ScanHooks {
+  /** Cells read so far (never decreasing); readers call it once per block, so it may skip values. */
+  onCells?(read: number): void;
+  /** Polled between blocks; true makes the scan reject with a DOMException named 'AbortError'. */
+  shouldStop?(): boolean;
+}
+
+/**
+ * Reports `read` cells and gives the event loop a turn (a macrotask, so that a cancel message sent to a
+ * worker is handled even while a synchronous HDF5 read fills each block), then stops when asked.
+ */
+export async function blockDone(hooks: ScanHooks | undefined, read: number): Promise<void> {
+  if (!hooks) return;
+  hooks.onCells?.(read);
+  if (hooks.shouldStop) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (hooks.shouldStop()) throw abortError();
+  }
+}
+
 export interface SingleCellData {
   /** File name (or folder name) for messages. */
   readonly file: string;
@@ -44,9 +66,9 @@ export interface SingleCellData {
    * Visits every stored count once, in runs of one cell each (reads per gene as stored: the caller checks
    * that they are whole and non-negative). Readers of row-major data give one run per cell in order; a
    * Matrix Market file may give a cell several runs, and cells without counts may have none. Rejects with
-   * an InputFailure on damaged input.
+   * an InputFailure on damaged input, with an AbortError when `hooks.shouldStop` asks.
    */
-  scan(visit: CellVisitor): Promise<void>;
+  scan(visit: CellVisitor, hooks?: ScanHooks): Promise<void>;
 }
 
 /** Number of distinct values actually used by a column (missing values not counted). */

@@ -22,6 +22,9 @@ interface Props {
   cells?: CellsInfo | null;
   onPreview?: (choice: PseudobulkChoice) => Promise<GroupPreview>;
   onPseudobulk?: (choice: PseudobulkChoice) => void;
+  /** Stops the load in progress; the Cancel button shows while it is set (pseudo-bulking). */
+  onCancelLoad?: () => void;
+  cancelling?: boolean;
   /** The teaching panel, shown beside the demo. */
   simulation?: ReactNode;
 }
@@ -37,6 +40,8 @@ export function DataPanel({
   cells,
   onPreview,
   onPseudobulk,
+  onCancelLoad,
+  cancelling = false,
   simulation,
 }: Props) {
   return (
@@ -66,6 +71,16 @@ export function DataPanel({
               value={progress && Number.isFinite(progress.fraction) ? progress.fraction : undefined}
             />
           </label>
+          {onCancelLoad && (
+            <button
+              type="button"
+              data-testid="pseudobulk-cancel"
+              disabled={cancelling}
+              onClick={onCancelLoad}
+            >
+              {cancelling ? 'Cancelling…' : 'Cancel'}
+            </button>
+          )}
         </div>
       )}
       {cells && onPreview && onPseudobulk && (

@@ -193,8 +193,15 @@ export function studioReducer(state: StudioState, action: Action): StudioState {
         sweep: state.sweep && !state.sweep.done ? { ...state.sweep, done: true, epoch: null } : state.sweep,
       };
     }
-    case 'cancel-requested':
-      return { ...state, cancelling: true, status: 'Cancelling… (stops after the current epoch)' };
+    case 'cancel-requested': {
+      const training = state.task === 'evaluate' || state.task === 'predict' || state.task === 'sweep';
+      const when = training
+        ? ' (stops after the current epoch)'
+        : state.task === 'pseudobulk'
+          ? ' (stops after the current block of cells)'
+          : '';
+      return { ...state, cancelling: true, status: `Cancelling…${when}` };
+    }
     case 'preference':
       return { ...state, preference: action.preference };
     case 'backend':

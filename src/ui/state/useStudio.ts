@@ -206,7 +206,7 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
           task: 'pseudobulk',
           status: 'Summing counts per (context, perturbation)…',
         });
-        api.pseudobulk(choice).then(settleLoad).catch(failed);
+        api.pseudobulk(choice, loadProgress()).then(settleLoad).catch(failed);
       },
       train(setup) {
         const request = runSetup(setup);
