@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { formatWideTable } from '../../src/core/data/write';
 import { simulate } from '../../src/core/simulate/simulator';
 import { createEngine } from '../../src/worker/engine';
-import { memoryStore, SMALL_SETUP as SETUP } from '../fixtures/session-store';
+import { gapsFile, memoryStore, SMALL_SETUP as SETUP } from '../fixtures/session-store';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -114,15 +114,6 @@ describe('engine model files', () => {
   });
 
   it('a restored session applies the model it kept in one call, without importing a file', async () => {
-    const gaps = simulate({
-      contexts: 3,
-      perturbations: 30,
-      genes: 60,
-      seed: 4,
-      observedFraction: 0.8,
-      counts: false,
-    });
-    const gapsFile = () => new File([formatWideTable(gaps.tensor)], 'gaps.csv', { type: 'text/csv' });
     const store = memoryStore();
     const engine = createEngine({ sessions: store, newSessionId: () => 'p1' });
     await engine.initBackend('cpu');
