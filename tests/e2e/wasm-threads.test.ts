@@ -8,7 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { THREAD_GLUE_FILE, THREAD_WORKER_FILE } from '../../src/build/threaded-wasm';
 import { emulateLogicalCores } from '../../src/cli/emulate-cores';
 import { TRAIN_TIMEOUT, setMaxEpochs, trainToResults } from './driver';
-import { appUnderTest, cspViolations, recordRequests, watchCspViolations } from './harness';
+import {
+  appUnderTest,
+  cspViolations,
+  recordRequests,
+  waitForOfflineReady,
+  watchCspViolations,
+} from './harness';
 
 const app = appUnderTest({ prepare: (browser) => watchCspViolations(browser.context) });
 const EMULATED_CORES = 4;
@@ -40,6 +46,15 @@ describe('threaded wasm in headless Chromium', () => {
     expect(urls.some((url) => hashed(THREAD_WORKER_FILE).test(url))).toBe(true);
     expect(urls.some((url) => hashed(THREAD_GLUE_FILE).test(url))).toBe(true);
     expect(urls.filter((url) => url.startsWith('blob:'))).toEqual([]);
+    // Both are in the offline copy: threads start offline too, and a data file never waits on them.
+    await waitForOfflineReady(page);
+    const cached = await page.evaluate(async () => {
+      const names = await caches.keys();
+      const lists = await Promise.all(names.map(async (name) => (await caches.open(name)).keys()));
+      return lists.flat().map((request) => new URL(request.url).pathname);
+    });
+    expect(cached.some((path) => hashed(THREAD_WORKER_FILE).test(path))).toBe(true);
+    expect(cached.some((path) => hashed(THREAD_GLUE_FILE).test(path))).toBe(true);
 
     await page.getByTestId('demo-button').click();
     await page.getByTestId('dataset-summary').waitFor();
