@@ -2,10 +2,10 @@ import type { Plugin } from 'vite';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
+import { viteThreadedWasm } from './src/build/threaded-wasm';
 import { CSP_HEADER, CSP_META } from './src/ui/privacy/csp';
 
-// Cross-origin isolation (SharedArrayBuffer) is what a threaded wasm build needs; the engine runs wasm
-// single-threaded for now (src/worker/backend.ts says why).
+// Cross-origin isolation gives SharedArrayBuffer, which the threaded wasm build needs (src/worker/backend.ts).
 const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -106,7 +106,8 @@ export default defineConfig({
       },
     }),
   ],
-  worker: { format: 'es' },
+  // The engine worker is bundled on its own: its tfjs gets thread workers served as app files, not blob: URLs.
+  worker: { format: 'es', plugins: () => [viteThreadedWasm()] },
   // HDF5 filter plugins (h5wasm-plugins' .so side modules) are inlined into the worker: no request, offline.
   assetsInclude: ['**/*.so'],
   server: { headers: isolationHeaders },

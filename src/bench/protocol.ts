@@ -25,6 +25,8 @@ export interface RunRequest {
   size: BenchSize;
   preset: ModelPreset;
   maxEpochs: number;
+  /** wasm threads: 1 runs the single-threaded build, more the threaded one (tfjs caps it at cores / 2). */
+  wasmThreads?: number;
   /** The effects file for the pbmc size (given to the page by the runner, never stored in the repo). */
   file?: File;
 }

@@ -1,11 +1,11 @@
 /**
- * The browser benchmark's dedicated worker: one per run. It sets tfjs up as the app's worker does (wasm
- * single-threaded SIMD, binaries served beside the bundle; webgpu from the browser's adapter), makes the
- * size's tensor and measures it with src/core/bench.ts.
+ * The browser benchmark's dedicated worker: one per run. It sets tfjs up as the app's worker does (wasm SIMD,
+ * single-threaded or on the run's thread count, binaries served beside the bundle; webgpu from the browser's
+ * adapter), makes the size's tensor and measures it with src/core/bench.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { MemorySample } from '../core/bench';
 import { benchOne, fileSizeTensor, simulatedSizeTensor } from '../core/bench';
 import type { EffectTensor } from '../core/data/tensor';
@@ -13,9 +13,8 @@ import { AbortError } from '../core/model/train';
 import { probeWebGpu } from '../worker/webgpu-probe';
 import type { BackendOffer, PageToWorker, RunRequest, RunResult, WorkerToPage } from './protocol';
 
-// As in the app (src/worker/backend.ts): threaded wasm is off, so the single-threaded SIMD build runs.
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-// The runner copies the tfjs wasm binaries next to the bundle.
+// The runner copies the tfjs wasm binaries (and the thread worker files, src/build/threaded-wasm.ts) next to
+// the bundle.
 setWasmPaths(new URL('./', globalThis.location.href).href);
 
 /** The parts of the worker scope used here (valid under both the DOM and WebWorker libs). */
@@ -63,12 +62,18 @@ async function run(request: RunRequest): Promise<void> {
   if (!found.backends.includes(request.backend)) {
     throw new Error(`${request.backend} is not offered: ${found.webgpuProblem ?? 'unknown reason'}`);
   }
+  // One thread: the single-threaded build (the app's fallback); more: the threaded one (capped by tfjs).
+  const threads = request.wasmThreads ?? 1;
+  if (threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  else setThreadsCount(threads);
   if (!(await tf.setBackend(request.backend))) throw new Error(`${request.backend} failed to start.`);
   await tf.ready();
   let wasm: string | null = null;
   if (request.backend === 'wasm') {
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    wasm = `${simd ? 'SIMD' : 'no SIMD'}, 1 thread`;
+    const threaded = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+    const count = threaded ? getThreadsCount() : 1;
+    wasm = `${simd ? 'SIMD' : 'no SIMD'}, ${threaded ? 'threaded build' : 'single-threaded build'}, ${count} thread${count === 1 ? '' : 's'}`;
   }
   const tensor = await makeTensor(request);
   const madeSeconds = (performance.now() - started) / 1000;

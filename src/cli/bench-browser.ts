@@ -1,6 +1,8 @@
 /**
  * Browser training benchmark: `npx tsx src/cli/bench-browser.ts [--json] [--backends webgpu,wasm,cpu]
- * [--sizes demo,pbmc,replogle,tahoe] [--max-epochs N] [--preset small] [--stop-check]`.
+ * [--sizes demo,pbmc,replogle,tahoe] [--max-epochs N] [--preset small] [--wasm-threads 1,2] [--stop-check]`.
+ * wasm runs once per thread count; for N > 1 the page and its workers report 2N logical cores (tfjs computes
+ * on cores / 2 threads), whatever the machine has: the row's wasm column says what ran.
  *
  * Bundles the benchmark page and its worker (src/bench, not part of the app) with esbuild into a temporary
  * folder beside the tfjs wasm binaries, serves it cross-origin isolated under the app's CSP, and drives the
@@ -12,12 +14,18 @@
  * whether the tab and the worker stayed alive. Prints the same table (or JSON) as src/cli/bench.ts plus
  * those columns.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import {
+  esbuildThreadedWasm,
+  threadedWasmSources,
+  THREAD_GLUE_FILE,
+  THREAD_WORKER_FILE,
+} from '../build/threaded-wasm';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { BenchColumn, BenchRow } from '../core/bench';
@@ -30,6 +38,7 @@ import { ISOLATION_HEADERS, serveStatic } from './static-server';
 import { positiveNumber } from './bench-args';
 import { SAMPLE_MS, Sampler } from './bench-browser-sampler';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
+import { emulateLogicalCores } from './emulate-cores';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Real data beside the checkout (DESIGN.md); skipped when absent, never copied. */
@@ -81,6 +90,7 @@ const BROWSER_COLUMNS: BenchColumn<BrowserBenchRow>[] = [
     header === 'RSS MiB' ? 'renderer RSS MiB' : header === 'heap MiB' ? 'worker heap MiB' : header,
     cell,
   ]),
+  ['wasm', (r) => r.wasm ?? '-'],
   ['worker ArrayBuffers MiB', (r) => mib(r.peakWorkerArrayBuffersMiB)],
   ['GPU-process RSS MiB', (r) => mib(r.peakGpuProcessRssMiB)],
   ['GPU buffers MiB', (r) => mib(r.peakGpuAllocatedMiB)],
@@ -97,7 +107,11 @@ async function bundle(): Promise<string> {
     target: 'es2022',
     outdir: out,
     logLevel: 'error',
+    plugins: [esbuildThreadedWasm()],
   });
+  const threads = threadedWasmSources();
+  writeFileSync(join(out, THREAD_WORKER_FILE), threads.worker);
+  writeFileSync(join(out, THREAD_GLUE_FILE), threads.glue);
   copyFileSync(join(ROOT, 'src/bench/index.html'), join(out, 'index.html'));
   const wasmDir = join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
   for (const file of WASM_FILES) copyFileSync(join(wasmDir, file), join(out, file));
@@ -108,8 +122,14 @@ interface BenchWindow {
   c3tlBench: BenchPageApi;
 }
 
-async function openBenchPage(browser: Browser, origin: string, size: string): Promise<Page> {
+async function openBenchPage(
+  browser: Browser,
+  origin: string,
+  size: string,
+  emulatedCores?: number,
+): Promise<Page> {
   const page = await browser.newPage();
+  if (emulatedCores !== undefined) await emulateLogicalCores(page.context(), page, emulatedCores);
   page.on('pageerror', (error) => process.stderr.write(`page error: ${error.message}\n`));
   await page.exposeFunction('c3tlBenchProgress', (text: string) => process.stderr.write(`  ${text}\n`));
   await page.goto(`${origin}/`);
@@ -124,6 +144,8 @@ interface Options {
   sizes: string[];
   maxEpochs: number;
   preset: ModelPreset;
+  /** Thread counts each wasm size runs with. */
+  wasmThreads: number[];
   stopCheck: boolean;
 }
 
@@ -160,43 +182,55 @@ async function runAll(options: Options): Promise<BrowserBenchReport> {
         process.stderr.write(`skipping ${backend}: this browser does not offer it\n`);
         continue;
       }
-      for (const size of options.sizes) {
-        if (!isBenchSize(size))
-          throw new Error(`Unknown size "${size}": expected ${BENCH_SIZES.join(', ')}.`);
-        if (size === 'pbmc' && !existsSync(PBMC)) {
-          process.stderr.write(`skipping pbmc: ${PBMC} is absent\n`);
-          continue;
+      for (const size of options.sizes)
+        for (const threads of backend === 'wasm' ? options.wasmThreads : [1]) {
+          if (!isBenchSize(size))
+            throw new Error(`Unknown size "${size}": expected ${BENCH_SIZES.join(', ')}.`);
+          if (size === 'pbmc' && !existsSync(PBMC)) {
+            process.stderr.write(`skipping pbmc: ${PBMC} is absent\n`);
+            continue;
+          }
+          const page = await openBenchPage(
+            browser,
+            server.origin,
+            size,
+            threads > 1 ? 2 * threads : undefined,
+          );
+          sampler.reset();
+          const request = {
+            backend,
+            size,
+            preset: options.preset,
+            maxEpochs: options.maxEpochs,
+            wasmThreads: threads,
+          };
+          const outcome: RunOutcome = await page.evaluate(
+            (r) => (window as unknown as BenchWindow).c3tlBench.run(r),
+            request,
+          );
+          await page.close();
+          if (outcome.kind !== 'done') {
+            throw new Error(`${backend} ${size}: ${outcome.kind === 'error' ? outcome.message : 'stopped'}`);
+          }
+          const { result } = outcome;
+          const inWorker = result.measure.peakHeapMiB * MiB;
+          const row: BrowserBenchRow = {
+            backend,
+            adapter: result.adapter,
+            size,
+            ...result.measure,
+            peakHeapMiB: Math.max(inWorker, sampler.peakHeap) / MiB,
+            peakRssMiB: sampler.peakRenderer > 0 ? sampler.peakRenderer / MiB : null,
+            isFallbackAdapter: result.isFallbackAdapter,
+            wasm: result.wasm,
+            heapSource: result.heapSource ?? `CDP Runtime.getHeapUsage every ${SAMPLE_MS} ms`,
+            peakWorkerArrayBuffersMiB: sampler.peakBacking > 0 ? sampler.peakBacking / MiB : null,
+            peakGpuProcessRssMiB: sampler.peakGpuProcess > 0 ? sampler.peakGpuProcess / MiB : null,
+            peakGpuAllocatedMiB: result.peakGpuAllocatedMiB,
+          };
+          rows.push(row);
+          process.stderr.write(`${benchTable([row], BROWSER_COLUMNS).split('\n')[1]}\n`);
         }
-        const page = await openBenchPage(browser, server.origin, size);
-        sampler.reset();
-        const request = { backend, size, preset: options.preset, maxEpochs: options.maxEpochs };
-        const outcome: RunOutcome = await page.evaluate(
-          (r) => (window as unknown as BenchWindow).c3tlBench.run(r),
-          request,
-        );
-        await page.close();
-        if (outcome.kind !== 'done') {
-          throw new Error(`${backend} ${size}: ${outcome.kind === 'error' ? outcome.message : 'stopped'}`);
-        }
-        const { result } = outcome;
-        const inWorker = result.measure.peakHeapMiB * MiB;
-        const row: BrowserBenchRow = {
-          backend,
-          adapter: result.adapter,
-          size,
-          ...result.measure,
-          peakHeapMiB: Math.max(inWorker, sampler.peakHeap) / MiB,
-          peakRssMiB: sampler.peakRenderer > 0 ? sampler.peakRenderer / MiB : null,
-          isFallbackAdapter: result.isFallbackAdapter,
-          wasm: result.wasm,
-          heapSource: result.heapSource ?? `CDP Runtime.getHeapUsage every ${SAMPLE_MS} ms`,
-          peakWorkerArrayBuffersMiB: sampler.peakBacking > 0 ? sampler.peakBacking / MiB : null,
-          peakGpuProcessRssMiB: sampler.peakGpuProcess > 0 ? sampler.peakGpuProcess / MiB : null,
-          peakGpuAllocatedMiB: result.peakGpuAllocatedMiB,
-        };
-        rows.push(row);
-        process.stderr.write(`${benchTable([row], BROWSER_COLUMNS).split('\n')[1]}\n`);
-      }
     }
     const report: BrowserBenchReport = { chromium: browser.version(), offer, rows };
     if (options.stopCheck)
@@ -272,8 +306,14 @@ async function main(): Promise<void> {
       sizes: { type: 'string', default: 'demo,pbmc' },
       'max-epochs': { type: 'string', default: String(DEFAULT_TRAIN_OPTIONS.maxEpochs) },
       preset: { type: 'string', default: 'small' },
+      'wasm-threads': { type: 'string', default: '1' },
       'stop-check': { type: 'boolean' },
     },
+  });
+  const wasmThreads = values['wasm-threads'].split(',').map((text) => {
+    const count = positiveNumber(text, 'wasm-threads', true);
+    if (!count.ok) throw new Error(count.reason);
+    return count.data;
   });
   const backends = values.backends.split(',');
   for (const backend of backends) {
@@ -289,6 +329,7 @@ async function main(): Promise<void> {
     sizes: values.sizes.split(',').filter((size) => size !== ''),
     maxEpochs: maxEpochs.data,
     preset: values.preset as ModelPreset,
+    wasmThreads,
     stopCheck: values['stop-check'] ?? false,
   });
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);

@@ -58,6 +58,17 @@ export interface RecordResult {
   metrics: Record<Method, MetricValues> | null;
 }
 
+/**
+ * The model file whose weights gave a run's results, when they were applied from a file (imported, or kept
+ * with a saved session) rather than trained in the run: the file itself, and how it was trained.
+ */
+export interface ModelFileRecord extends InputFileRecord {
+  /** ISO 8601 time the file was written. */
+  createdAt: string;
+  /** The training that made it: backend, epochs run, the epoch kept, seconds. */
+  training: { backend: string; epochs: number; bestEpoch: number; seconds: number };
+}
+
 export interface ReproRecord {
   format: typeof RECORD_FORMAT;
   formatVersion: typeof RECORD_FORMAT_VERSION;
@@ -69,9 +80,14 @@ export interface ReproRecord {
   dataset: Pick<TensorSummary, 'contexts' | 'perturbations' | 'genes' | 'pairs'>;
   settings: RunSettings;
   result: RecordResult;
+  /** Present when the results come from a model file (settings are then the file's training settings). */
+  model?: ModelFileRecord;
 }
 
-/** The top-level keys of a record, in order (the JSON export and its tests use them). */
+/**
+ * The top-level keys of every record, in order (the JSON export and its tests use them); `model` follows them
+ * in a record of results applied from a model file.
+ */
 export const RECORD_KEYS = [
   'format',
   'formatVersion',
@@ -99,6 +115,7 @@ export interface RecordParts {
     train: TrainInfo;
     metrics: Record<Method, MetricValues> | null;
   };
+  model?: ModelFileRecord;
 }
 
 /** Assembles a record; copies what it keeps, drops the epoch history (the loss curve is not needed to rerun). */
@@ -135,6 +152,7 @@ export function buildRecord(parts: RecordParts): ReproRecord {
           >)
         : null,
     },
+    ...(parts.model && { model: { ...parts.model, training: { ...parts.model.training } } }),
   };
 }
 

@@ -26,6 +26,8 @@ export interface BackendInfo {
   reason: string;
   /** Backends that can be selected in this browser. */
   available: BackendName[];
+  /** Threads the wasm backend computes on (1: single-threaded); null when another backend is active. */
+  wasmThreads: number | null;
   /** The timing of every available backend on this device; null until one was measured or read back. */
   calibration: CalibrationInfo | null;
 }

@@ -16,14 +16,18 @@ import type { CalibrationOutcome } from './calibrate-rules';
 import { calibratedPlan } from './calibrate-rules';
 import type { WebGpuBackendLike } from './sync-read-guard';
 import { guardSyncReads } from './sync-read-guard';
+import type { WasmStarter } from './wasm-threads';
+import { expectedWasmThreads, startWasm } from './wasm-threads';
 import { probeWebGpu } from './webgpu-probe';
 
 export { probeWebGpu };
 
-// The threaded wasm build starts its pthread workers from the factory's source text (Function.toString);
-// the production minifier renames a variable that text relies on, so those workers die with
-// "ReferenceError: e is not defined" and the backend never starts. Single-threaded SIMD is used instead.
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+// Threads need SharedArrayBuffer (cross-origin isolation); the built app serves the thread workers as its own
+// files (src/build/threaded-wasm.ts), so the policy stays worker-src 'self'.
+const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+const logicalCores = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)
+  ?.hardwareConcurrency;
+if (expectedWasmThreads(isolated, logicalCores) === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 
 // The binaries are emitted by Vite next to the bundle; tfjs would otherwise look beside its own script.
 setWasmPaths({
@@ -32,17 +36,42 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
 });
 
-async function wasmDetail(): Promise<{ threads: boolean; text: string }> {
+/** The priority tfjs-backend-wasm registers 'wasm' with (re-registered after an abandoned start). */
+const WASM_PRIORITY = 2;
+
+/** Why the threaded build was given up on this page, if it was. */
+let wasmThreadsProblem: string | null = null;
+
+const tfWasm: WasmStarter = {
+  threaded: async () => Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+  start: () => tf.setBackend('wasm'),
+  disableThreads: () => tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false),
+  forgetPendingStart: () => {
+    const factory = tf.findBackendFactory('wasm');
+    tf.removeBackend('wasm');
+    tf.registerBackend('wasm', factory, WASM_PRIORITY);
+  },
+};
+
+async function wasmDetail(): Promise<{ threads: number; text: string }> {
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  const threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-  const count = threads ? getThreadsCount() : 1;
-  return { threads, text: `${simd ? 'SIMD' : 'no SIMD'}, ${count} thread${count === 1 ? '' : 's'}` };
+  const threaded = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  const threads = threaded ? getThreadsCount() : 1;
+  const fellBack = wasmThreadsProblem === null ? '' : `; ${wasmThreadsProblem}`;
+  return {
+    threads,
+    text: `${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}${fellBack}`,
+  };
 }
 
 /** Makes `name` the active tfjs backend: null once it runs, else why it could not start. */
 export async function activateBackend(name: BackendName): Promise<string | null> {
   try {
-    if (!(await tf.setBackend(name))) return `${name} failed to start`;
+    if (name === 'wasm') {
+      const outcome = await startWasm(tfWasm);
+      wasmThreadsProblem = outcome.threadsProblem ?? wasmThreadsProblem;
+      if (!outcome.started) return 'wasm failed to start';
+    } else if (!(await tf.setBackend(name))) return `${name} failed to start`;
     await tf.ready();
     if (name === 'webgpu') guardSyncReads(tf.backend() as unknown as WebGpuBackendLike);
     return null;
@@ -97,6 +126,7 @@ export async function selectBackend(
       isFallbackAdapter: probe.isFallbackAdapter,
       reason: `${why}${detail}`,
       available,
+      wasmThreads: wasm?.threads ?? null,
       calibration: calibration?.ok ? calibration.info : null,
     };
   }

@@ -8,9 +8,8 @@ import { loadDataset } from '../core/data/load';
 import type { EffectTensor } from '../core/data/tensor';
 import type { SweepPoint } from '../core/eval/results';
 import type { EpochLog } from '../core/eval/types';
-import { evaluateTarget, predictTarget, predictWithModelFile, sweepSupport } from '../core/eval/protocol';
+import { evaluateTarget, predictTarget, sweepSupport } from '../core/eval/protocol';
 import { MODEL_FILE_EXTENSION } from '../core/model/model-file';
-import { decodeModelFile } from '../core/model/model-file-decode';
 import { simulate } from '../core/simulate/simulator';
 import type {
   BackendInfo,
@@ -41,6 +40,7 @@ import { describeDataset, describeProgress } from './dataset-info';
 import { DEMO_OPTIONS, demoInput, describeFiles, runRecord, type RunRecordParts } from './provenance';
 import type { StopToken } from './run-gate';
 import { createRunGate } from './run-gate';
+import { applyModelFile, evaluationRecord, predictionRecord } from './model-apply';
 import type { LoadedDataset, SessionStore } from './sessions';
 import { indexedDbSessionStore, sessionMethods } from './sessions';
 import { cellMethods } from './cells';
@@ -56,6 +56,9 @@ export interface EngineOptions extends BackendPolicyOptions {
   /** Ids of new sessions; crypto.randomUUID by default. */
   newSessionId?: () => string;
 }
+
+/** The file name a model is exported (and recorded, when applied) under. */
+const modelFileName = (target: string) => `c3tl-model_${fileSafe(target)}${MODEL_FILE_EXTENSION}`;
 
 export function createEngine(engineOptions: EngineOptions = {}) {
   const gate = createRunGate();
@@ -91,6 +94,19 @@ export function createEngine(engineOptions: EngineOptions = {}) {
     const record = (mode: RunRecordParts['mode'], result: RunRecordParts['result']) =>
       input && { record: runRecord({ mode, tensor: data, input, backend, setup, result }) };
     return { data, hooks, record };
+  };
+  /** Applies a model file's text to the loaded dataset; an applied model becomes the engine's. */
+  const applyModel = async (text: string, fileName: string, token: StopToken) => {
+    const applied = await applyModelFile({
+      tensor,
+      input: origin?.input,
+      text,
+      fileName,
+      backend: () => ensureBackend(token),
+      shouldStop: () => token.stopped,
+    });
+    if (applied.ok) lastModel = { target: applied.target, text };
+    return applied.outcome;
   };
   const requireTensor = (target: number): EffectTensor => {
     if (tensor === null) throw new Error('No dataset is loaded: load the demo or a file first.');
@@ -170,7 +186,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
           const view: EvaluationView = {
             ...evaluationView(result),
             ...(held && { truth: truthView(held, setup.target, result) }),
-            ...run.record('evaluate', { ...result, genes: result.genes.length, metrics: result.metrics }),
+            ...run.record('evaluate', evaluationRecord(result)),
           };
           return Comlink.transfer(view, evaluationBuffers(view));
         })
@@ -188,12 +204,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
           lastModel = result.modelFile ? { target: result.context, text: result.modelFile } : null;
           const view: PredictionView = {
             ...predictionView(result),
-            ...run.record('predict', {
-              ...result,
-              query: result.perturbations.length,
-              genes: result.genes.length,
-              metrics: null,
-            }),
+            ...run.record('predict', predictionRecord(result)),
           };
           return Comlink.transfer(view, [view.predictions.buffer as ArrayBuffer]);
         })
@@ -204,10 +215,7 @@ export function createEngine(engineOptions: EngineOptions = {}) {
     exportModel(): Promise<ModelDownload> {
       return gate.run(async () => {
         if (lastModel === null) throw new Error('No trained model yet: train (evaluate or predict) first.');
-        return {
-          name: `c3tl-model_${fileSafe(lastModel.target)}${MODEL_FILE_EXTENSION}`,
-          text: lastModel.text,
-        };
+        return { name: modelFileName(lastModel.target), text: lastModel.text };
       });
     },
 
@@ -217,47 +225,22 @@ export function createEngine(engineOptions: EngineOptions = {}) {
      * A refusal (damaged or newer file, missing genes, target or support) comes back as data.
      */
     importModel(text: string, fileName = 'model file'): Promise<ModelImportOutcome> {
-      return gate.run(async (token): Promise<ModelImportOutcome> => {
-        if (tensor === null)
-          return { ok: false, message: 'Load the dataset the model was trained on first.' };
-        const data = tensor;
-        const decoded = decodeModelFile(text, fileName);
-        if (!decoded.ok) return { ok: false, message: decoded.error.message };
-        await ensureBackend(token);
-        let restored;
-        try {
-          restored = await predictWithModelFile(
-            data,
-            decoded.data,
-            { shouldStop: () => token.stopped },
-            fileName,
-          );
-        } catch (error) {
-          if (error instanceof Error && error.name === 'AbortError') throw error;
-          return { ok: false, message: error instanceof Error ? error.message : String(error) };
-        }
-        lastModel = { target: decoded.data.target, text };
-        const target = data.contexts.indexOf(decoded.data.target);
-        if (restored.mode === 'evaluate') {
-          const evaluation = evaluationView(restored.evaluation);
-          const outcome: ModelImportOutcome = {
-            ok: true,
-            mode: 'evaluate',
-            evaluation,
-            target,
-            notes: restored.notes,
+      return gate.run((token) => applyModel(text, fileName, token));
+    },
+
+    /**
+     * Applies the engine's model (the last one trained or imported, or the one a restored session kept) to
+     * the loaded dataset without training, as importModel does with a file.
+     */
+    applySavedModel(): Promise<ModelImportOutcome> {
+      return gate.run(async (token) => {
+        if (lastModel === null) {
+          return {
+            ok: false,
+            message: 'No model to apply: train, import a model file or restore a session with one.',
           };
-          return Comlink.transfer(outcome, evaluationBuffers(evaluation));
         }
-        const prediction = predictionView(restored.prediction);
-        const outcome: ModelImportOutcome = {
-          ok: true,
-          mode: 'predict',
-          prediction,
-          target,
-          notes: restored.notes,
-        };
-        return Comlink.transfer(outcome, [prediction.predictions.buffer as ArrayBuffer]);
+        return applyModel(lastModel.text, modelFileName(lastModel.target), token);
       });
     },
 

@@ -8,8 +8,17 @@ import { version as appVersion } from '../../package.json';
 import type { InputFile } from '../core/data/source';
 import type { EffectTensor } from '../core/data/tensor';
 import { tensorSummary } from '../core/data/tensor';
-import type { InputFileRecord, InputRecord, RecordParts, ReproRecord, RunMode } from '../core/record';
+import type { ModelFile } from '../core/model/model-file';
+import type {
+  InputFileRecord,
+  InputRecord,
+  ModelFileRecord,
+  RecordParts,
+  ReproRecord,
+  RunMode,
+} from '../core/record';
 import { buildRecord, describeInputFile } from '../core/record';
+import { sha256Hex } from '../core/sha256';
 import type { SimulatorOptions } from '../core/simulate/simulator';
 import type { BackendInfo, RunSetup } from './api-types';
 
@@ -55,6 +64,24 @@ export interface RunRecordParts {
   backend: BackendInfo;
   setup: RunSetup;
   result: RecordParts['result'];
+  /** The model file the results were applied from, when they were not trained in this run. */
+  model?: ModelFileRecord;
+}
+
+/** A model file as a record names it: its name, size and SHA-256 (of its UTF-8 text), and its training. */
+export async function modelFileRecord(
+  text: string,
+  name: string,
+  model: ModelFile,
+): Promise<ModelFileRecord> {
+  const bytes = new TextEncoder().encode(text);
+  return {
+    name,
+    bytes: bytes.length,
+    sha256: await sha256Hex(bytes),
+    createdAt: model.createdAt,
+    training: { ...model.training },
+  };
 }
 
 /** The record of a run that just finished on the engine's current backend. */
@@ -82,5 +109,6 @@ export function runRecord(parts: RunRecordParts): ReproRecord {
       maxEpochs: setup.maxEpochs ?? null,
     },
     result: parts.result,
+    ...(parts.model && { model: parts.model }),
   });
 }

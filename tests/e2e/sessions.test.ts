@@ -1,8 +1,9 @@
 /**
  * Keep, share and reproduce, in real headless Chromium: every export is a well-formed file (tables parsed
  * back, PNG signature, SVG parsed, record JSON with its keys), a saved session survives a reload and
- * restores the same metrics (and training again from it gives them again), deleting removes it, and the
- * record of a loaded file carries its SHA-256.
+ * restores the same metrics (and training again from it gives them again), one click applies the model it
+ * kept (with a record naming the model file), deleting removes it, and the record of a loaded file carries its
+ * SHA-256.
  */
 import { createHash } from 'node:crypto';
 import Papa from 'papaparse';
@@ -208,6 +209,35 @@ describe('keep, share and reproduce in headless Chromium', () => {
     await waitOrError(page, page.getByTestId('metrics-table'));
     expect((await shownRecord(page)).backend.name).toBe(record.backend.name);
     expect(await readMetrics(page)).toEqual(metrics);
+
+    // One click from the saved session to its model's results: restore, then apply the model it kept (no
+    // training, no file to import). The results carry the same record, naming the model file.
+    await page.reload();
+    await waitReady(page);
+    await row.first().waitFor();
+    expect(await row.textContent()).toContain('with its model');
+    await row.getByTestId('restore-apply-model-button').click();
+    await waitOrError(
+      page,
+      page.getByTestId('status').filter({ hasText: 'Applied the model file to ctx01 without training' }),
+    );
+    const fromModel = await readMetrics(page);
+    for (const method of METHODS) {
+      for (const metric of METRICS) {
+        const [got, trained] = [fromModel[method][metric], metrics[method][metric]];
+        if (Number.isNaN(trained)) expect(got, `${method} ${metric}`).toBeNaN();
+        else expect(Math.abs(got - trained), `${method} ${metric}`).toBeLessThan(1e-4);
+      }
+    }
+    const applied = await shownRecord(page);
+    expect(Object.keys(applied)).toEqual([...RECORD_KEYS, 'model']);
+    expect(applied.settings).toEqual(record.settings);
+    expect(applied.input).toEqual(record.input);
+    expect(applied.model).toMatchObject({
+      name: 'c3tl-model_ctx01.c3tl.json',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      training: { epochs: record.result.train.epochs, bestEpoch: record.result.train.bestEpoch },
+    });
 
     // Delete: the row goes, and stays gone after a reload.
     await row.getByTestId('delete-session-button').click();

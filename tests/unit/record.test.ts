@@ -160,6 +160,23 @@ describe('buildRecord', () => {
     expect(record.result.metrics).toEqual(metricsOf(0.5));
   });
 
+  it('names the model file after the documented keys when the results were applied from one', () => {
+    const model = {
+      name: 'm.c3tl.json',
+      bytes: 10,
+      sha256: 'cd'.repeat(32),
+      createdAt: '2026-01-01T00:00:00.000Z',
+      training: { backend: 'wasm', epochs: 30, bestEpoch: 22, seconds: 4 },
+    };
+    const given = parts({ model });
+    const record = buildRecord(given);
+    expect(Object.keys(record)).toEqual([...RECORD_KEYS, 'model']);
+    expect(record.model).toEqual(model);
+    given.model!.training.epochs = 1;
+    expect(record.model!.training.epochs).toBe(30);
+    expect('model' in buildRecord(parts())).toBe(false);
+  });
+
   it('drops the epoch history but keeps the training summary', () => {
     const { train } = buildRecord(parts()).result;
     expect(train).toEqual({

@@ -118,4 +118,27 @@ describe('restoring a session into the page state', () => {
     expect(state.status).toBe('Restoring the session failed.');
     expect(state.error).toBe('That session is no longer stored.');
   });
+
+  it('one click from a saved session: its restored results, then the results of the model it kept', () => {
+    const applied = {
+      context: 'a',
+      train: train(0),
+      record: { model: { name: 'm' } },
+    } as unknown as PredictionView;
+    const state = run([
+      { type: 'task-start', task: 'restore', status: '' },
+      { type: 'session-restored', session: session({ prediction: null }) },
+      { type: 'task-start', task: 'model', status: '' },
+      {
+        type: 'model-applied',
+        outcome: { ok: true, mode: 'predict', prediction: applied, target: 0, notes: [] },
+      },
+    ]);
+    expect(state.task).toBeNull();
+    expect(state.dataset?.source).toBe('saved.csv');
+    expect(state.setup).toMatchObject({ mode: 'predict', target: 0, seed: 9 });
+    expect(state.prediction).toBe(applied);
+    expect(state.evaluation).toBe(evaluation);
+    expect(state.status).toBe('Applied the model file to a without training.');
+  });
 });

@@ -5,7 +5,7 @@ import { formatWideTable } from '../../src/core/data/write';
 import { simulate } from '../../src/core/simulate/simulator';
 import type { SessionResults } from '../../src/worker/api-types';
 import { createEngine } from '../../src/worker/engine';
-import { memoryStore, SMALL_SETUP as SETUP } from '../fixtures/session-store';
+import { gapsFile, memoryStore, SMALL_SETUP as SETUP } from '../fixtures/session-store';
 import { DEMO_OPTIONS, VERSIONS } from '../../src/worker/provenance';
 import type { SessionStore, StoredDataset } from '../../src/worker/sessions';
 import { EARLIER_SESSION_NOTE, SESSION_SHAPE, restoreDataset, storedBytes } from '../../src/worker/sessions';
@@ -78,17 +78,9 @@ describe('run records from the engine', () => {
   });
 
   it('records a prediction without metrics (nothing is held out)', async () => {
-    const gaps = simulate({
-      contexts: 3,
-      perturbations: 30,
-      genes: 60,
-      seed: 4,
-      observedFraction: 0.8,
-      counts: false,
-    });
     const engine = createEngine({ sessions: memoryStore() });
     await engine.initBackend('cpu');
-    await engine.loadFiles([new File([formatWideTable(gaps.tensor)], 'gaps.csv')]);
+    await engine.loadFiles([gapsFile()]);
     const prediction = await engine.predict({ ...SETUP, target: 0, geneLimit: 0 });
     expect(prediction.record!.settings).toMatchObject({ mode: 'predict', supportFraction: null, target: 0 });
     expect(prediction.record!.result.metrics).toBeNull();

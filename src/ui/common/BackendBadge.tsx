@@ -84,6 +84,12 @@ export function BackendBadge({ backend, preference, disabled, onChange, onRecali
         <span className={`backend-name backend-${backend?.name ?? 'pending'}`}>
           {backend?.name ?? 'starting…'}
         </span>
+        {backend?.wasmThreads != null && (
+          <span className="backend-threads" data-testid="backend-threads" data-threads={backend.wasmThreads}>
+            {' '}
+            · {backend.wasmThreads} thread{backend.wasmThreads === 1 ? '' : 's'}
+          </span>
+        )}
         {backend?.adapter && (
           <span className="backend-adapter">
             {' '}

@@ -9,7 +9,8 @@ export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
   // Scripts only from the app's own files; never 'unsafe-inline' or 'unsafe-eval'. 'wasm-unsafe-eval' lets the
   // tfjs wasm backend compile its WebAssembly binary, and allows nothing else.
   'script-src': ["'self'", "'wasm-unsafe-eval'"],
-  // The engine worker and the service worker are files of the app (no blob: workers: wasm threads are off).
+  // The engine worker, wasm's thread workers (src/build/threaded-wasm.ts) and the service worker are files of
+  // the app: no blob: workers.
   'worker-src': ["'self'"],
   // fetch/XHR/WebSocket only to the app's origin: the wasm binaries and nothing else.
   'connect-src': ["'self'"],

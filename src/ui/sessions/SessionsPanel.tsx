@@ -11,7 +11,8 @@ interface Props {
   /** The setup and results the page holds now: what Save keeps. */
   results: SessionResults;
   busy: boolean;
-  onRestore: (id: string) => void;
+  /** applyModel: then apply the model the session kept (one click from a saved session to its predictions). */
+  onRestore: (id: string, applyModel?: boolean) => void;
 }
 
 /** Save the dataset, setup and results in this browser, list what was saved, restore or delete it. */
@@ -134,6 +135,7 @@ export function SessionsPanel({ engine, dataset, results, busy, onRestore }: Pro
                   {session.contexts} × {session.perturbations} × {session.genes}, {session.mode}{' '}
                   {session.target}
                   {session.hasResults ? ', with results' : ''}
+                  {session.hasModel ? ', with its model' : ''}
                 </span>
               </div>
               <div className="session-actions">
@@ -146,6 +148,18 @@ export function SessionsPanel({ engine, dataset, results, busy, onRestore }: Pro
                 >
                   Restore
                 </button>
+                {session.hasModel && (
+                  <button
+                    type="button"
+                    data-testid="restore-apply-model-button"
+                    disabled={busy}
+                    aria-label={`Restore ${session.name} and apply its model`}
+                    title="Restores the session, then applies the model it kept to its dataset, without training"
+                    onClick={() => onRestore(session.id, true)}
+                  >
+                    Predict with its model
+                  </button>
+                )}
                 <button
                   type="button"
                   className="danger"

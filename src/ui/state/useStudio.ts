@@ -41,8 +41,11 @@ export interface StudioActions {
   cancel(): void;
   updateSetup(patch: Partial<SetupValues>): void;
   dismissError(): void;
-  /** Puts a saved session's dataset back into the engine and its setup and results into the page. */
-  restoreSession(id: string): void;
+  /**
+   * Puts a saved session's dataset back into the engine and its setup and results into the page; with
+   * applyModel, then applies the model it kept to the dataset (no training, no file to import).
+   */
+  restoreSession(id: string, applyModel?: boolean): void;
   /** Applies a model file to the loaded dataset (no training); a refusal shows as the error. */
   importModel(file: File): void;
 }
@@ -105,6 +108,12 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
     pendingEpochs.current = [];
     dispatch(task);
   }, []);
+
+  /** A model applied without training: its results, or its refusal as the error. */
+  const applied = (outcome: ModelImportOutcome) =>
+    dispatch(
+      outcome.ok ? { type: 'model-applied', outcome } : { type: 'task-failed', message: outcome.message },
+    );
 
   /** A load's progress callback for the worker, and what its outcome does to the state. */
   const loadProgress = () =>
@@ -259,11 +268,16 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
       dismissError() {
         dispatch({ type: 'dismiss-error' });
       },
-      restoreSession(id) {
+      restoreSession(id, applyModel = false) {
         begin({ type: 'task-start', task: 'restore', status: 'Restoring the saved session…' });
         api
           .restoreSession(id)
-          .then((session) => dispatch({ type: 'session-restored', session }))
+          .then(async (session) => {
+            dispatch({ type: 'session-restored', session });
+            if (!applyModel) return;
+            begin({ type: 'task-start', task: 'model', status: 'Applying the session’s model…' });
+            applied(await api.applySavedModel());
+          })
           .catch(failed);
       },
       importModel(file) {
@@ -271,13 +285,7 @@ export function useStudio(client: EngineClient): { state: StudioState; actions: 
         file
           .text()
           .then((text): Promise<ModelImportOutcome> => api.importModel(text, file.name))
-          .then((outcome) =>
-            dispatch(
-              outcome.ok
-                ? { type: 'model-applied', outcome }
-                : { type: 'task-failed', message: outcome.message },
-            ),
-          )
+          .then(applied)
           .catch(failed);
       },
     };
