@@ -297,9 +297,8 @@ export function createEngine(engineOptions: EngineOptions = {}) {
         lastModel = text === null ? null : { target: modelTarget(text), text };
       },
       replace: (dataset) => {
-        const { tensor: restored, ...rest } = dataset;
-        tensor = restored;
-        origin = rest;
+        replace(dataset);
+        simulation.regain(dataset);
       },
     }),
 

@@ -50,6 +50,19 @@ export function simulationMethods(host: SimulationHost) {
     held = null;
     last = null;
   };
+  /**
+   * A restored session of a simulated screen: the simulator is deterministic, so simulating its options again
+   * gives back its truth, kept when the values match the restored tensor exactly (otherwise none is kept).
+   */
+  const regain = (dataset: LoadedDataset): void => {
+    forget();
+    if (dataset.input.kind !== 'demo') return;
+    const data = simulate(dataset.input.simulator);
+    const a = data.tensor.values;
+    const b = dataset.tensor.values;
+    if (a.length === b.length && a.every((v, i) => Object.is(v, b[i])))
+      keep({ ...data, tensor: dataset.tensor });
+  };
   /** Keeps the truth of a simulated screen that is about to become the dataset. */
   const keep = (data: SimulatedData): void => {
     held = { tensor: data.tensor, truth: data.truth, targets: data.targets, network: data.network };
@@ -110,7 +123,7 @@ export function simulationMethods(host: SimulationHost) {
       });
     },
   };
-  return { methods, truthOf, keep, forget, rememberEvaluation };
+  return { methods, truthOf, keep, regain, forget, rememberEvaluation };
 }
 
 /** Noise ceiling, scores against the truth and the truth's rows for the held-out pairs of an evaluation. */

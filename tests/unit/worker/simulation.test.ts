@@ -5,6 +5,7 @@ import { DEFAULT_SIM_SETTINGS, type SimSettings } from '../../../src/core/simula
 import { simulate } from '../../../src/core/simulate/simulator';
 import type { RunSetup } from '../../../src/worker/api-types';
 import { createEngine } from '../../../src/worker/engine';
+import { memoryStore } from '../../fixtures/session-store';
 
 const SETTINGS: SimSettings = { ...DEFAULT_SIM_SETTINGS, contexts: 3, perturbations: 40, genes: 80, seed: 4 };
 const SETUP: RunSetup = {
@@ -54,6 +55,36 @@ describe('engine: simulated screens (teaching mode)', () => {
     expect(view.truth!.ceiling.pearson).toBeGreaterThan(0);
     const network = await engine.networkView(view.queryPerturbations[0], null);
     expect(network.target).toBe(view.context);
+  }, 120_000);
+
+  it('gets the truth back when a saved simulated screen is restored, and none for a file', async () => {
+    const store = memoryStore();
+    const engine = createEngine({ sessions: store });
+    await engine.initBackend('cpu');
+    await engine.loadSimulation(SETTINGS);
+    const setup = { mode: 'evaluate', target: 0, supportPercent: 30, seed: 1, preset: 'small' } as const;
+    const session = {
+      setup: { ...setup, geneLimit: 0, maxEpochs: 2 },
+      evaluation: null,
+      prediction: null,
+      sweep: null,
+    };
+    const saved = await engine.saveSession('simulated', session);
+
+    const later = createEngine({ sessions: store });
+    await later.initBackend('cpu');
+    await later.restoreSession(saved.id);
+    const view = await later.evaluate(SETUP);
+    expect(view.truth).toBeDefined();
+    expect(view.truth!.values.length).toBe(view.observed.length);
+
+    const { tensor } = simulate({ contexts: 3, perturbations: 40, genes: 80, seed: 4, counts: false });
+    await later.loadFiles([new File([formatWideTable(tensor)], 'same.csv', { type: 'text/csv' })]);
+    const fromFile = await later.saveSession('file', session);
+    const third = createEngine({ sessions: store });
+    await third.initBackend('cpu');
+    await third.restoreSession(fromFile.id);
+    expect((await third.evaluate(SETUP)).truth).toBeUndefined();
   }, 120_000);
 
   it('refuses invalid settings as data and forgets the truth when another dataset replaces it', async () => {
