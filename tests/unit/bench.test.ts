@@ -212,7 +212,7 @@ describe('benchTable', () => {
       kernelsPerStep: 151.3,
       uploadBytesPerStep: 1.58 * MiB,
       downloadBytesPerStep: null,
-      transferKernelsPerStep: 60.25,
+      transferKernelsPerStep: 60.21,
       transferUploadBytesPerStep: 2 * 1024,
       transferDownloadBytesPerStep: null,
     };
