@@ -1,0 +1,12 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { simulatedSizeTensor, measureStepCost } from '../src/core/bench';
+import { evaluationSplit } from '../src/core/eval/split';
+import { selectVariableGenes } from '../src/core/data/load';
+import { DEFAULT_TRAIN_OPTIONS } from '../src/core/model/train';
+await tf.setBackend(process.argv[2] ?? 'cpu');
+const tensor = simulatedSizeTensor('demo');
+const split = evaluationSplit(tensor, 0, { supportFraction: 0.1, seed: 1 });
+const selected = selectVariableGenes(tensor, { limit: 2000 });
+const t0 = performance.now();
+console.log(JSON.stringify(await measureStepCost(selected, split, { ...DEFAULT_TRAIN_OPTIONS, preset: 'small', seed: 1, maxEpochs: 40 })), (performance.now()-t0)/1000);
