@@ -59,7 +59,8 @@ describe('packed gate variables', () => {
     const params = createParameters(arch, values, blocks);
     expect(params.blocks.map((set) => set.gates.shape)).toEqual(blocks.map((b) => [4, b.size]));
     const back = await parameterValues(arch, params);
-    for (const name of PARAMETER_NAMES) expect(Array.from(back[name]), name).toEqual(Array.from(values[name]));
+    for (const name of PARAMETER_NAMES)
+      expect(Array.from(back[name]), name).toEqual(Array.from(values[name]));
     disposeParameters(params);
   });
 });
