@@ -14,6 +14,7 @@ import { evaluationSplit } from './eval/split';
 import type { TargetSplit } from './eval/types';
 import type { TrainOptions } from './model/train';
 import { AbortError, DEFAULT_TRAIN_OPTIONS, trainC3tl } from './model/train';
+import { DEFAULT_TRANSFER_OPTIONS } from './model/transfer-train';
 import { simulate } from './simulate/simulator';
 import type { CostMark } from './step-cost';
 import { meterWork } from './step-cost';
@@ -85,6 +86,13 @@ export interface BenchRow {
   kernelsPerStep: number | null;
   uploadBytesPerStep: number | null;
   downloadBytesPerStep: number | null;
+  /**
+   * The same for a step of the transfer path's training (transfer-train.ts, which follows the fixed form),
+   * from its second epoch; null when the path does not train (no held-out reference context).
+   */
+  transferKernelsPerStep: number | null;
+  transferUploadBytesPerStep: number | null;
+  transferDownloadBytesPerStep: number | null;
 }
 
 /** What benchOne measures; the caller adds backend, adapter and size. */
@@ -111,29 +119,57 @@ const MiB = 1024 * 1024;
 const METERED_EPOCH = 2;
 
 /** The step-cost fields of a row. */
-export type StepCost = Pick<BenchRow, 'kernelsPerStep' | 'uploadBytesPerStep' | 'downloadBytesPerStep'>;
+export type StepCost = Pick<
+  BenchRow,
+  | 'kernelsPerStep'
+  | 'uploadBytesPerStep'
+  | 'downloadBytesPerStep'
+  | 'transferKernelsPerStep'
+  | 'transferUploadBytesPerStep'
+  | 'transferDownloadBytesPerStep'
+>;
+
+/** Per step of an epoch that ran between two epoch starts; nulls when either start is missing. */
+function perStep(
+  between: (a: CostMark, b: CostMark) => { kernels: number; uploadBytes: number; downloadBytes: number },
+  starts: CostMark[],
+  steps: number,
+) {
+  if (starts.length <= METERED_EPOCH) return { kernels: null, upload: null, download: null };
+  const epoch = between(starts[METERED_EPOCH - 1], starts[METERED_EPOCH]);
+  return {
+    kernels: epoch.kernels / steps,
+    upload: epoch.uploadBytes / steps,
+    download: epoch.downloadBytes / steps,
+  };
+}
 
 /**
- * Trains as benchOne does, under the profiler and the transfer counters (step-cost.ts), and stops at the
- * start of the epoch after METERED_EPOCH: what ran between the starts of epochs METERED_EPOCH and
- * METERED_EPOCH + 1, divided by the steps of an epoch. The epoch starts are where training polls shouldStop.
+ * Trains as benchOne does, under the profiler and the transfer counters (step-cost.ts), for METERED_EPOCH + 1
+ * epochs of each stage, and meters the epoch between the starts of epochs METERED_EPOCH and METERED_EPOCH + 1
+ * of each (divided by its steps): the fixed form's, then the transfer path's. The epoch starts are where
+ * training polls shouldStop; a poll after the fixed form's last epoch (its onEpoch) is the transfer path's.
  */
 export async function measureStepCost(
   tensor: EffectTensor,
   split: TargetSplit,
   options: TrainOptions,
 ): Promise<StepCost> {
-  const epochStarts: CostMark[] = [];
+  const epochs = METERED_EPOCH + 1;
+  const fixedStarts: CostMark[] = [];
+  const transferStarts: CostMark[] = [];
+  let fixedEpochsDone = 0;
   const { between } = await meterWork(async (mark) => {
     try {
       const model = await trainC3tl(
         tensor,
         split,
-        { ...options, maxEpochs: METERED_EPOCH + 1 },
+        { ...options, maxEpochs: epochs, transferOptions: { ...options.transferOptions, maxEpochs: epochs } },
         {
+          onEpoch: () => void fixedEpochsDone++,
           shouldStop: () => {
-            epochStarts.push(mark());
-            return epochStarts.length > METERED_EPOCH;
+            (fixedEpochsDone < epochs ? fixedStarts : transferStarts).push(mark());
+            return transferStarts.length > METERED_EPOCH;
           },
         },
       );
@@ -142,13 +178,19 @@ export async function measureStepCost(
       if (!(error instanceof AbortError)) throw error;
     }
   });
-  if (epochStarts.length <= METERED_EPOCH)
-    return { kernelsPerStep: null, uploadBytesPerStep: null, downloadBytesPerStep: null };
-  const epoch = between(epochStarts[METERED_EPOCH - 1], epochStarts[METERED_EPOCH]);
+  const fixed = perStep(between, fixedStarts, options.stepsPerEpoch);
+  const transfer = perStep(
+    between,
+    transferStarts,
+    options.transferOptions?.stepsPerEpoch ?? DEFAULT_TRANSFER_OPTIONS.stepsPerEpoch,
+  );
   return {
-    kernelsPerStep: epoch.kernels / options.stepsPerEpoch,
-    uploadBytesPerStep: epoch.uploadBytes / options.stepsPerEpoch,
-    downloadBytesPerStep: epoch.downloadBytes / options.stepsPerEpoch,
+    kernelsPerStep: fixed.kernels,
+    uploadBytesPerStep: fixed.upload,
+    downloadBytesPerStep: fixed.download,
+    transferKernelsPerStep: transfer.kernels,
+    transferUploadBytesPerStep: transfer.upload,
+    transferDownloadBytesPerStep: transfer.download,
   };
 }
 
@@ -232,6 +274,14 @@ export const BENCH_COLUMNS: BenchColumn<BenchRow>[] = [
   ['kernels/step', (r) => (r.kernelsPerStep === null ? '-' : r.kernelsPerStep.toFixed(1))],
   ['up KiB/step', (r) => kib(r.uploadBytesPerStep)],
   ['down KiB/step', (r) => kib(r.downloadBytesPerStep)],
+  [
+    'transfer kernels/step',
+    (r) => (r.transferKernelsPerStep === null ? '-' : r.transferKernelsPerStep.toFixed(1)),
+  ],
+  [
+    'transfer up/down KiB/step',
+    (r) => `${kib(r.transferUploadBytesPerStep)}/${kib(r.transferDownloadBytesPerStep)}`,
+  ],
 ];
 
 /** A plain-text table: a header line, then one line per row, columns padded to their widest cell. */

@@ -50,6 +50,8 @@ describe('browser benchmark runner', () => {
       'kernelsPerStep',
       'uploadBytesPerStep',
       'downloadBytesPerStep',
+      'transferKernelsPerStep',
+      'transferUploadBytesPerStep',
     ]) {
       expect(row[field], field).toBeGreaterThan(0);
     }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../random';
+import { GATE_PARAMETER_NAMES, type C3tlParameters } from './c3tl-parameters';
 
 /**
  * C3TL network (docs/DESIGN.md §2.1, §2.3) over scaled effects (each gene divided by its RMS over the training pairs, not
@@ -36,203 +36,15 @@ import type { Rng } from '../random';
  * that remain are set encoders with a fixed form (mean, noise-aware shrinkage; support shift and slope) and
  * learnt per-gene gates, which transfer because nothing in them belongs to one context.
  *
- * Per-gene parameters are split into gene blocks (one set of variables per block) and every training step is
- * scored on one block. The per-step inputs that do not depend on parameters are built on the host
+ * Per-gene parameters are split into gene blocks (one set of variables per block, the four gates packed in
+ * one, c3tl-parameters.ts) and every training step is scored on one block. The per-step inputs that do not depend on parameters are built on the host
  * (blockInputs in train-host.ts): the support enters as its means and central moments per context
  * (SupportMoments), so a step uploads and computes on (8 C + 3 Q) x Gb values whatever the support's size.
  * No large op broadcasts over a size-1 axis, slices columns or gathers: the tfjs cpu backend runs those about
  * fifty times slower than same-shape element-wise ops (a trailing-axis vector is fine), so a column [N, 1] is
  * spread by a product with a row of ones.
  */
-export interface C3tlArchitecture {
-  genes: number;
-  basisRank: number;
-  embedDim: number;
-  hidden: number;
-}
-
-export const GATE_SCALE = 30;
-
-export const SHARED_PARAMETER_NAMES = [
-  'encoder_w',
-  'encoder_b',
-  'phi_p_w',
-  'phi_p_b',
-  'rho_p_w',
-  'rho_p_b',
-  'phi_c_w',
-  'phi_c_b',
-  'rho_c_w',
-  'rho_c_b',
-  'decoder1_w',
-  'decoder1_b',
-  'decoder2_w',
-] as const;
-/** Parameters whose last axis is the gene axis; they are held per gene block. */
-export const GENE_PARAMETER_NAMES = [
-  'decoder_basis',
-  'denoise_gate',
-  'shift_gate',
-  'slope_gate',
-  'slope_shrink',
-  'gain_w',
-  'gain_b',
-] as const;
-export const PARAMETER_NAMES = [...SHARED_PARAMETER_NAMES, ...GENE_PARAMETER_NAMES] as const;
-export type SharedParameterName = (typeof SHARED_PARAMETER_NAMES)[number];
-export type GeneParameterName = (typeof GENE_PARAMETER_NAMES)[number];
-export type ParameterName = (typeof PARAMETER_NAMES)[number];
-
-/** A contiguous range of genes [begin, begin + size) of the model's gene order. */
-export interface GeneBlock {
-  begin: number;
-  size: number;
-}
-
-export interface C3tlParameters {
-  shared: Record<SharedParameterName, tf.Variable>;
-  /** One set per gene block, in the order of `geneBlocks`. */
-  blocks: Record<GeneParameterName, tf.Variable>[];
-  geneBlocks: GeneBlock[];
-}
-
-/** Shapes of every parameter for an architecture (gene-axis parameters over all G genes). */
-export function parameterShapes(arch: C3tlArchitecture): Record<ParameterName, number[]> {
-  const { genes: G, basisRank: k, embedDim: d, hidden: H } = arch;
-  return {
-    encoder_w: [k, d],
-    encoder_b: [d],
-    phi_p_w: [d, d],
-    phi_p_b: [d],
-    rho_p_w: [d, d],
-    rho_p_b: [d],
-    phi_c_w: [2 * d, d],
-    phi_c_b: [d],
-    rho_c_w: [d, d],
-    rho_c_b: [d],
-    decoder1_w: [3 * d, H],
-    decoder1_b: [H],
-    decoder2_w: [H, k],
-    decoder_basis: [k, G],
-    denoise_gate: [G],
-    shift_gate: [G],
-    slope_gate: [G],
-    slope_shrink: [G],
-    gain_w: [d, G],
-    gain_b: [G],
-  };
-}
-
-export function parameterCount(arch: C3tlArchitecture): number {
-  return Object.values(parameterShapes(arch)).reduce(
-    (sum, shape) => sum + shape.reduce((a, b) => a * b, 1),
-    0,
-  );
-}
-
-const ZERO_INIT: ReadonlySet<ParameterName> = new Set(['decoder2_w', 'gain_w']);
-
-/**
- * Initial values, drawn from the seeded Rng on the CPU so every backend starts from identical numbers:
- * Glorot-uniform weights, zero biases and gates, zero output layers, and the decoder basis set to basis^T.
- * basis: [G, k] row-major; gene axes in the model's gene order.
- */
-export function initialParameterValues(
-  arch: C3tlArchitecture,
-  basis: Float32Array,
-  rng: Rng,
-): Record<ParameterName, Float32Array> {
-  const shapes = parameterShapes(arch);
-  const out = {} as Record<ParameterName, Float32Array>;
-  for (const name of PARAMETER_NAMES) {
-    const shape = shapes[name];
-    const size = shape.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(size);
-    if (name === 'decoder_basis') {
-      const { genes: G, basisRank: k } = arch;
-      for (let g = 0; g < G; g++) for (let j = 0; j < k; j++) values[j * G + g] = basis[g * k + j];
-    } else if (shape.length === 2 && !ZERO_INIT.has(name)) {
-      const limit = Math.sqrt(6 / (shape[0] + shape[1]));
-      for (let i = 0; i < size; i++) values[i] = (2 * rng.next() - 1) * limit;
-    }
-    out[name] = values;
-  }
-  return out;
-}
-
-/** Columns [begin, begin + size) of a row-major [rows, G] matrix (a vector is one row). */
-function columns(values: Float32Array, rows: number, block: GeneBlock): Float32Array {
-  const G = values.length / rows;
-  const out = new Float32Array(rows * block.size);
-  for (let r = 0; r < rows; r++)
-    out.set(values.subarray(r * G + block.begin, r * G + block.begin + block.size), r * block.size);
-  return out;
-}
-
-/**
- * Variables from initial values; gene-axis parameters are split into the given gene blocks. Variables get
- * engine-unique names, so that several models may live side by side.
- */
-export function createParameters(
-  arch: C3tlArchitecture,
-  values: Record<ParameterName, Float32Array>,
-  geneBlocks: GeneBlock[],
-): C3tlParameters {
-  const shapes = parameterShapes(arch);
-  const shared = {} as Record<SharedParameterName, tf.Variable>;
-  for (const name of SHARED_PARAMETER_NAMES) {
-    // tidy disposes the initial tensor; the variable keeps its own reference to the data.
-    shared[name] = tf.tidy(() => tf.variable(tf.tensor(values[name], shapes[name], 'float32')));
-  }
-  const blocks = geneBlocks.map((block) => {
-    const set = {} as Record<GeneParameterName, tf.Variable>;
-    for (const name of GENE_PARAMETER_NAMES) {
-      const shape = shapes[name];
-      const rows = shape.length === 2 ? shape[0] : 1;
-      const blockShape = shape.length === 2 ? [rows, block.size] : [block.size];
-      set[name] = tf.tidy(() =>
-        tf.variable(tf.tensor(columns(values[name], rows, block), blockShape, 'float32')),
-      );
-    }
-    return set;
-  });
-  return { shared, blocks, geneBlocks };
-}
-
-/** Every variable: the shared ones, then each block's. */
-export function allVariables(params: C3tlParameters): tf.Variable[] {
-  return [
-    ...SHARED_PARAMETER_NAMES.map((n) => params.shared[n]),
-    ...params.blocks.flatMap((set) => GENE_PARAMETER_NAMES.map((n) => set[n])),
-  ];
-}
-
-/**
- * Current values with the gene blocks joined again: gene axes in the model's gene order. Read back
- * asynchronously: a synchronous read of a WebGPU tensor destroys the device in a browser worker.
- */
-export async function parameterValues(
-  arch: C3tlArchitecture,
-  params: C3tlParameters,
-): Promise<Record<ParameterName, Float32Array>> {
-  const shapes = parameterShapes(arch);
-  const out = {} as Record<ParameterName, Float32Array>;
-  for (const name of SHARED_PARAMETER_NAMES)
-    out[name] = ((await params.shared[name].data()) as Float32Array).slice();
-  for (const name of GENE_PARAMETER_NAMES) {
-    const shape = shapes[name];
-    const rows = shape.length === 2 ? shape[0] : 1;
-    const G = shape[shape.length - 1];
-    const joined = new Float32Array(rows * G);
-    for (const [b, block] of params.geneBlocks.entries()) {
-      const part = (await params.blocks[b][name].data()) as Float32Array;
-      for (let r = 0; r < rows; r++)
-        joined.set(part.subarray(r * block.size, (r + 1) * block.size), r * G + block.begin);
-    }
-    out[name] = joined;
-  }
-  return out;
-}
+export * from './c3tl-parameters';
 
 /**
  * Parameter-free tensors that stay fixed while one target is trained, for the set encoders (built only when
@@ -374,10 +186,14 @@ export function forward(
 ): tf.Tensor2D {
   const { switches } = options;
   const own = params.blocks[options.block];
-  const gate = (v: tf.Variable) => tf.mul(v, GATE_SCALE);
+  // The four gate rows scaled in one product and split in one op (one kernel each way, forward and back).
+  const Gb = params.geneBlocks[options.block].size;
+  const [denoiseGate, shiftGate, slopeGate, slopeShrink] = tf
+    .split(tf.mul(own.gates, params.gateScale), GATE_PARAMETER_NAMES.length, 0)
+    .map((row) => tf.reshape(row, [Gb]));
 
   // Denoised perturbation means of the queries, x = m + delta d.
-  const delta = switches.denoise ? gate(own.denoise_gate) : undefined;
+  const delta = switches.denoise ? denoiseGate : undefined;
   const xq: tf.Tensor2D = delta
     ? tf.add(inputs.queryMean, tf.mul(inputs.queryDenoise, delta))
     : inputs.queryMean;
@@ -388,7 +204,7 @@ export function forward(
   const xMean: tf.Tensor2D = delta ? tf.add(M.m, tf.mul(M.d, delta)) : M.m;
   const shift = tf.sub(M.o, xMean) as tf.Tensor2D;
   let shiftTerm: tf.Tensor2D = shift;
-  if (switches.shift) shiftTerm = tf.mul(shift, tf.sub(1, gate(own.shift_gate))) as tf.Tensor2D;
+  if (switches.shift) shiftTerm = tf.mul(shift, tf.sub(1, shiftGate)) as tf.Tensor2D;
   let scale: tf.Tensor2D | undefined;
   if (switches.slope) {
     // Var(x) = Var(m) + 2 delta Cov(m, d) + delta^2 Var(d); Cov(y - x, x) = Cov(o, m) + delta Cov(o, d) - Var(x).
@@ -397,12 +213,9 @@ export function forward(
     const covariance = tf.sub(withObserved, spread);
     const variance = tf.relu(spread) as tf.Tensor2D;
     // Shrinkage relative to the context's mean variance over genes, so it is free of the effects' scale.
-    const meanVariance = tf.matMul(
-      tf.mean(variance, 1, true),
-      tf.ones([1, variance.shape[1]]) as tf.Tensor2D,
-    );
-    const floor = tf.add(tf.mul(meanVariance, tf.softplus(own.slope_shrink)), 1e-6);
-    scale = tf.mul(tf.div(covariance, tf.add(variance, floor)), gate(own.slope_gate)) as tf.Tensor2D;
+    // [C, 1] times [Gb]: a broadcast over a size-1 axis, cheap on these small per-context tensors.
+    const floor = tf.add(tf.mul(tf.mean(variance, 1, true), tf.softplus(slopeShrink)), 1e-6);
+    scale = tf.mul(tf.div(covariance, tf.add(variance, floor)), slopeGate) as tf.Tensor2D;
   }
   const network = switches.network ? episode.network : undefined;
   if (switches.network && (!network || !data)) {

@@ -130,7 +130,7 @@ export function scaledValues(host: HostData): Float32Array {
  * One pair's terms on a gene block, written at `offset` of each output: its own scaled effect y, the
  * perturbation mean m = pm_p(-c) and its denoising direction -m nu / (m^2 + nu) with nu = sigma_g^2 / n.
  */
-function fillPairRow(
+export function fillPairRow(
   host: HostData,
   pair: number,
   block: GeneBlock,
@@ -207,6 +207,18 @@ export function supportMomentValues(
   return out;
 }
 
+/** The support's moments on a gene block as tensors, [C, Gb] each (uploaded: they change every step). */
+export function supportMoments(
+  host: HostData,
+  support: { weights: Float32Array; pairs: readonly number[] },
+  block: GeneBlock,
+): SupportMoments {
+  const moments = supportMomentValues(host, support, block);
+  return Object.fromEntries(
+    SUPPORT_MOMENT_NAMES.map((name) => [name, tf.tensor2d(moments[name], [host.contexts, block.size])]),
+  ) as unknown as SupportMoments;
+}
+
 /**
  * Inputs of a gene block: the support's moments and the queries' means and directions (scaled units), and
  * the queries' own scaled effects [Q, Gb] (zero for pairs that are not training pairs). geneWeights is the
@@ -231,13 +243,9 @@ export function blockInputs(
     query.offset = r * size;
     fillPairRow(host, queryPairs[r], block, query);
   }
-  const moments = supportMomentValues(host, support, block);
-  const C = host.contexts;
   return {
     inputs: {
-      support: Object.fromEntries(
-        SUPPORT_MOMENT_NAMES.map((name) => [name, tf.tensor2d(moments[name], [C, size])]),
-      ) as unknown as SupportMoments,
+      support: supportMoments(host, support, block),
       queryMean: tf.tensor2d(query.mean, [Q, size]),
       queryDenoise: tf.tensor2d(query.denoise, [Q, size]),
       geneWeights,

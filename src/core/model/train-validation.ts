@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EffectTensor } from '../data/tensor';
 import { shuffled, type Rng } from '../random';
-import type { BlockInputs, EpisodeTensors, GeneBlock } from './c3tl';
+import type { BlockInputs, C3tlData, C3tlParameters, C3tlSwitches, EpisodeTensors, GeneBlock } from './c3tl';
+import { forward } from './c3tl';
+import { centredPearson } from '../eval/metrics';
 import type { EpisodePool } from './episodes';
 import { fixedSupportWeights } from './episodes';
 import { disposeEpisode, episodeTensors } from './train-episodes';
@@ -54,6 +56,56 @@ export function scoredEpisode(
     observed,
     supportMean,
   };
+}
+
+/** The fixed form as held-out scoring reads it; modelScale is each gene's scale in the model's gene order. */
+export interface ScoringModel {
+  params: C3tlParameters;
+  data: C3tlData | undefined;
+  switches: C3tlSwitches;
+  host: HostData;
+  modelScale: Float32Array;
+}
+
+/**
+ * Per held-out set, the mean centred Pearson of its queries and its loss (in the training loss's units:
+ * squared error of scaled effects, each gene weighted by its loss weight, mean over genes and queries).
+ */
+export async function heldOutScores(
+  validations: Scored[],
+  model: ScoringModel,
+): Promise<{ pearson: number[]; loss: number[] }> {
+  const { params, host, modelScale } = model;
+  const G = host.genes;
+  const pearson: number[] = [];
+  const loss: number[] = [];
+  for (const v of validations) {
+    const Q = v.observed.length / G;
+    const predicted = new Float32Array(Q * G);
+    for (const [b, { begin, size }] of params.geneBlocks.entries()) {
+      const scaled = tf.tidy(() =>
+        forward(params, model.data, v.episode, v.blocks[b].inputs, { block: b, switches: model.switches }),
+      );
+      // Asynchronous read: a synchronous one of a WebGPU tensor destroys the device in a browser worker.
+      const values = (await scaled.data()) as Float32Array;
+      scaled.dispose();
+      for (let q = 0; q < Q; q++)
+        for (let i = 0; i < size; i++)
+          predicted[q * G + begin + i] = values[q * size + i] * modelScale[begin + i];
+    }
+    let r = 0;
+    let sq = 0;
+    for (let q = 0; q < Q; q++) {
+      const row = (x: Float32Array) => x.subarray(q * G, (q + 1) * G);
+      r += centredPearson(row(predicted), row(v.observed), v.supportMean);
+      for (let i = 0; i < G; i++)
+        sq +=
+          (host.geneWeights[i] * ((predicted[q * G + i] - v.observed[q * G + i]) / modelScale[i]) ** 2) / G;
+    }
+    pearson.push(r / Q);
+    loss.push(sq / Q);
+  }
+  return { pearson, loss };
 }
 
 export function disposeScored(scored: Scored | undefined): void {

@@ -48,13 +48,15 @@ export function featureGenes(tensor: EffectTensor, mask: Uint8Array, count: numb
 /**
  * Builds the episode where `context` is the target with the given support and queries, reading only masked
  * pairs of the other contexts and the support's pairs of `context` (queries are read for `observed` only
- * when they are masked, so a held-out query is never read).
+ * when they are masked, so a held-out query is never read). With profiles false the four profile arrays
+ * (devQuery, devSupport, meanQuery, meanSupport) are left empty.
  */
 export function buildEpisode(
   source: TransferSource,
   context: number,
   support: readonly number[],
   queries: readonly number[],
+  options: { profiles: boolean } = { profiles: true },
 ): TransferEpisode {
   const { tensor, mask, scale, features } = source;
   const C = tensor.contexts.length;
@@ -84,6 +86,7 @@ export function buildEpisode(
   const fill = (p: number, row: number, dev: Float32Array, meanOut: Float32Array, full?: Float64Array) => {
     meanOf(p, mean);
     if (full) full.set(mean);
+    if (!options.profiles) return;
     for (let f = 0; f < F; f++) meanOut[row * F + f] = mean[features[f]];
     refs.forEach((c, k) => {
       if (!mask[c * P + p]) return;
@@ -92,8 +95,10 @@ export function buildEpisode(
     });
   };
 
-  const devSupport = new Float32Array(S * K * F);
-  const meanSupport = new Float32Array(S * F);
+  // Without profiles (read from the device instead, transfer-resident.ts) they stay empty.
+  const rows = (n: number) => (options.profiles ? n : 0);
+  const devSupport = new Float32Array(rows(S * K * F));
+  const meanSupport = new Float32Array(rows(S * F));
   const supportMeans = new Float64Array(S * G);
   const shift = new Float64Array(G);
   const full = new Float64Array(G);
@@ -108,8 +113,8 @@ export function buildEpisode(
       residual[i * G + g] = value(context, p, g) - supportMeans[i * G + g] - shift[g];
   });
 
-  const devQuery = new Float32Array(Q * K * F);
-  const meanQuery = new Float32Array(Q * F);
+  const devQuery = new Float32Array(rows(Q * K * F));
+  const meanQuery = new Float32Array(rows(Q * F));
   const additive = new Float32Array(Q * G);
   const observed = new Float32Array(Q * G);
   queries.forEach((p, i) => {

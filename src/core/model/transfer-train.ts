@@ -3,16 +3,20 @@ import type { EffectTensor } from '../data/tensor';
 import type { TargetSplit } from '../eval/types';
 import { createRng, shuffled, type Rng } from '../random';
 import { AbortError } from './abort';
+import { disposeProfiles, episodeInputs, residentProfiles } from './transfer-resident';
 import { buildEpisode, featureGenes, type TransferEpisode, type TransferSource } from './transfer-data';
 import { centredPearson } from '../eval/metrics';
 import { mean, meanInterval } from '../eval/stats';
 import {
   createTransferParameters,
+  meanSquaredError,
+  scaleTransferGain,
+  transferWeightValues,
   disposeTransferInputs,
   transferForward,
   transferInputs,
   transferParameterCount,
-  TRANSFER_PARAMETER_NAMES,
+  type TransferInputs,
   type TransferParameterName,
   type TransferSwitches,
 } from './transfer';
@@ -219,17 +223,23 @@ export async function trainTransfer(
 
   const params = createTransferParameters(F, G, options.restore?.weights);
   const { switches } = options;
-  const variables = Object.values(params) as tf.Variable[];
+  const variables = [params.packed];
   const optimizer = tf.train.adam(options.learningRate);
 
-  const predictScaled = async (episode: TransferEpisode): Promise<Float32Array> => {
-    const inputs = transferInputs(episode, F);
+  const forwardValues = async (inputs: TransferInputs): Promise<Float32Array> => {
     const out = tf.tidy(() => transferForward(params, switches, inputs));
     const values = (await out.data()) as Float32Array;
     out.dispose();
+    return values;
+  };
+  const predictScaled = async (episode: TransferEpisode): Promise<Float32Array> => {
+    const inputs = transferInputs(episode, F);
+    const values = await forwardValues(inputs);
     disposeTransferInputs(inputs);
     return values;
   };
+  // The held-out episodes are fixed: their inputs are uploaded once and read by every validation.
+  const heldOutInputs = validations.map((v) => transferInputs(v.episode, F));
   /** Centred Pearson of base + multiple * transfer per held-out pair, over the held-out sets in turn. */
   const heldOutPairScores = (transferred: Float32Array[], multiple: number): number[][] =>
     validations.map((v, i) => {
@@ -253,7 +263,7 @@ export async function trainTransfer(
   };
   const transferHeldOut = async (): Promise<Float32Array[]> => {
     const out: Float32Array[] = [];
-    for (const v of validations) out.push(await predictScaled(v.episode));
+    for (const inputs of heldOutInputs) out.push(await forwardValues(inputs));
     return out;
   };
   const validate = async (): Promise<number> => heldOutScore(await transferHeldOut(), 1);
@@ -263,9 +273,14 @@ export async function trainTransfer(
     const size = Math.max(2, Math.round(supportSize * (0.5 + r.next())));
     const support = order.slice(0, Math.min(size, order.length - 1));
     const queries = order.slice(support.length, support.length + options.maxQueryPairs);
-    return buildEpisode(source, context, support, queries);
+    return buildEpisode(source, context, support, queries, { profiles: !profiles?.has(context) });
   };
 
+  // Without a held-out reference (fewer than two reference contexts) nothing judges learning: the path keeps
+  // its initial rule.
+  const epochLimit = holdout && trainable.length > 0 ? options.maxEpochs : 0;
+  // Each trainable context's profiles sit on the device while the path trains (none without epochs).
+  const profiles = epochLimit > 0 ? residentProfiles(source, trainable) : undefined;
   // Without epochs nothing is compared: the held-out score would only cost time.
   const scores = options.maxEpochs > 0 ? [await validate()] : [];
   let best = variables.map((v) => v.clone());
@@ -273,22 +288,19 @@ export async function trainTransfer(
   let bestEpoch = 0;
   let epochs = 0;
   let kept = 1;
-  // Without a held-out reference (fewer than two reference contexts) nothing judges learning: the path keeps
-  // its initial rule.
-  const epochLimit = holdout && trainable.length > 0 ? options.maxEpochs : 0;
   try {
     for (let epoch = 1; epoch <= epochLimit; epoch++) {
       if (options.shouldStop?.()) throw new AbortError();
       for (let s = 0; s < options.stepsPerEpoch; s++) {
         const episode = sampleEpisode(rng);
-        const inputs = transferInputs(episode, F);
+        const inputs = episodeInputs(episode, F, profiles);
         const Q = episode.queries.length;
         const target = tf.tensor2d(
           Float32Array.from(episode.observed, (y, i) => y - episode.additive[i]),
           [Q, G],
         );
         optimizer.minimize(
-          () => tf.mean(tf.squaredDifference(transferForward(params, switches, inputs), target)) as tf.Scalar,
+          () => meanSquaredError(transferForward(params, switches, inputs), target),
           false,
           variables,
         );
@@ -311,12 +323,7 @@ export async function trainTransfer(
     if (epochLimit > 0) {
       const transferred = await transferHeldOut();
       kept = chooseMultiple((multiple) => heldOutPairScores(transferred, multiple).flat());
-      if (kept !== 1) {
-        // assign() shares the product's data but leaves the product itself to be disposed.
-        const multiplied = tf.mul(params.gain, kept);
-        params.gain.assign(multiplied);
-        multiplied.dispose();
-      }
+      if (kept !== 1) scaleTransferGain(params, kept);
     }
   } catch (error) {
     tf.dispose(variables);
@@ -324,6 +331,8 @@ export async function trainTransfer(
   } finally {
     tf.dispose(best);
     optimizer.dispose();
+    disposeProfiles(profiles);
+    heldOutInputs.forEach(disposeTransferInputs);
   }
 
   // The final path reads the whole support of the target (training and validation pairs).
@@ -340,12 +349,7 @@ export async function trainTransfer(
     epochs,
     scores,
     features: source.features,
-    async weights() {
-      const out = {} as Record<TransferParameterName, Float32Array>;
-      for (const name of TRANSFER_PARAMETER_NAMES)
-        out[name] = ((await params[name].data()) as Float32Array).slice();
-      return out;
-    },
+    weights: () => transferWeightValues(params),
     async transfer(support, queries, residual) {
       const episode = buildEpisode(finalSource, split.target, support, queries);
       const S = support.length;

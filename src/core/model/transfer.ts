@@ -21,14 +21,24 @@ import type { TransferEpisode } from './transfer-data';
  * (weights act on genes, shared by every context), so the path applies to a context never seen in training. The sink lets a query with no similar support perturbation take
  * nothing. Shapes: F feature genes, G genes, K references, S support, Q queries.
  */
-export interface TransferParameters {
-  devWeight: tf.Variable; // [F]
-  meanWeight: tf.Variable; // [F]
-  gain: tf.Variable; // [G]
+export interface TransferWeights {
+  devWeight: tf.Tensor1D; // [F]
+  meanWeight: tf.Tensor1D; // [F]
+  gain: tf.Tensor1D; // [G]
   /** [3]: log beta_dev, log beta_mean, sink logit. */
-  logits: tf.Variable;
+  logits: tf.Tensor1D;
   /** [1]: kappa, how much the context representation rescales the transfer (0 at the start). */
-  context: tf.Variable;
+  context: tf.Tensor1D;
+}
+
+/**
+ * The path's weights in one variable, [2F + G + 4], laid out in TRANSFER_PARAMETER_NAMES order, so that
+ * Adam updates them in one pass of its kernels; transferWeights splits it (one kernel each way).
+ */
+export interface TransferParameters {
+  packed: tf.Variable;
+  features: number;
+  genes: number;
 }
 
 /** Which parts of the transfer path are on (ablations switch them off). */
@@ -55,20 +65,64 @@ export function transferParameterCount(features: number, genes: number): number 
   return 2 * features + genes + 4;
 }
 
+/** Length of each weight in the packed variable, TRANSFER_PARAMETER_NAMES order. */
+function transferSizes(features: number, genes: number): number[] {
+  return [features, features, genes, 3, 1];
+}
+
 export function createTransferParameters(
   features: number,
   genes: number,
   values?: Record<TransferParameterName, Float32Array>,
 ): TransferParameters {
-  const v = (data: Float32Array | undefined, fallback: () => Float32Array) =>
-    tf.tidy(() => tf.variable(tf.tensor1d(data ?? fallback())));
-  return {
-    devWeight: v(values?.devWeight, () => new Float32Array(features).fill(1)),
-    meanWeight: v(values?.meanWeight, () => new Float32Array(features).fill(1)),
-    gain: v(values?.gain, () => new Float32Array(genes).fill(1)),
-    logits: v(values?.logits, () => Float32Array.from(TRANSFER_INITIAL_LOGITS)),
-    context: v(values?.context, () => new Float32Array(1)),
+  const initial: Record<TransferParameterName, Float32Array> = values ?? {
+    devWeight: new Float32Array(features).fill(1),
+    meanWeight: new Float32Array(features).fill(1),
+    gain: new Float32Array(genes).fill(1),
+    logits: Float32Array.from(TRANSFER_INITIAL_LOGITS),
+    context: new Float32Array(1),
   };
+  const packed = new Float32Array(transferParameterCount(features, genes));
+  let at = 0;
+  for (const name of TRANSFER_PARAMETER_NAMES) {
+    packed.set(initial[name], at);
+    at += initial[name].length;
+  }
+  return { packed: tf.tidy(() => tf.variable(tf.tensor1d(packed))), features, genes };
+}
+
+/** The weights as tensors (slices of the packed variable); call inside tf.tidy or a gradient function. */
+export function transferWeights(params: TransferParameters): TransferWeights {
+  const [devWeight, meanWeight, gain, logits, context] = tf.split(
+    params.packed,
+    transferSizes(params.features, params.genes),
+  ) as tf.Tensor1D[];
+  return { devWeight, meanWeight, gain, logits, context };
+}
+
+/** The weights' current values, keyed by name (read asynchronously). */
+export async function transferWeightValues(
+  params: TransferParameters,
+): Promise<Record<TransferParameterName, Float32Array>> {
+  const packed = (await params.packed.data()) as Float32Array;
+  const out = {} as Record<TransferParameterName, Float32Array>;
+  let at = 0;
+  transferSizes(params.features, params.genes).forEach((size, i) => {
+    out[TRANSFER_PARAMETER_NAMES[i]] = packed.slice(at, at + size);
+    at += size;
+  });
+  return out;
+}
+
+/** Multiplies the gain by `multiple` in place (the other weights unchanged). */
+export function scaleTransferGain(params: TransferParameters, multiple: number): void {
+  const { features: F, genes: G } = params;
+  const factors = new Float32Array(transferParameterCount(F, G)).fill(1);
+  factors.fill(multiple, 2 * F, 2 * F + G);
+  // assign() shares the product's data but leaves the product itself to be disposed.
+  const product = tf.tidy(() => tf.mul(params.packed, tf.tensor1d(factors)));
+  params.packed.assign(product);
+  product.dispose();
 }
 
 /** Rows scaled to unit length, [N, D] (a zero row stays zero). */
@@ -119,7 +173,7 @@ function attend(logits: tf.Tensor2D, sink: tf.Tensor): tf.Tensor2D {
 
 /** Similarity logits of rows (a) to rows (b), [Na, Nb]: beta_dev cos of deviations + beta_mean cos of means. */
 function similarity(
-  params: TransferParameters,
+  params: TransferWeights,
   switches: TransferSwitches,
   a: { dev: tf.Tensor3D; mean: tf.Tensor2D },
   b: { dev: tf.Tensor3D; mean: tf.Tensor2D },
@@ -139,7 +193,7 @@ function similarity(
 
 /** Per gene, the correlation over the support of r_s with its leave-one-out transfer from the others: [G]. */
 function contextRepresentation(
-  params: TransferParameters,
+  params: TransferWeights,
   switches: TransferSwitches,
   inputs: TransferInputs,
 ): tf.Tensor1D {
@@ -163,7 +217,7 @@ function contextRepresentation(
 
 /** Attention of the queries over the support, [Q, S] (rows sum to at most 1; the rest goes to the sink). */
 export function transferAttention(
-  params: TransferParameters,
+  params: TransferWeights,
   switches: TransferSwitches,
   inputs: TransferInputs,
 ): tf.Tensor2D {
@@ -178,14 +232,33 @@ export function transferAttention(
 
 /** The transferred deviation of each query, [Q, G] (scaled units). */
 export function transferForward(
-  params: TransferParameters,
+  packed: TransferParameters,
   switches: TransferSwitches,
   inputs: TransferInputs,
 ): tf.Tensor2D {
+  const params = transferWeights(packed);
   const transferred = tf.matMul(transferAttention(params, switches, inputs), inputs.residual);
   let gain: tf.Tensor = params.gain;
   if (switches.context && inputs.devSupport.shape[0] >= 2) {
     gain = tf.mul(gain, tf.exp(tf.mul(contextRepresentation(params, switches, inputs), params.context)));
   }
   return tf.mul(transferred, gain);
+}
+
+/**
+ * Mean squared error of predicted [Q, G] against a constant target: the same value and gradient, operation
+ * for operation, as tf.mean(tf.squaredDifference(predicted, target)), whose gradient would upload a [Q, G]
+ * array of ones every step.
+ */
+export function meanSquaredError(predicted: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
+  const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([x]);
+    return {
+      value: tf.mean(tf.squaredDifference(x, target)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.mul(tf.div(dy, x.size), tf.mul(tf.sub(saved[0], target), 2)),
+    };
+  });
+  return loss(predicted) as tf.Scalar;
 }

@@ -98,11 +98,14 @@ describe('benchOne', () => {
       maxEpochs: 2,
       sampleMemory: () => ({ heapBytes: 0 }),
     });
-    expect([row.kernelsPerStep, row.uploadBytesPerStep, row.downloadBytesPerStep]).toEqual([
-      null,
-      null,
-      null,
-    ]);
+    expect([
+      row.kernelsPerStep,
+      row.uploadBytesPerStep,
+      row.downloadBytesPerStep,
+      row.transferKernelsPerStep,
+      row.transferUploadBytesPerStep,
+      row.transferDownloadBytesPerStep,
+    ]).toEqual([null, null, null, null, null, null]);
   });
 
   it('reports no RSS when the sampler has none (a browser worker)', async () => {
@@ -209,6 +212,9 @@ describe('benchTable', () => {
       kernelsPerStep: 151.3,
       uploadBytesPerStep: 1.58 * MiB,
       downloadBytesPerStep: null,
+      transferKernelsPerStep: 60.21,
+      transferUploadBytesPerStep: 2 * 1024,
+      transferDownloadBytesPerStep: null,
     };
     const [header, line] = benchTable([row], BENCH_COLUMNS).split('\n');
     expect(header.split(/\s{2,}/)).toEqual([
@@ -226,6 +232,8 @@ describe('benchTable', () => {
       'kernels/step',
       'up KiB/step',
       'down KiB/step',
+      'transfer kernels/step',
+      'transfer up/down KiB/step',
     ]);
     expect(line.trim().split(/\s{2,}/)).toEqual([
       'cpu',
@@ -242,6 +250,8 @@ describe('benchTable', () => {
       '151.3',
       '1617.9',
       '-',
+      '60.2',
+      '2.0/-',
     ]);
   });
 });

@@ -5,6 +5,7 @@ import {
   GATE_SCALE,
   SUPPORT_MOMENT_NAMES,
   createParameters,
+  disposeParameters,
   forward,
   initialParameterValues,
 } from '../../../../src/core/model/c3tl';
@@ -126,8 +127,7 @@ describe('forward from support moments', () => {
     expect(tf.memory().numTensors).toBe(before);
     const want = reference(rows, query);
     for (let i = 0; i < Q * G; i++) expect(got[i]).toBeCloseTo(want[i], 5);
-    tf.dispose(Object.values(params.shared));
-    tf.dispose(Object.values(params.blocks[0]));
+    disposeParameters(params);
   });
 });
 
