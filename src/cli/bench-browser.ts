@@ -6,7 +6,7 @@
  *
  * Bundles the benchmark page and its worker (src/bench, not part of the app) with esbuild into a temporary
  * folder beside the tfjs wasm binaries, serves it cross-origin isolated under the app's CSP, and drives the
- * machine's headless Chromium with WebGPU exposed (DESIGN.md §9). Every backend the browser offers among
+ * machine's headless Chromium with WebGPU exposed (docs/DESIGN.md §9). Every backend the browser offers among
  * those asked for runs every size in a fresh page and worker, measured by src/core/bench.ts; the runner adds
  * what only it can see: the worker's JS heap peak (CDP Runtime.getHeapUsage on the worker target, polled), and
  * the RSS peaks of the renderer and GPU processes (/proc, polled). With --stop-check it then starts a

@@ -38,7 +38,7 @@ export type { C3tlParameters } from './c3tl';
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
- * Trains C3TL for one target split by episodes (DESIGN.md §2.5) and keeps the weights of the best epoch;
+ * Trains C3TL for one target split by episodes (docs/DESIGN.md §2.5) and keeps the weights of the best epoch;
  * epoch 0, the untrained model, is the additive baseline. "Best" is judged on held-out pairs only, by the
  * evaluation's own metric: the mean centred Pearson over the target's validation pairs, averaged with the
  * same over up to pseudoTargetPairs pairs of a pseudo-target, a reference context that is trained as the
