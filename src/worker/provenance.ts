@@ -29,8 +29,8 @@ function abortError(): DOMException {
 }
 
 /**
- * Name, size and SHA-256 of each file, one file at a time (each is read whole once more: peak memory is
- * the largest file's size). shouldStop is polled between files.
+ * Name, size and SHA-256 of each file, one file at a time (each is streamed once more through the hash:
+ * peak memory is one chunk). shouldStop is polled between files.
  */
 export async function describeFiles(
   files: readonly InputFile[],
