@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     const missing = paths.filter((p) => !existsSync(p));
     if (missing.length) throw new Error(`--input ${dir} lacks ${missing.join(', ')}`);
     const bytes = paths.reduce((sum, p) => sum + statSync(p).size, 0);
-    const generatedS = seconds(performance.now() - t);
+    // null when the input was reused (--input): nothing was written.
+    const generatedS = given ? null : seconds(performance.now() - t);
 
     const { page, log } = await openApp(browser, server.origin);
     await page
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
       const error = page.getByTestId('error');
       if (await error.isVisible()) throw new Error(`The app shows an error: ${await error.textContent()}`);
       const bar = page.getByTestId('load-progress').locator('label');
-      const text = (await bar.isVisible()) ? await bar.textContent() : null;
+      // allTextContents does not wait: the bar may vanish between two polls.
+      const text = (await bar.allTextContents())[0] ?? null;
       if (text && text !== progress[progress.length - 1]?.text)
         progress.push({ text, atS: seconds(performance.now() - t) });
       await page.waitForTimeout(200);

@@ -47,7 +47,11 @@ interface CellBlock {
   data: Uint32Array;
 }
 
-/** The cells in blocks of BLOCK_CELLS: cell c stores `perCell` genes spread over all genes, counts 1..11. */
+/**
+ * The cells in blocks of BLOCK_CELLS: cell c stores `perCell` genes, every stride-th from gene c mod stride
+ * (stride = floor(genes / perCell)): any stride consecutive cells together store the first stride x perCell
+ * genes (the gene filter then keeps them all). Counts 1..11.
+ */
 export function* syntheticBlocks({ cells, genes, perCell }: SyntheticShape): Generator<CellBlock> {
   const stride = Math.max(1, Math.floor(genes / perCell));
   for (let first = 0; first < cells; first += BLOCK_CELLS) {
@@ -58,7 +62,7 @@ export function* syntheticBlocks({ cells, genes, perCell }: SyntheticShape): Gen
     for (let r = 0; r < n; r++) {
       const c = first + r;
       indptr[r + 1] = (r + 1) * perCell;
-      const start = (c * 7) % stride;
+      const start = c % stride;
       for (let i = 0; i < perCell; i++) {
         indices[r * perCell + i] = start + i * stride;
         data[r * perCell + i] = 1 + ((c * 31 + i * 17) % 11);

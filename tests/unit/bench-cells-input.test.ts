@@ -67,6 +67,8 @@ describe('benchmark input streamed to disk', () => {
     const first = blocks[0].indices.subarray(0, SHAPE.perCell);
     expect(new Set(first).size).toBe(SHAPE.perCell);
     expect(Math.max(...first)).toBeLessThan(SHAPE.genes);
+    // stride = 600 / 150 = 4 consecutive cells cover all 600 genes.
+    expect(new Set(blocks[1].indices.subarray(0, 4 * SHAPE.perCell)).size).toBe(SHAPE.genes);
   });
 
   it("writes an .h5ad that opens and pseudo-bulks as the in-memory writer's file does", async () => {
