@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const { renderers, workerSamples } = await sampler.stop();
     const { before, peak } = sampler;
     const report = {
-      command: `npx tsx src/cli/bench-browser-cells.ts --format ${format} --cells ${cells} --genes ${genes} --per-cell ${perCell}`,
+      command: `npx tsx src/cli/bench-browser-cells.ts --format ${format} --cells ${cells} --genes ${genes} --per-cell ${perCell}${given ? ` --input ${given}` : ''}`,
       machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, chromium: product },
       input: { format, cells, genes, storedCounts: cells * perCell, bytes, mib: mib(bytes), generatedS },
       dataset: {

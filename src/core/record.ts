@@ -165,9 +165,12 @@ export function recordJson(record: ReproRecord): string {
 
 /**
  * Records an input file's name, size (bytes actually read) and SHA-256, hashed as it streams: peak memory is
- * one chunk of the stream, whatever the file's size.
+ * one chunk of the stream, whatever the file's size. shouldStop is polled before each chunk (see sha256OfStream).
  */
-export async function describeInputFile(file: InputFile): Promise<InputFileRecord> {
-  const { sha256, bytes } = await sha256OfStream(file.stream());
+export async function describeInputFile(
+  file: InputFile,
+  shouldStop?: () => boolean,
+): Promise<InputFileRecord> {
+  const { sha256, bytes } = await sha256OfStream(file.stream(), shouldStop);
   return { name: file.name, bytes, sha256 };
 }

@@ -1,4 +1,5 @@
 import { createSHA256 } from 'hash-wasm';
+import { abortError } from './data/failure';
 
 function hex(bytes: ArrayBuffer): string {
   return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -12,16 +13,22 @@ export async function sha256Hex(bytes: Uint8Array<ArrayBuffer> | ArrayBuffer): P
 /**
  * SHA-256 of everything a stream hands out, as 64 lowercase hex digits, and the number of bytes hashed.
  * Hashed chunk by chunk (hash-wasm; crypto.subtle cannot hash incrementally), so a file of several GB is
- * never held whole: memory is one chunk.
+ * never held whole: memory is one chunk. shouldStop is polled before each chunk; true cancels the stream and
+ * rejects with a DOMException named 'AbortError'.
  */
 export async function sha256OfStream(
   stream: ReadableStream<Uint8Array>,
+  shouldStop: () => boolean = () => false,
 ): Promise<{ sha256: string; bytes: number }> {
   const hasher = await createSHA256();
   hasher.init();
   let bytes = 0;
   const reader = stream.getReader();
   for (;;) {
+    if (shouldStop()) {
+      await reader.cancel();
+      throw abortError();
+    }
     const { done, value } = await reader.read();
     if (done) break;
     hasher.update(value);

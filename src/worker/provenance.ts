@@ -24,23 +24,16 @@ export const DEMO_OPTIONS: Readonly<SimulatorOptions> = {
 
 export const VERSIONS: ReproRecord['versions'] = { app: appVersion, tfjs: tf.version_core };
 
-function abortError(): DOMException {
-  return new DOMException('Stopped while computing checksums.', 'AbortError');
-}
-
 /**
  * Name, size and SHA-256 of each file, one file at a time (each is streamed once more through the hash:
- * peak memory is one chunk). shouldStop is polled between files.
+ * peak memory is one chunk). shouldStop is polled before each chunk: true rejects with an AbortError.
  */
 export async function describeFiles(
   files: readonly InputFile[],
   shouldStop: () => boolean = () => false,
 ): Promise<InputRecord> {
   const out: InputFileRecord[] = [];
-  for (const file of files) {
-    if (shouldStop()) throw abortError();
-    out.push(await describeInputFile(file));
-  }
+  for (const file of files) out.push(await describeInputFile(file, shouldStop));
   return { kind: 'files', files: out };
 }
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { sha256Hex, sha256OfStream } from '../../src/core/sha256';
 
 /** Bytes 0..n-1 of a fixed pseudo-random sequence. */
-const bytesOf = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(n).map((_, i) => (i * 7919 + 13) % 251);
+const bytesOf = (n: number): Uint8Array<ArrayBuffer> =>
+  new Uint8Array(n).map((_, i) => (i * 7919 + 13) % 251);
 
 function streamOf(bytes: Uint8Array, chunk: number): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
@@ -49,5 +50,24 @@ describe('sha256OfStream', () => {
     const [ha, hb] = await Promise.all([sha256OfStream(streamOf(a, 999)), sha256OfStream(streamOf(b, 777))]);
     expect(ha.sha256).toBe(await subtleHex(a));
     expect(hb.sha256).toBe(await subtleHex(b));
+  });
+
+  it('stops mid-stream when asked: cancels the stream and rejects with an AbortError', async () => {
+    const bytes = bytesOf(10_000);
+    let cancelled = false;
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled * 1000 >= bytes.length) controller.close();
+        else controller.enqueue(bytes.slice(pulled * 1000, ++pulled * 1000));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    let polls = 0;
+    await expect(sha256OfStream(stream, () => ++polls > 3)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(cancelled).toBe(true);
+    expect(pulled).toBeLessThan(10);
   });
 });
