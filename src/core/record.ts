@@ -10,7 +10,7 @@ import type { Method } from './eval/methods';
 import type { MetricValues } from './eval/metric-info';
 import type { EvaluateOptions, ModelPreset, RunOptions, TrainInfo } from './eval/types';
 import type { SimulatorOptions } from './simulate/simulator';
-import { sha256OfStream } from './sha256';
+import { sha256OfStream, type HashHooks } from './sha256';
 
 export const RECORD_FORMAT = 'c3tl-studio/reproducibility-record';
 export const RECORD_FORMAT_VERSION = 1;
@@ -165,12 +165,9 @@ export function recordJson(record: ReproRecord): string {
 
 /**
  * Records an input file's name, size (bytes actually read) and SHA-256, hashed as it streams: peak memory is
- * one chunk of the stream, whatever the file's size. shouldStop is polled before each chunk (see sha256OfStream).
+ * one chunk of the stream, whatever the file's size. Hooks as in sha256OfStream.
  */
-export async function describeInputFile(
-  file: InputFile,
-  shouldStop?: () => boolean,
-): Promise<InputFileRecord> {
-  const { sha256, bytes } = await sha256OfStream(file.stream(), shouldStop);
+export async function describeInputFile(file: InputFile, hooks?: HashHooks): Promise<InputFileRecord> {
+  const { sha256, bytes } = await sha256OfStream(file.stream(), hooks);
   return { name: file.name, bytes, sha256 };
 }

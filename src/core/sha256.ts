@@ -10,22 +10,28 @@ export async function sha256Hex(bytes: Uint8Array<ArrayBuffer> | ArrayBuffer): P
   return hex(await crypto.subtle.digest('SHA-256', bytes));
 }
 
+export interface HashHooks {
+  /** Polled before each chunk; true cancels the stream and rejects with a DOMException named 'AbortError'. */
+  shouldStop?: () => boolean;
+  /** Called after each chunk with the bytes hashed so far. */
+  onBytes?: (hashed: number) => void;
+}
+
 /**
  * SHA-256 of everything a stream hands out, as 64 lowercase hex digits, and the number of bytes hashed.
  * Hashed chunk by chunk (hash-wasm; crypto.subtle cannot hash incrementally), so a file of several GB is
- * never held whole: memory is one chunk. shouldStop is polled before each chunk; true cancels the stream and
- * rejects with a DOMException named 'AbortError'.
+ * never held whole: memory is one chunk.
  */
 export async function sha256OfStream(
   stream: ReadableStream<Uint8Array>,
-  shouldStop: () => boolean = () => false,
+  hooks: HashHooks = {},
 ): Promise<{ sha256: string; bytes: number }> {
   const hasher = await createSHA256();
   hasher.init();
   let bytes = 0;
   const reader = stream.getReader();
   for (;;) {
-    if (shouldStop()) {
+    if (hooks.shouldStop?.()) {
       await reader.cancel();
       throw abortError();
     }
@@ -33,6 +39,7 @@ export async function sha256OfStream(
     if (done) break;
     hasher.update(value);
     bytes += value.length;
+    hooks.onBytes?.(bytes);
   }
   return { sha256: hasher.digest('hex'), bytes };
 }

@@ -37,6 +37,12 @@ describe('sha256OfStream', () => {
     expect((await sha256OfStream(streamOf(bytes, 1000))).sha256).toBe(whole);
   });
 
+  it('tells the bytes hashed after each chunk', async () => {
+    const seen: number[] = [];
+    await sha256OfStream(streamOf(bytesOf(2500), 1000), { onBytes: (n) => seen.push(n) });
+    expect(seen).toEqual([1000, 2000, 2500]);
+  });
+
   it('changes when one byte changes', async () => {
     const bytes = bytesOf(4097);
     const before = (await sha256OfStream(streamOf(bytes, 64))).sha256;
@@ -66,7 +72,9 @@ describe('sha256OfStream', () => {
       },
     });
     let polls = 0;
-    await expect(sha256OfStream(stream, () => ++polls > 3)).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(sha256OfStream(stream, { shouldStop: () => ++polls > 3 })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     expect(cancelled).toBe(true);
     expect(pulled).toBeLessThan(10);
   });
