@@ -6,70 +6,24 @@
  * the tab and of the engine worker.
  *
  *   npx tsx src/cli/bench-browser-cells.ts [--format h5ad|mtx] [--cells 50000] [--genes 2000] [--per-cell 400]
- *     [--keep]
+ *     [--keep | --input DIR]
  *
- * --keep leaves the generated input in its temporary folder (named on stderr) instead of deleting it.
+ * --keep leaves the generated input in its temporary folder (named on stderr) instead of deleting it;
+ * --input DIR drops the input a --keep run left there (same format and shape options) instead of writing one.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeH5ad, type CellTable } from '../core/data/h5ad-write';
-import { formatMtx } from '../core/data/mtx';
 import { launchBrowser, openApp, serveDist } from './app-browser';
 import { startMemorySampler } from './bench-browser-memory';
-import { installNodeH5Plugins } from './h5-plugins';
+import { inputPaths, writeSyntheticH5ad, writeSyntheticMtx } from './bench-cells-input';
 
 const MiB = 1024 * 1024;
-const CONTEXTS = 4;
-const PERTURBATIONS = 50;
 const TIMEOUT_MS = 3_600_000;
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
-}
-
-/** Cell c: context c mod 4, perturbation (c / 4) mod 51 (0 = control); `perCell` distinct genes each. */
-function syntheticCells(cells: number, genes: number, perCell: number): CellTable {
-  const indptr = new Int32Array(cells + 1);
-  const indices = new Int32Array(cells * perCell);
-  const data = new Uint32Array(cells * perCell);
-  const stride = Math.max(1, Math.floor(genes / perCell));
-  for (let c = 0; c < cells; c++) {
-    indptr[c + 1] = (c + 1) * perCell;
-    const start = (c * 7) % stride;
-    for (let i = 0; i < perCell; i++) {
-      indices[c * perCell + i] = start + i * stride;
-      data[c * perCell + i] = 1 + ((c * 31 + i * 17) % 11);
-    }
-  }
-  return {
-    genes: Array.from({ length: genes }, (_, j) => `G${j}`),
-    barcodes: Array.from({ length: cells }, (_, c) => `cell${c}`),
-    obs: {
-      context: Array.from({ length: cells }, (_, c) => `ctx${c % CONTEXTS}`),
-      perturbation: Array.from({ length: cells }, (_, c) => {
-        const p = Math.floor(c / CONTEXTS) % (PERTURBATIONS + 1);
-        return p === 0 ? 'control' : `p${p}`;
-      }),
-    },
-    indptr,
-    indices,
-    data,
-  };
-}
-
-async function writeInput(dir: string, format: string, table: CellTable): Promise<string[]> {
-  if (format === 'h5ad') {
-    installNodeH5Plugins();
-    const path = join(dir, 'cells.h5ad');
-    writeFileSync(path, await writeH5ad(table));
-    return [path];
-  }
-  const text = formatMtx(table);
-  const paths = ['matrix.mtx', 'barcodes.tsv', 'features.tsv', 'cells.csv'].map((n) => join(dir, n));
-  [text.matrix, text.barcodes, text.features, text.cells].forEach((t, i) => writeFileSync(paths[i], t));
-  return paths;
 }
 
 const seconds = (ms: number): number => Number((ms / 1000).toFixed(1));
@@ -85,14 +39,23 @@ async function main(): Promise<void> {
     ![cells, genes, perCell].every((n) => Number.isInteger(n) && n > 0)
   )
     throw new Error('usage: --format h5ad|mtx --cells N --genes N --per-cell N');
-  const dir = mkdtempSync(join(tmpdir(), 'c3tl-bench-cells-'));
+  const given = option('input', '');
+  const dir = given || mkdtempSync(join(tmpdir(), 'c3tl-bench-cells-'));
   const server = await serveDist();
   const browser = await launchBrowser();
   try {
     let t = performance.now();
-    const paths = await writeInput(dir, format, syntheticCells(cells, genes, perCell));
+    const shape = { cells, genes, perCell };
+    const paths = given
+      ? inputPaths(dir, format)
+      : format === 'h5ad'
+        ? await writeSyntheticH5ad(dir, shape)
+        : writeSyntheticMtx(dir, shape);
+    const missing = paths.filter((p) => !existsSync(p));
+    if (missing.length) throw new Error(`--input ${dir} lacks ${missing.join(', ')}`);
     const bytes = paths.reduce((sum, p) => sum + statSync(p).size, 0);
-    const generatedS = seconds(performance.now() - t);
+    // null when the input was reused (--input): nothing was written.
+    const generatedS = given ? null : seconds(performance.now() - t);
 
     const { page, log } = await openApp(browser, server.origin);
     await page
@@ -118,7 +81,8 @@ async function main(): Promise<void> {
       const error = page.getByTestId('error');
       if (await error.isVisible()) throw new Error(`The app shows an error: ${await error.textContent()}`);
       const bar = page.getByTestId('load-progress').locator('label');
-      const text = (await bar.isVisible()) ? await bar.textContent() : null;
+      // allTextContents does not wait: the bar may vanish between two polls.
+      const text = (await bar.allTextContents())[0] ?? null;
       if (text && text !== progress[progress.length - 1]?.text)
         progress.push({ text, atS: seconds(performance.now() - t) });
       await page.waitForTimeout(200);
@@ -127,7 +91,7 @@ async function main(): Promise<void> {
     const { renderers, workerSamples } = await sampler.stop();
     const { before, peak } = sampler;
     const report = {
-      command: `npx tsx src/cli/bench-browser-cells.ts --format ${format} --cells ${cells} --genes ${genes} --per-cell ${perCell}`,
+      command: `npx tsx src/cli/bench-browser-cells.ts --format ${format} --cells ${cells} --genes ${genes} --per-cell ${perCell}${given ? ` --input ${given}` : ''}`,
       machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, chromium: product },
       input: { format, cells, genes, storedCounts: cells * perCell, bytes, mib: mib(bytes), generatedS },
       dataset: {
@@ -162,7 +126,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await server.close();
-    if (process.argv.includes('--keep')) console.error(`input kept in ${dir}`);
+    if (given || process.argv.includes('--keep')) console.error(`input kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }

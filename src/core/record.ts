@@ -10,7 +10,7 @@ import type { Method } from './eval/methods';
 import type { MetricValues } from './eval/metric-info';
 import type { EvaluateOptions, ModelPreset, RunOptions, TrainInfo } from './eval/types';
 import type { SimulatorOptions } from './simulate/simulator';
-import { sha256Hex } from './sha256';
+import { sha256OfStream, type HashHooks } from './sha256';
 
 export const RECORD_FORMAT = 'c3tl-studio/reproducibility-record';
 export const RECORD_FORMAT_VERSION = 1;
@@ -182,25 +182,10 @@ export function recordJson(record: ReproRecord): string {
 }
 
 /**
- * Reads a whole input file (stream chunks gathered into one buffer of file.size bytes; Web Crypto has no
- * incremental digest) and records its name, size and SHA-256. Peak memory: the file's stored size.
+ * Records an input file's name, size (bytes actually read) and SHA-256, hashed as it streams: peak memory is
+ * one chunk of the stream, whatever the file's size. Hooks as in sha256OfStream.
  */
-export async function describeInputFile(file: InputFile): Promise<InputFileRecord> {
-  let buffer = new Uint8Array(file.size);
-  let length = 0;
-  const reader = file.stream().getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (length + value.length > buffer.length) {
-      // The file grew since its size was read: keep every byte that was actually read.
-      const grown = new Uint8Array(Math.max(buffer.length * 2, length + value.length));
-      grown.set(buffer.subarray(0, length));
-      buffer = grown;
-    }
-    buffer.set(value, length);
-    length += value.length;
-  }
-  const bytes = length === buffer.length ? buffer : buffer.slice(0, length);
-  return { name: file.name, bytes: length, sha256: await sha256Hex(bytes) };
+export async function describeInputFile(file: InputFile, hooks?: HashHooks): Promise<InputFileRecord> {
+  const { sha256, bytes } = await sha256OfStream(file.stream(), hooks);
+  return { name: file.name, bytes, sha256 };
 }

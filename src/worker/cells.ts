@@ -124,7 +124,10 @@ export function cellMethods(host: CellsHost) {
             shouldStop: () => token.stopped,
           });
           if (!result.ok) return { ok: false, error: result.error };
-          const input = await describeFiles(opened.files, () => token.stopped);
+          const input = await describeFiles(opened.files, {
+            shouldStop: () => token.stopped,
+            onProgress: (p) => notify(onProgress, p),
+          });
           const s = opened.cells.summary;
           const source = `${s.file} (${s.format}, ${s.cells} cells, pseudo-bulk by ${choice.contextColumn} x ${choice.perturbationColumn})`;
           host.replace({ tensor: result.data.tensor, source, notes: result.data.notes, input });

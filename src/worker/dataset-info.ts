@@ -1,5 +1,6 @@
 import type { EffectTensor } from '../core/data/tensor';
 import { sharedPerturbations, tensorSummary, unmeasuredPerturbations } from '../core/data/tensor';
+import { formatBinaryBytes } from '../core/data/failure';
 import type { LoadProgress as ReadProgress } from '../core/data/source';
 import type { DatasetInfo, LoadProgress } from './api-types';
 
@@ -43,6 +44,14 @@ export function describeProgress(progress: ReadProgress): LoadProgress {
   return {
     fraction: known ? Math.min(1, progress.bytesRead / progress.totalBytes) : Number.NaN,
     message: progressMessage(progress, known),
+  };
+}
+
+/** The run record's checksums' progress: bytes hashed of the files' total. */
+export function describeChecksum(hashed: number, total: number): LoadProgress {
+  return {
+    fraction: total > 0 ? Math.min(1, hashed / total) : 1,
+    message: `Computing SHA-256 checksums of the files: ${formatBinaryBytes(hashed)} of ${formatBinaryBytes(total)}`,
   };
 }
 

@@ -154,8 +154,10 @@ export function createEngine(engineOptions: EngineOptions = {}) {
             shouldStop: () => token.stopped,
           });
           if (!result.ok) return { ok: false, error: result.error };
-          notify(onProgress, { fraction: Number.NaN, message: 'Computing SHA-256 checksums of the files…' });
-          const input = await describeFiles(files, () => token.stopped);
+          const input = await describeFiles(files, {
+            shouldStop: () => token.stopped,
+            onProgress: (p) => notify(onProgress, p),
+          });
           const loaded = result.data.tensor;
           tensor = loaded;
           const source = result.data.sources.map((s) => `${s.file} (${s.format}, ${s.rows} rows)`).join(', ');

@@ -20,7 +20,8 @@ import type {
 import { buildRecord, describeInputFile } from '../core/record';
 import { sha256Hex } from '../core/sha256';
 import type { SimulatorOptions } from '../core/simulate/simulator';
-import type { BackendInfo, RunSetup } from './api-types';
+import type { BackendInfo, LoadProgress, RunSetup } from './api-types';
+import { describeChecksum } from './dataset-info';
 
 /** The demo's simulator options, spelled out so the record names them (they equal the simulator's defaults). */
 export const DEMO_OPTIONS: Readonly<SimulatorOptions> = {
@@ -33,23 +34,38 @@ export const DEMO_OPTIONS: Readonly<SimulatorOptions> = {
 
 export const VERSIONS: ReproRecord['versions'] = { app: appVersion, tfjs: tf.version_core };
 
-function abortError(): DOMException {
-  return new DOMException('Stopped while computing checksums.', 'AbortError');
-}
+/** Bytes hashed between two progress messages (one per stream chunk would flood the page). */
+const PROGRESS_STEP_BYTES = 32 * 1024 * 1024;
 
 /**
- * Name, size and SHA-256 of each file, one file at a time (each is read whole once more: peak memory is
- * the largest file's size). shouldStop is polled between files.
+ * Name, size and SHA-256 of each file, one file at a time (each is streamed once more through the hash:
+ * peak memory is one chunk). shouldStop is polled before each chunk: true rejects with an AbortError.
+ * onProgress hears the bytes hashed of all files, every 32 MiB and at the end.
  */
 export async function describeFiles(
   files: readonly InputFile[],
-  shouldStop: () => boolean = () => false,
+  hooks: { shouldStop?: () => boolean; onProgress?: (progress: LoadProgress) => void } = {},
 ): Promise<InputRecord> {
+  const total = files.reduce((n, f) => n + f.size, 0);
+  let reported = 0;
+  const report = (hashed: number) => {
+    reported = hashed;
+    hooks.onProgress?.(describeChecksum(hashed, Math.max(total, hashed)));
+  };
+  report(0);
   const out: InputFileRecord[] = [];
+  let done = 0;
   for (const file of files) {
-    if (shouldStop()) throw abortError();
-    out.push(await describeInputFile(file));
+    const record = await describeInputFile(file, {
+      shouldStop: hooks.shouldStop,
+      onBytes: (n) => {
+        if (done + n - reported >= PROGRESS_STEP_BYTES) report(done + n);
+      },
+    });
+    done += record.bytes;
+    out.push(record);
   }
+  if (reported !== done || done === 0) report(done);
   return { kind: 'files', files: out };
 }
 

@@ -71,26 +71,39 @@ function dataframe(
   for (const [col, values] of Object.entries(columns)) categorical(g, col, values);
 }
 
+/** What an .h5ad holds besides X: the cells' names and obs columns, the genes' names. */
+export type CellLabels = Pick<CellTable, 'genes' | 'barcodes' | 'obs'>;
+
+/**
+ * Writes the AnnData layout into an open h5wasm file (in memory or on disk): X as a csr_matrix group of shape
+ * cells x genes, whose data/indices/indptr datasets `writeX` creates; obs, var and the empty dict groups.
+ */
+export function writeAnnData(f: Group, labels: CellLabels, writeX: (X: Group) => void): void {
+  encode(f, 'anndata', '0.1.0');
+  const X = f.create_group('X');
+  encode(X, 'csr_matrix', '0.1.0');
+  X.create_attribute(
+    'shape',
+    new BigInt64Array([BigInt(labels.barcodes.length), BigInt(labels.genes.length)]),
+  );
+  writeX(X);
+  dataframe(f, 'obs', labels.barcodes, { ...labels.obs });
+  dataframe(f, 'var', labels.genes, {});
+  for (const name of ['layers', 'obsm', 'obsp', 'varm', 'varp', 'uns'])
+    encode(f.create_group(name), 'dict', '0.1.0');
+}
+
 /** The bytes of an .h5ad holding `table` (X = counts as uint32 CSR, obs = barcodes + categoricals). */
 export async function writeH5ad(table: CellTable): Promise<Uint8Array> {
   const module = await h5Module();
   const path = `/c3tl-write-${++counter}.h5ad`;
   const f = new h5wasm.File(path, 'w');
   try {
-    encode(f, 'anndata', '0.1.0');
-    const X = f.create_group('X');
-    encode(X, 'csr_matrix', '0.1.0');
-    X.create_attribute(
-      'shape',
-      new BigInt64Array([BigInt(table.barcodes.length), BigInt(table.genes.length)]),
-    );
-    X.create_dataset({ name: 'data', data: table.floatData ?? table.data });
-    X.create_dataset({ name: 'indices', data: table.indices });
-    X.create_dataset({ name: 'indptr', data: table.indptr });
-    dataframe(f, 'obs', table.barcodes, { ...table.obs });
-    dataframe(f, 'var', table.genes, {});
-    for (const name of ['layers', 'obsm', 'obsp', 'varm', 'varp', 'uns'])
-      encode(f.create_group(name), 'dict', '0.1.0');
+    writeAnnData(f, table, (X) => {
+      X.create_dataset({ name: 'data', data: table.floatData ?? table.data });
+      X.create_dataset({ name: 'indices', data: table.indices });
+      X.create_dataset({ name: 'indptr', data: table.indptr });
+    });
   } finally {
     f.close();
   }

@@ -20,7 +20,7 @@ import {
 export { mtxRole };
 import type { InputFile } from './source';
 import { readText } from './text-stream';
-import type { CellTable } from './h5ad-write';
+import type { CellLabels, CellTable } from './h5ad-write';
 import { plural } from '../text';
 
 const GENE_EXPRESSION = 'Gene Expression';
@@ -366,27 +366,55 @@ export interface MtxText {
   cells: string;
 }
 
-/** 10x text files for cells x genes CSR counts (matrix features x barcodes, as Cell Ranger writes). */
-export function formatMtx(table: Omit<CellTable, 'floatData'>): MtxText {
-  const lines = [
+/** The header of a 10x matrix.mtx: features x barcodes, `entries` stored counts. */
+export function mtxHeader(genes: number, cells: number, entries: number): string {
+  return [
     '%%MatrixMarket matrix coordinate integer general',
     '%metadata_json: {"software_version": "c3tl-simulate"}',
-    `${table.genes.length} ${table.barcodes.length} ${table.data.length}`,
-  ];
-  for (let c = 0; c < table.barcodes.length; c++) {
-    for (let i = table.indptr[c]; i < table.indptr[c + 1]; i++)
-      lines.push(`${table.indices[i] + 1} ${c + 1} ${table.data[i]}`);
+    `${genes} ${cells} ${entries}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The matrix.mtx lines (each ending in a newline) of CSR rows: cell `firstCell + r` has the counts
+ * data[indptr[r]..indptr[r + 1]) at 0-based genes indices[...]; written 1-based, gene then cell.
+ */
+export function mtxEntryLines(
+  indptr: ArrayLike<number>,
+  indices: ArrayLike<number>,
+  data: ArrayLike<number>,
+  firstCell: number,
+): string {
+  const lines: string[] = [];
+  for (let r = 0; r + 1 < indptr.length; r++) {
+    for (let i = indptr[r]; i < indptr[r + 1]; i++)
+      lines.push(`${indices[i] + 1} ${firstCell + r + 1} ${data[i]}`);
   }
-  const columns = Object.keys(table.obs);
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+/** The 10x files other than the matrix (barcodes.tsv, features.tsv, cells.csv) for the labels. */
+export function mtxLabelFiles(labels: CellLabels): Omit<MtxText, 'matrix'> {
+  const columns = Object.keys(labels.obs);
   const csv = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   return {
-    matrix: lines.join('\n') + '\n',
-    barcodes: table.barcodes.join('\n') + '\n',
-    features: table.genes.map((g) => `${g}\t${g}\t${GENE_EXPRESSION}`).join('\n') + '\n',
+    barcodes: labels.barcodes.join('\n') + '\n',
+    features: labels.genes.map((g) => `${g}\t${g}\t${GENE_EXPRESSION}`).join('\n') + '\n',
     cells:
       [
         ['barcode', ...columns].join(','),
-        ...table.barcodes.map((b, c) => [b, ...columns.map((k) => table.obs[k][c])].map(csv).join(',')),
+        ...labels.barcodes.map((b, c) => [b, ...columns.map((k) => labels.obs[k][c])].map(csv).join(',')),
       ].join('\n') + '\n',
+  };
+}
+
+/** 10x text files for cells x genes CSR counts (matrix features x barcodes, as Cell Ranger writes). */
+export function formatMtx(table: Omit<CellTable, 'floatData'>): MtxText {
+  return {
+    matrix:
+      mtxHeader(table.genes.length, table.barcodes.length, table.data.length) +
+      mtxEntryLines(table.indptr, table.indices, table.data, 0),
+    ...mtxLabelFiles(table),
   };
 }

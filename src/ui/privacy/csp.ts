@@ -7,7 +7,8 @@
 export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
   'default-src': ["'self'"],
   // Scripts only from the app's own files; never 'unsafe-inline' or 'unsafe-eval'. 'wasm-unsafe-eval' lets the
-  // tfjs wasm backend compile its WebAssembly binary, and allows nothing else.
+  // tfjs wasm backend, h5wasm and hash-wasm (SHA-256 of dropped files) compile their WebAssembly, and allows
+  // nothing else.
   'script-src': ["'self'", "'wasm-unsafe-eval'"],
   // The engine worker, wasm's thread workers (src/build/threaded-wasm.ts) and the service worker are files of
   // the app: no blob: workers.

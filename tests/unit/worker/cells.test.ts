@@ -4,6 +4,7 @@ import { formatMtx } from '../../../src/core/data/mtx';
 import { simulate } from '../../../src/core/simulate/simulator';
 import { simulateCells } from '../../../src/core/simulate/single-cell';
 import { installNodeH5Plugins } from '../../../src/cli/h5-plugins';
+import { formatBinaryBytes } from '../../../src/core/data/failure';
 import type { LoadProgress, PseudobulkChoice as Choice } from '../../../src/worker/api-types';
 import { createEngine } from '../../../src/worker/engine';
 import { memoryStore } from '../../fixtures/session-store';
@@ -90,6 +91,23 @@ describe('engine: pseudo-bulk progress and cancel', () => {
   ];
   const choice: Choice = { ...CHOICE, controls: ['control'] };
   const total = bigger.barcodes.length;
+  const CHECKSUM = 'Computing SHA-256 checksums of the files';
+  /** Saves a session now: it holds whatever the engine's dataset is. */
+  const saveNow = (engine: ReturnType<typeof createEngine>) =>
+    engine.saveSession('after cancel', {
+      setup: {
+        mode: 'evaluate',
+        target: 0,
+        supportPercent: 25,
+        seed: 1,
+        preset: 'small',
+        geneLimit: 0,
+        maxEpochs: 2,
+      },
+      evaluation: null,
+      prediction: null,
+      sweep: null,
+    });
   const cellsOf = (p: LoadProgress) => {
     const m = /^Pseudo-bulking: ([\d,]+) of ([\d,]+) cells$/.exec(p.message);
     if (!m) throw new Error(`unexpected progress: ${p.message}`);
@@ -103,12 +121,34 @@ describe('engine: pseudo-bulk progress and cancel', () => {
     const seen: LoadProgress[] = [];
     const loaded = await engine.pseudobulk(choice, (p) => seen.push(p));
     expect(loaded.ok).toBe(true);
-    const reads = seen.map((p) => cellsOf(p));
+    // Cells first, then the checksums of the files for the run record, ending at all their bytes.
+    const firstChecksum = seen.findIndex((p) => p.message.startsWith(CHECKSUM));
+    expect(firstChecksum).toBeGreaterThan(0);
+    const sums = seen.slice(firstChecksum);
+    expect(sums.every((p) => p.message.startsWith(CHECKSUM))).toBe(true);
+    expect(sums[0].fraction).toBe(0);
+    expect(sums.at(-1)?.fraction).toBe(1);
+    const bytes = files().reduce((n, f) => n + f.size, 0);
+    expect(sums.at(-1)?.message).toBe(
+      `${CHECKSUM}: ${formatBinaryBytes(bytes)} of ${formatBinaryBytes(bytes)}`,
+    );
+    const reads = seen.slice(0, firstChecksum).map((p) => cellsOf(p));
     expect(reads.length).toBeGreaterThan(2);
     expect(reads.every(([, t]) => t === total)).toBe(true);
     expect(reads.every(([r], i) => i === 0 || r > reads[i - 1][0])).toBe(true);
     expect(reads.at(-1)).toEqual([total, total]);
-    expect(seen.at(-1)?.fraction).toBe(1);
+  });
+
+  it('a cancel while the checksums are computed leaves the previous dataset', async () => {
+    const engine = createEngine({ sessions: memoryStore() });
+    const demo = await engine.loadDemo();
+    const opened = await engine.openCells(files());
+    if (!opened.ok) throw new Error(opened.error.message);
+    const run = engine.pseudobulk(choice, (p) => {
+      if (p.message.startsWith(CHECKSUM)) engine.cancel();
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await saveNow(engine)).toMatchObject({ source: demo.source, contexts: demo.summary.contexts });
   });
 
   it('a cancel mid-way leaves the previous dataset and the opened file, and a second run succeeds', async () => {
@@ -126,21 +166,7 @@ describe('engine: pseudo-bulk progress and cancel', () => {
     expect(reads[0]).toBeGreaterThan(0);
     expect(Math.max(...reads)).toBeLessThan(total);
     // The demo is still the dataset: a session saved now holds it, not a half-made pseudo-bulk.
-    const saved = await engine.saveSession('after cancel', {
-      setup: {
-        mode: 'evaluate',
-        target: 0,
-        supportPercent: 25,
-        seed: 1,
-        preset: 'small',
-        geneLimit: 0,
-        maxEpochs: 2,
-      },
-      evaluation: null,
-      prediction: null,
-      sweep: null,
-    });
-    expect(saved).toMatchObject({ source: demo.source, contexts: demo.summary.contexts });
+    expect(await saveNow(engine)).toMatchObject({ source: demo.source, contexts: demo.summary.contexts });
     expect(engine.previewGroups(choice).kept).toBe(15);
     const again = await engine.pseudobulk(choice);
     if (!again.ok) throw new Error(again.error.message);
