@@ -68,6 +68,21 @@ describe('c3tl CLI on single-cell inputs', () => {
     expect(r.stderr).toMatch(/--perturbation-col perturbation \(guessed/);
   });
 
+  it('convert writes the pseudo-bulked effects of an .h5ad as a wide table that reads back the same', () => {
+    const out = join(dir, 'pseudobulk.csv');
+    const converted = c3tl('convert', '--data', h5ad, '--context-col', 'context', '--out', out);
+    expect(converted.code, converted.stderr).toBe(0);
+    const fromCells = c3tl('inspect', '--json', '--data', h5ad, '--context-col', 'context');
+    const fromTable = c3tl('inspect', '--json', '--data', out);
+    expect(fromTable.code, fromTable.stderr).toBe(0);
+    const summary = (text: string) => {
+      const { contexts, perturbations, genes, pairs } = JSON.parse(text) as Record<string, number>;
+      return { contexts, perturbations, genes, pairs };
+    };
+    expect(summary(fromTable.stdout)).toEqual(summary(fromCells.stdout));
+    expect(summary(fromTable.stdout)).toMatchObject({ contexts: 3, perturbations: 4, pairs: 12 });
+  });
+
   it.each<[string, string[], RegExp]>([
     ['not HDF5', ['--data', 'TEXT'], /^error: text\.h5ad, line 1: expected an HDF5 file/],
     [
