@@ -45,8 +45,9 @@ export const TOUR_STEPS: readonly Step[] = [
     title: 'The negative control, live',
     text:
       'Set context modulation to 0 and generate: every context now shares one network and differs only in ' +
-      'basal expression. Train again: C3TL’s lead over the best other method (calibrated included) vanishes ' +
-      'within its paired interval. The network view shows why: no edge differs, so there is nothing to transfer.',
+      'basal expression. Train again: C3TL’s lead over the best other method (calibrated included) shrinks ' +
+      'to a few thousandths (on small screens it may stay just above zero). The network view shows why: no ' +
+      'edge differs, so there is little left to transfer.',
   },
 ];
 
