@@ -126,7 +126,7 @@ describe('sweepSupport', () => {
   });
 });
 
-const PBMC = '../../../shared/data/pbmc-drugs/effects.csv.gz';
+const PBMC = '../shared/data/pbmc-drugs/effects.csv.gz';
 if (!existsSync(PBMC)) console.warn(`skipping the pbmc reference check: ${PBMC} is absent`);
 
 describe.skipIf(!existsSync(PBMC))('pbmc-drugs baselines (real data)', () => {

@@ -91,7 +91,7 @@ describe('C3TL on the simulator', () => {
   });
 });
 
-const PBMC = '../../../shared/data/pbmc-drugs/effects.csv.gz';
+const PBMC = '../shared/data/pbmc-drugs/effects.csv.gz';
 if (!existsSync(PBMC)) console.warn(`model-claims: ${PBMC} is absent, the PBMC checks are skipped.`);
 
 /** A wide effects table (context, perturbation, then one column per gene); pairs absent are unobserved. */
@@ -133,7 +133,7 @@ describe.skipIf(!existsSync(PBMC))('C3TL on PBMC drugs (4 cell types x 135 drugs
   );
 });
 
-const TAHOE = '../../../shared/data/tahoe-5lines/effects.csv.gz';
+const TAHOE = '../shared/data/tahoe-5lines/effects.csv.gz';
 if (!existsSync(TAHOE)) console.warn(`model-claims: ${TAHOE} is absent, the Tahoe checks are skipped.`);
 
 describe.skipIf(!existsSync(TAHOE))('C3TL on 5 Tahoe-100M cell lines (109 drugs x 1,385 genes)', () => {
