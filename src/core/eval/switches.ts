@@ -21,6 +21,7 @@ const SWITCH_NAMES = {
   transfer: true,
   deviations: true,
   context: true,
+  mix: true,
 } satisfies Record<keyof C3tlSwitches, true>;
 export const MODEL_SWITCHES = Object.keys(SWITCH_NAMES) as (keyof C3tlSwitches)[];
 

@@ -135,6 +135,8 @@ export interface C3tlSwitches {
   deviations: boolean;
   /** Transfer path: the context representation rescales the transfer gene by gene. */
   context: boolean;
+  /** Transfer path: the target as a least-squares mix of its reference contexts, fitted on its support. */
+  mix: boolean;
 }
 
 /** x w + b with b a vector (a trailing-axis broadcast, which the cpu backend runs on its fast path). */

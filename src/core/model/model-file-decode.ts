@@ -54,7 +54,7 @@ function floats(object: Json, path: string, length: number): Float32Array {
   return values;
 }
 
-function parseBody(json: Json): ModelFile {
+function parseBody(json: Json, version: number): ModelFile {
   const arch = {
     genes: field(json, 'architecture.genes', isCount, 'a gene count'),
     basisRank: field(json, 'architecture.basisRank', isCount, 'a count'),
@@ -69,6 +69,8 @@ function parseBody(json: Json): ModelFile {
     transfer: field(json, 'architecture.switches.transfer', isBoolean, 'true or false'),
     deviations: field(json, 'architecture.switches.deviations', isBoolean, 'true or false'),
     context: field(json, 'architecture.switches.context', isBoolean, 'true or false'),
+    // Version 2 files predate the reference mix: their transfer path predicted without it.
+    mix: version >= 3 ? field(json, 'architecture.switches.mix', isBoolean, 'true or false') : false,
   };
   const genes = field(json, 'preprocessing.genes', isStrings, 'a list of gene names');
   if (genes.length !== arch.genes) {
@@ -181,7 +183,7 @@ export function decodeModelFile(input: string | Uint8Array, file = 'model file')
   }
   const version = json.formatVersion;
   if (!isCount(version) || version < 1) return refuse('a format version', String(version));
-  if (version < MODEL_FORMAT_VERSION) {
+  if (version < 2) {
     return refuse(
       `model format version ${MODEL_FORMAT_VERSION}`,
       `version ${version}, written by an earlier C3TL Studio before C3TL gained its learnt transfer path: ` +
@@ -195,7 +197,14 @@ export function decodeModelFile(input: string | Uint8Array, file = 'model file')
     );
   }
   try {
-    return { ok: true, data: parseBody(json), notes: [] };
+    const notes =
+      version < MODEL_FORMAT_VERSION
+        ? [
+            `Model format version ${version}: written before C3TL's transfer path gained the reference mix, ` +
+              'so it predicts as it did then, without the mix.',
+          ]
+        : [];
+    return { ok: true, data: parseBody(json, version), notes };
   } catch (error) {
     if (!(error instanceof Corrupt)) throw error;
     return refuse('a complete C3TL model file', `damaged content: ${error.message}`);

@@ -2,14 +2,15 @@
  * The portable C3TL model file: one UTF-8 JSON document (browser, worker and CLI write and read the same
  * bytes) holding a trained model's weights and everything needed to rebuild it on a dataset.
  *
- * Layout (format "c3tl-model", formatVersion 2): a header of plain JSON fields (architecture, preprocessing,
+ * Layout (format "c3tl-model", formatVersion 3): a header of plain JSON fields (architecture, preprocessing,
  * target, support, settings, dataset hash, versions) and `weights`, one entry per parameter:
  * { shape: number[], data: base64 } where data holds the values as little-endian IEEE-754 float32, row-major,
  * gene axes in the order of preprocessing.genes. The standardisation's mean and scale are stored the same way.
  * `transfer` holds the learnt transfer path (transfer.ts), or null when it was off: its feature genes by name
  * and its weights in the same encoding, feature axes in the order of `transfer.features`.
  *
- * Version 1 files (before the transfer path) are refused with a message that says so: they hold only the
+ * Version 2 files (before the transfer path's reference mix, architecture.switches.mix) are read with the mix
+ * off, so they predict as they did when written. Version 1 files (before the transfer path) are refused with a message that says so: they hold only the
  * fixed form, which is no longer what "C3TL" predicts, so restoring them would show other numbers under the
  * same name.
  *
@@ -28,7 +29,7 @@ import { TRANSFER_PARAMETER_NAMES, type TransferParameterName } from './transfer
 import type { GeneStandardisation } from './standardise';
 
 export const MODEL_FORMAT = 'c3tl-model';
-export const MODEL_FORMAT_VERSION = 2;
+export const MODEL_FORMAT_VERSION = 3;
 /** File name ending the app and the CLI use. */
 export const MODEL_FILE_EXTENSION = '.c3tl.json';
 
@@ -37,6 +38,7 @@ export type ModelMode = 'evaluate' | 'predict';
 /** A decoded model file; typed arrays are the decoded float32 values. */
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
+  /** Version 2 files are read as version 3 with the transfer path's reference mix off. */
   formatVersion: typeof MODEL_FORMAT_VERSION;
   /** ISO 8601 time the file was written. */
   createdAt: string;

@@ -71,6 +71,7 @@ export const DEFAULT_SWITCHES: C3tlSwitches = {
   transfer: true,
   deviations: true,
   context: true,
+  mix: true,
 };
 
 /** What C3TL predicts: the full model, and its fixed form alone (`calibrated`, the transfer path off). */

@@ -240,7 +240,7 @@ export async function trainC3tl(
         ),
         ...(options.initialTransfer && { maxEpochs: 0, restore: options.initialTransfer }),
         seed: options.seed,
-        switches: { deviations: switches.deviations, context: switches.context },
+        switches: { deviations: switches.deviations, context: switches.context, mix: switches.mix },
         ...(pseudo && {
           holdout: {
             context: pseudo.context,

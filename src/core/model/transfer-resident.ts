@@ -76,6 +76,7 @@ export function episodeInputs(
       meanQuery: tf.gather(own.mean, queryRows) as tf.Tensor2D,
       meanSupport: tf.gather(own.mean, supportRows) as tf.Tensor2D,
       residual: tf.tensor2d(episode.residual, [S, G]),
+      ...(episode.mix && { mix: tf.tensor2d(episode.mix, [Q, G]) }),
     };
   });
 }

@@ -4,7 +4,13 @@ import type { TargetSplit } from '../eval/types';
 import { createRng, shuffled, type Rng } from '../random';
 import { AbortError } from './abort';
 import { disposeProfiles, episodeInputs, residentProfiles } from './transfer-resident';
-import { buildEpisode, featureGenes, type TransferEpisode, type TransferSource } from './transfer-data';
+import {
+  buildEpisode,
+  featureGenes,
+  withReferenceMix,
+  type TransferEpisode,
+  type TransferSource,
+} from './transfer-data';
 import { centredPearson } from '../eval/metrics';
 import { mean, meanInterval } from '../eval/stats';
 import {
@@ -52,7 +58,7 @@ export const DEFAULT_TRANSFER_OPTIONS: Omit<TransferTrainOptions, 'seed'> = {
   learningRate: 0.05,
   featureGenes: 1024,
   maxQueryPairs: 256,
-  switches: { deviations: true, context: true },
+  switches: { deviations: true, context: true, mix: true },
 };
 
 export interface TransferHoldout {
@@ -136,6 +142,7 @@ async function scored(
   support: number[],
   queries: number[],
   fixedForm: FixedFormPredictor | undefined,
+  mix: boolean,
 ): Promise<Scored> {
   const { tensor, scale } = source;
   const P = tensor.perturbations.length;
@@ -147,7 +154,7 @@ async function scored(
   });
   const supportMean = new Float32Array(G);
   for (const p of support) for (let g = 0; g < G; g++) supportMean[g] += row(p, g) / support.length;
-  const episode = buildEpisode(source, context, support, queries);
+  let episode = buildEpisode(source, context, support, queries);
   if (fixedForm) {
     // Judged as the test is: the transfer of each support pair's deviation from the fixed form, added to it.
     const base = await fixedForm(context, support, queries);
@@ -157,6 +164,7 @@ async function scored(
       for (let g = 0; g < G; g++) episode.residual[s * G + g] = row(p, g) - supportBase[s * G + g] / scale[g];
     });
   }
+  if (mix) episode = withReferenceMix(source, episode);
   return { episode, observed, supportMean };
 }
 
@@ -208,14 +216,15 @@ export async function trainTransfer(
     features: options.restore?.features ?? featureGenes(tensor, mask, Math.min(G, options.featureGenes)),
   };
   const F = source.features.length;
+  const mixOn = options.switches.mix;
   const validations: Scored[] = [];
   if (holdout)
     validations.push(
-      await scored(source, holdout.context, holdout.support, holdout.queries, options.fixedForm),
+      await scored(source, holdout.context, holdout.support, holdout.queries, options.fixedForm, mixOn),
     );
   if (split.supportVal.length > 0 && split.supportTrain.length > 0)
     validations.push(
-      await scored(source, split.target, split.supportTrain, split.supportVal, options.fixedForm),
+      await scored(source, split.target, split.supportTrain, split.supportVal, options.fixedForm, mixOn),
     );
   // The mask is final from here: each context's usable pairs are listed once, not at every step.
   const usableAfterHoldout = Array.from({ length: C }, (_, c) => usable(c));
@@ -273,7 +282,8 @@ export async function trainTransfer(
     const size = Math.max(2, Math.round(supportSize * (0.5 + r.next())));
     const support = order.slice(0, Math.min(size, order.length - 1));
     const queries = order.slice(support.length, support.length + options.maxQueryPairs);
-    return buildEpisode(source, context, support, queries, { profiles: !profiles?.has(context) });
+    const episode = buildEpisode(source, context, support, queries, { profiles: !profiles?.has(context) });
+    return mixOn ? withReferenceMix(source, episode) : episode;
   };
 
   // Without a held-out reference (fewer than two reference contexts) nothing judges learning: the path keeps
@@ -351,9 +361,10 @@ export async function trainTransfer(
     features: source.features,
     weights: () => transferWeightValues(params),
     async transfer(support, queries, residual) {
-      const episode = buildEpisode(finalSource, split.target, support, queries);
+      const built = buildEpisode(finalSource, split.target, support, queries);
       const S = support.length;
-      for (let i = 0; i < S * G; i++) episode.residual[i] = residual[i] / scale[i % G];
+      for (let i = 0; i < S * G; i++) built.residual[i] = residual[i] / scale[i % G];
+      const episode = mixOn ? withReferenceMix(finalSource, built) : built;
       const r = await predictScaled(episode);
       for (let i = 0; i < r.length; i++) r[i] *= scale[i % G];
       return r;

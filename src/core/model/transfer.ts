@@ -9,12 +9,16 @@ import type { TransferEpisode } from './transfer-data';
  *                                           per-gene weights; compared by a sum over contexts
  *   v_p     = centre(mean_p) * w_mean       its mean profile over the references, weighted the same way
  *   a_ps    = softmax_s over S and a sink ( beta_dev cos(u_p, u_s) + beta_mean cos(v_p, v_s) ; sink )
+ *   m_p     = sum_k w_k dev_pk over every gene, w [K] fitted by least squares of the support's deviations on
+ *             the references' deviations of the same perturbations (transfer-data.ts withReferenceMix):
+ *             the target as a mix of its references; r_s below is what the mix leaves of the support's
+ *             deviations (with the mix off, m_p = 0 and r_s is the deviation itself)
  *   rho_t   = per gene, the correlation over the support of r_s with its leave-one-out transfer
  *             sum_{s' != s} a_ss' r_s'      context representation: from the target's support (a set of
  *                                           perturbations, each with its reference effects and the target's
  *                                           deviation r_s from the base prediction), how well transfer works
  *                                           gene by gene in this context
- *   r_hat_p = gain * exp(kappa rho_t) * sum_s a_ps r_s     the decoder
+ *   r_hat_p = gain * exp(kappa rho_t) * (m_p + sum_s a_ps r_s)     the decoder
  *
  * The path starts as a fixed rule (TRANSFER_INITIAL_LOGITS, unit gains); training changes it only where
  * held-out episodes say so (the best epoch is kept, epoch 0 is the rule). Nothing belongs to one context
@@ -47,6 +51,8 @@ export interface TransferSwitches {
   deviations: boolean;
   /** Rescale the transfer gene by gene with the context representation rho_t. */
   context: boolean;
+  /** Add the target's reference mix m_p, fitted on its support, and attend over what it leaves. */
+  mix: boolean;
 }
 
 /**
@@ -144,6 +150,8 @@ export interface TransferInputs {
   meanQuery: tf.Tensor2D;
   meanSupport: tf.Tensor2D;
   residual: tf.Tensor2D;
+  /** [Q, G] the reference mix's prediction (transfer-data.ts withReferenceMix), when the episode has one. */
+  mix?: tf.Tensor2D;
 }
 
 export function transferInputs(e: TransferEpisode, features: number): TransferInputs {
@@ -157,11 +165,12 @@ export function transferInputs(e: TransferEpisode, features: number): TransferIn
     meanQuery: tf.tensor2d(e.meanQuery, [Q, features]),
     meanSupport: tf.tensor2d(e.meanSupport, [S, features]),
     residual: tf.tensor2d(e.residual, [S, G]),
+    ...(e.mix && { mix: tf.tensor2d(e.mix, [Q, G]) }),
   };
 }
 
 export function disposeTransferInputs(inputs: TransferInputs): void {
-  tf.dispose(Object.values(inputs));
+  tf.dispose(Object.values(inputs) as tf.Tensor[]);
 }
 
 /** Softmax over the support and a sink for each row of logits [N, S]; the sink's share is dropped: [N, S]. */
@@ -237,7 +246,8 @@ export function transferForward(
   inputs: TransferInputs,
 ): tf.Tensor2D {
   const params = transferWeights(packed);
-  const transferred = tf.matMul(transferAttention(params, switches, inputs), inputs.residual);
+  const attended = tf.matMul(transferAttention(params, switches, inputs), inputs.residual);
+  const transferred = inputs.mix ? tf.add(attended, inputs.mix) : attended;
   let gain: tf.Tensor = params.gain;
   if (switches.context && inputs.devSupport.shape[0] >= 2) {
     gain = tf.mul(gain, tf.exp(tf.mul(contextRepresentation(params, switches, inputs), params.context)));
