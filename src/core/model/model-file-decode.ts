@@ -185,7 +185,7 @@ export function decodeModelFile(input: string | Uint8Array, file = 'model file')
   if (!isCount(version) || version < 1) return refuse('a format version', String(version));
   if (version < 2) {
     return refuse(
-      `model format version ${MODEL_FORMAT_VERSION}`,
+      'model format version 2 or later',
       `version ${version}, written by an earlier C3TL Studio before C3TL gained its learnt transfer path: ` +
         'it holds only what is now the `calibrated` method. Train the model again to get a file of this version',
     );

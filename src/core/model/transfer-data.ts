@@ -246,7 +246,8 @@ export function withReferenceMix(source: TransferSource, episode: TransferEpisod
   for (let s = 0; s < S; s++)
     for (let k = 0; k < K; k++) {
       const w = weights[k];
-      for (let g = 0; g < G; g++) left[s * G + g] -= w * (supportDev[(s * K + k) * G + g] - devCentre[k * G + g]);
+      for (let g = 0; g < G; g++)
+        left[s * G + g] -= w * (supportDev[(s * K + k) * G + g] - devCentre[k * G + g]);
     }
   queries.forEach((p, q) => {
     deviations(p, row);

@@ -90,7 +90,7 @@ describe('model file encoding', () => {
     const model = decoded(evaluation.modelFile);
     expect(model).toMatchObject({
       format: 'c3tl-model',
-      formatVersion: 2,
+      formatVersion: 3,
       target: dense.contexts[1],
       mode: 'evaluate',
       query: evaluation.queryPerturbations,
@@ -369,6 +369,56 @@ describe('CLI --save-model and --model', () => {
   });
 });
 
+describe('model files of format 2 (before the reference mix)', () => {
+  const fixture = (name: string) => join(FIXTURES, 'v2', name);
+
+  it('are read with the mix off and a note that says so', () => {
+    const result = decodeModelFile(readFileSync(fixture('format2.c3tl.json'), 'utf8'), 'format2.c3tl.json');
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.data.formatVersion).toBe(MODEL_FORMAT_VERSION);
+    expect(result.data.architecture.switches).toMatchObject({ transfer: true, mix: false });
+    expect(result.notes.join(' ')).toMatch(/format version 2.*without the mix/);
+  });
+
+  it('predict what they predicted when they were written (stored predictions of that version)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'c3tl-format2-'));
+    const out = join(dir, 'predicted.csv');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'predict',
+        '--data',
+        fixture('screen.csv'),
+        '--target',
+        'ctx01',
+        '--model',
+        fixture('format2.c3tl.json'),
+        '--out',
+        out,
+        '--backend',
+        'cpu',
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const rows = (path: string) =>
+      readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(','));
+    const [now, then] = [rows(out), rows(fixture('format2-predicted.csv'))];
+    expect(now.map((row) => row.slice(0, 2))).toEqual(then.map((row) => row.slice(0, 2)));
+    const gap = Math.max(
+      ...now.slice(1).flatMap((row, i) => row.slice(2).map((v, j) => Math.abs(+v - +then[i + 1][j + 2]))),
+    );
+    expect(gap).toBeLessThan(1e-5);
+  });
+});
+
 describe('model files of format 1 (before the transfer path)', () => {
   it('are refused with a message that says why and what to do', () => {
     const text = readFileSync(join(FIXTURES, 'v1', 'evaluate-format1.c3tl.json'), 'utf8');
@@ -376,7 +426,7 @@ describe('model files of format 1 (before the transfer path)', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error.message).toMatch(
-      /^old\.c3tl\.json: expected model format version 2, found version 1/,
+      /^old\.c3tl\.json: expected model format version 2 or later, found version 1/,
     );
     expect(result.error.message).toMatch(/earlier C3TL Studio/);
     expect(result.error.message).toMatch(/calibrated/);
