@@ -22,6 +22,7 @@ const SWITCH_NAMES = {
   deviations: true,
   context: true,
   mix: true,
+  linear: true,
 } satisfies Record<keyof C3tlSwitches, true>;
 export const MODEL_SWITCHES = Object.keys(SWITCH_NAMES) as (keyof C3tlSwitches)[];
 

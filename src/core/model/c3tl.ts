@@ -137,6 +137,8 @@ export interface C3tlSwitches {
   context: boolean;
   /** Transfer path: the target as a least-squares mix of its reference contexts, fitted on its support. */
   mix: boolean;
+  /** Transfer path: average the attention with a ridge fit of each query on the support perturbations. */
+  linear: boolean;
 }
 
 /** x w + b with b a vector (a trailing-axis broadcast, which the cpu backend runs on its fast path). */

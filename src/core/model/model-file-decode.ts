@@ -71,6 +71,7 @@ function parseBody(json: Json, version: number): ModelFile {
     context: field(json, 'architecture.switches.context', isBoolean, 'true or false'),
     // Version 2 files predate the reference mix: their transfer path predicted without it.
     mix: version >= 3 ? field(json, 'architecture.switches.mix', isBoolean, 'true or false') : false,
+    linear: version >= 3 ? field(json, 'architecture.switches.linear', isBoolean, 'true or false') : false,
   };
   const genes = field(json, 'preprocessing.genes', isStrings, 'a list of gene names');
   if (genes.length !== arch.genes) {
@@ -201,7 +202,7 @@ export function decodeModelFile(input: string | Uint8Array, file = 'model file')
       version < MODEL_FORMAT_VERSION
         ? [
             `Model format version ${version}: written before C3TL's transfer path gained the reference mix, ` +
-              'so it predicts as it did then, without the mix.',
+              'so it predicts as it did then, without the mix and the linear transfer.',
           ]
         : [];
     return { ok: true, data: parseBody(json, version), notes };

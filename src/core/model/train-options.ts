@@ -72,6 +72,7 @@ export const DEFAULT_SWITCHES: C3tlSwitches = {
   deviations: true,
   context: true,
   mix: true,
+  linear: true,
 };
 
 /** What C3TL predicts: the full model, and its fixed form alone (`calibrated`, the transfer path off). */

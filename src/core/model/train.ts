@@ -240,7 +240,12 @@ export async function trainC3tl(
         ),
         ...(options.initialTransfer && { maxEpochs: 0, restore: options.initialTransfer }),
         seed: options.seed,
-        switches: { deviations: switches.deviations, context: switches.context, mix: switches.mix },
+        switches: {
+          deviations: switches.deviations,
+          context: switches.context,
+          mix: switches.mix,
+          linear: switches.linear,
+        },
         ...(pseudo && {
           holdout: {
             context: pseudo.context,

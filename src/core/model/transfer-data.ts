@@ -39,10 +39,14 @@ export interface TransferEpisode {
   additive: Float32Array;
   observed: Float32Array;
   /**
-   * [Q, G] the reference mix's prediction of the queries' deviations (withReferenceMix; absent without it),
-   * and then `residual` is what the mix leaves of the support's deviations.
+   * [Q, G] the reference mix's prediction of the queries' deviations (transfer-support.ts; absent without
+   * it), and then `residual` is what the mix leaves of the support's deviations.
    */
   mix?: Float32Array;
+  /** [K] the reference mix's weights, in the order of the contexts other than `context`. */
+  mixWeights?: Float64Array;
+  /** [S, S] (D D^T + ridge I)^-1 of the support's deviation profiles D (transfer-support.ts), when linear. */
+  supportInverse?: Float32Array;
 }
 
 /** The F genes (ascending indices) with the largest variance over the masked pairs; all genes when F >= G. */
@@ -143,118 +147,4 @@ export function buildEpisode(
     additive,
     observed,
   };
-}
-
-/** Solves (M + ridge I) x = b for a symmetric positive semi-definite M (n x n, row-major) by Cholesky. */
-function solveSymmetric(M: Float64Array, b: Float64Array, n: number, ridge: number): Float64Array {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = M[i * n + j] + (i === j ? ridge : 0);
-      for (let k = 0; k < j; k++) sum -= L[i * n + k] * L[j * n + k];
-      L[i * n + j] = i === j ? Math.sqrt(Math.max(sum, 1e-300)) : sum / L[j * n + j];
-    }
-  }
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = b[i];
-    for (let k = 0; k < i; k++) sum -= L[i * n + k] * y[k];
-    y[i] = sum / L[i * n + i];
-  }
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let sum = y[i];
-    for (let k = i + 1; k < n; k++) sum -= L[k * n + i] * x[k];
-    x[i] = sum / L[i * n + i];
-  }
-  return x;
-}
-
-/**
- * The target as a mix of its reference contexts, fitted on its support: weights w [K] by least squares of
- * the support's deviations (episode.residual, centred over the support) on each reference's deviation of the
- * same perturbations from their mean over the references (centred the same way), over the feature genes, with
- * a small ridge (1e-3 of the mean diagonal) for references that barely differ. A query's mix is then
- * sum_k w_k (its deviation in reference k minus that reference's support mean), on every gene: where the
- * target resembles reference k, a perturbation deviates in the target as it deviates in k. K weights per
- * episode, none stored, nothing belonging to one context. Sets episode.mix [Q, G] and replaces
- * episode.residual by what the mix leaves of it; with fewer than two support pairs the mix is zero.
- */
-export function withReferenceMix(source: TransferSource, episode: TransferEpisode): TransferEpisode {
-  const { tensor, mask, scale, features } = source;
-  const P = tensor.perturbations.length;
-  const G = tensor.genes.length;
-  const F = features.length;
-  const { support, queries, residual } = episode;
-  const S = support.length;
-  const Q = queries.length;
-  const refs: number[] = [];
-  for (let c = 0; c < tensor.contexts.length; c++) if (c !== episode.context) refs.push(c);
-  const K = refs.length;
-  const mix = new Float32Array(Q * G);
-  if (S < 2 || K === 0) return { ...episode, mix };
-  const value = (c: number, p: number, g: number) => tensor.values[(c * P + p) * G + g] / scale[g];
-  /** Deviations of p from its mean over the readable references, [K, G] (0 where p is not read in k). */
-  const deviations = (p: number, out: Float64Array): void => {
-    out.fill(0);
-    const mean = new Float64Array(G);
-    let n = 0;
-    for (const c of refs) {
-      if (!mask[c * P + p]) continue;
-      n++;
-      for (let g = 0; g < G; g++) mean[g] += value(c, p, g);
-    }
-    if (n === 0) return;
-    refs.forEach((c, k) => {
-      if (!mask[c * P + p]) return;
-      for (let g = 0; g < G; g++) out[k * G + g] = value(c, p, g) - mean[g] / n;
-    });
-  };
-  const supportDev = new Float64Array(S * K * G);
-  const devCentre = new Float64Array(K * G);
-  const row = new Float64Array(K * G);
-  support.forEach((p, s) => {
-    deviations(p, row);
-    supportDev.set(row, s * K * G);
-    for (let i = 0; i < K * G; i++) devCentre[i] += row[i] / S;
-  });
-  const residualCentre = new Float64Array(G);
-  for (let s = 0; s < S; s++) for (let g = 0; g < G; g++) residualCentre[g] += residual[s * G + g] / S;
-
-  const gram = new Float64Array(K * K);
-  const moment = new Float64Array(K);
-  const centred = new Float64Array(K);
-  for (let s = 0; s < S; s++) {
-    for (const g of features) {
-      for (let k = 0; k < K; k++) centred[k] = supportDev[(s * K + k) * G + g] - devCentre[k * G + g];
-      const r = residual[s * G + g] - residualCentre[g];
-      for (let i = 0; i < K; i++) {
-        moment[i] += centred[i] * r;
-        for (let j = 0; j <= i; j++) gram[i * K + j] += centred[i] * centred[j];
-      }
-    }
-  }
-  let trace = 0;
-  for (let i = 0; i < K; i++) {
-    trace += gram[i * K + i];
-    for (let j = 0; j < i; j++) gram[j * K + i] = gram[i * K + j];
-  }
-  if (!(trace > 0) || F === 0) return { ...episode, mix };
-  const weights = solveSymmetric(gram, moment, K, (1e-3 * trace) / K);
-
-  const left = Float32Array.from(residual);
-  for (let s = 0; s < S; s++)
-    for (let k = 0; k < K; k++) {
-      const w = weights[k];
-      for (let g = 0; g < G; g++)
-        left[s * G + g] -= w * (supportDev[(s * K + k) * G + g] - devCentre[k * G + g]);
-    }
-  queries.forEach((p, q) => {
-    deviations(p, row);
-    for (let k = 0; k < K; k++) {
-      const w = weights[k];
-      for (let g = 0; g < G; g++) mix[q * G + g] += w * (row[k * G + g] - devCentre[k * G + g]);
-    }
-  });
-  return { ...episode, mix, residual: left };
 }

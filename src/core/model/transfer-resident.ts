@@ -77,6 +77,7 @@ export function episodeInputs(
       meanSupport: tf.gather(own.mean, supportRows) as tf.Tensor2D,
       residual: tf.tensor2d(episode.residual, [S, G]),
       ...(episode.mix && { mix: tf.tensor2d(episode.mix, [Q, G]) }),
+      ...(episode.supportInverse && { supportInverse: tf.tensor2d(episode.supportInverse, [S, S]) }),
     };
   });
 }

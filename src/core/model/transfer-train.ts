@@ -4,13 +4,8 @@ import type { TargetSplit } from '../eval/types';
 import { createRng, shuffled, type Rng } from '../random';
 import { AbortError } from './abort';
 import { disposeProfiles, episodeInputs, residentProfiles } from './transfer-resident';
-import {
-  buildEpisode,
-  featureGenes,
-  withReferenceMix,
-  type TransferEpisode,
-  type TransferSource,
-} from './transfer-data';
+import { buildEpisode, featureGenes, type TransferEpisode, type TransferSource } from './transfer-data';
+import { withSupportRules, type SupportRules } from './transfer-support';
 import { centredPearson } from '../eval/metrics';
 import { mean, meanInterval } from '../eval/stats';
 import {
@@ -58,7 +53,7 @@ export const DEFAULT_TRANSFER_OPTIONS: Omit<TransferTrainOptions, 'seed'> = {
   learningRate: 0.05,
   featureGenes: 1024,
   maxQueryPairs: 256,
-  switches: { deviations: true, context: true, mix: true },
+  switches: { deviations: true, context: true, mix: true, linear: true },
 };
 
 export interface TransferHoldout {
@@ -142,7 +137,7 @@ async function scored(
   support: number[],
   queries: number[],
   fixedForm: FixedFormPredictor | undefined,
-  mix: boolean,
+  rules: SupportRules,
 ): Promise<Scored> {
   const { tensor, scale } = source;
   const P = tensor.perturbations.length;
@@ -164,7 +159,7 @@ async function scored(
       for (let g = 0; g < G; g++) episode.residual[s * G + g] = row(p, g) - supportBase[s * G + g] / scale[g];
     });
   }
-  if (mix) episode = withReferenceMix(source, episode);
+  episode = withSupportRules(source, episode, rules);
   return { episode, observed, supportMean };
 }
 
@@ -216,15 +211,15 @@ export async function trainTransfer(
     features: options.restore?.features ?? featureGenes(tensor, mask, Math.min(G, options.featureGenes)),
   };
   const F = source.features.length;
-  const mixOn = options.switches.mix;
+  const rules: SupportRules = { mix: options.switches.mix, linear: options.switches.linear };
   const validations: Scored[] = [];
   if (holdout)
     validations.push(
-      await scored(source, holdout.context, holdout.support, holdout.queries, options.fixedForm, mixOn),
+      await scored(source, holdout.context, holdout.support, holdout.queries, options.fixedForm, rules),
     );
   if (split.supportVal.length > 0 && split.supportTrain.length > 0)
     validations.push(
-      await scored(source, split.target, split.supportTrain, split.supportVal, options.fixedForm, mixOn),
+      await scored(source, split.target, split.supportTrain, split.supportVal, options.fixedForm, rules),
     );
   // The mask is final from here: each context's usable pairs are listed once, not at every step.
   const usableAfterHoldout = Array.from({ length: C }, (_, c) => usable(c));
@@ -283,7 +278,7 @@ export async function trainTransfer(
     const support = order.slice(0, Math.min(size, order.length - 1));
     const queries = order.slice(support.length, support.length + options.maxQueryPairs);
     const episode = buildEpisode(source, context, support, queries, { profiles: !profiles?.has(context) });
-    return mixOn ? withReferenceMix(source, episode) : episode;
+    return withSupportRules(source, episode, rules);
   };
 
   // Without a held-out reference (fewer than two reference contexts) nothing judges learning: the path keeps
@@ -364,7 +359,7 @@ export async function trainTransfer(
       const built = buildEpisode(finalSource, split.target, support, queries);
       const S = support.length;
       for (let i = 0; i < S * G; i++) built.residual[i] = residual[i] / scale[i % G];
-      const episode = mixOn ? withReferenceMix(finalSource, built) : built;
+      const episode = withSupportRules(finalSource, built, rules);
       const r = await predictScaled(episode);
       for (let i = 0; i < r.length; i++) r[i] *= scale[i % G];
       return r;

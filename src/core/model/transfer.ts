@@ -53,6 +53,8 @@ export interface TransferSwitches {
   context: boolean;
   /** Add the target's reference mix m_p, fitted on its support, and attend over what it leaves. */
   mix: boolean;
+  /** Average the attention with the linear transfer l_ps (a ridge fit of each query on the support). */
+  linear: boolean;
 }
 
 /**
@@ -152,6 +154,8 @@ export interface TransferInputs {
   residual: tf.Tensor2D;
   /** [Q, G] the reference mix's prediction (transfer-data.ts withReferenceMix), when the episode has one. */
   mix?: tf.Tensor2D;
+  /** [S, S] the linear transfer's inverse (transfer-support.ts), when the episode has one. */
+  supportInverse?: tf.Tensor2D;
 }
 
 export function transferInputs(e: TransferEpisode, features: number): TransferInputs {
@@ -166,6 +170,7 @@ export function transferInputs(e: TransferEpisode, features: number): TransferIn
     meanSupport: tf.tensor2d(e.meanSupport, [S, features]),
     residual: tf.tensor2d(e.residual, [S, G]),
     ...(e.mix && { mix: tf.tensor2d(e.mix, [Q, G]) }),
+    ...(e.supportInverse && { supportInverse: tf.tensor2d(e.supportInverse, [S, S]) }),
   };
 }
 
@@ -239,6 +244,22 @@ export function transferAttention(
   return attend(logits, tf.unstack(params.logits)[2]);
 }
 
+/**
+ * The linear transfer's coefficients l [Q, S] = D_q D_s^T (D_s D_s^T + ridge I)^-1: each query's deviation
+ * profiles as a ridge combination of the support's (unweighted, over the feature genes).
+ */
+function linearTransfer(inputs: TransferInputs, supportInverse: tf.Tensor2D): tf.Tensor2D {
+  const [Q, K, F] = inputs.devQuery.shape;
+  const S = inputs.devSupport.shape[0];
+  const cross = tf.matMul(
+    tf.reshape(inputs.devQuery, [Q, K * F]) as tf.Tensor2D,
+    tf.reshape(inputs.devSupport, [S, K * F]) as tf.Tensor2D,
+    false,
+    true,
+  );
+  return tf.matMul(cross, supportInverse);
+}
+
 /** The transferred deviation of each query, [Q, G] (scaled units). */
 export function transferForward(
   packed: TransferParameters,
@@ -246,7 +267,11 @@ export function transferForward(
   inputs: TransferInputs,
 ): tf.Tensor2D {
   const params = transferWeights(packed);
-  const attended = tf.matMul(transferAttention(params, switches, inputs), inputs.residual);
+  const attention = transferAttention(params, switches, inputs);
+  const weights = inputs.supportInverse
+    ? tf.mul(tf.add(attention, linearTransfer(inputs, inputs.supportInverse)), 0.5)
+    : attention;
+  const attended = tf.matMul(weights, inputs.residual);
   const transferred = inputs.mix ? tf.add(attended, inputs.mix) : attended;
   let gain: tf.Tensor = params.gain;
   if (switches.context && inputs.devSupport.shape[0] >= 2) {

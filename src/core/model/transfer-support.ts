@@ -1,0 +1,207 @@
+import type { TransferEpisode, TransferSource } from './transfer-data';
+
+/*
+ * The two rules of the transfer path that are solved from the target's support in every episode rather than
+ * learnt (transfer.ts uses them; nothing here is stored or belongs to one context):
+ *  - the reference mix: the target as a least-squares combination of its reference contexts;
+ *  - the linear transfer's inverse: each query perturbation as a ridge combination of the support
+ *    perturbations, compared by their deviation profiles over the references.
+ * Units are the episode's (scaled); K references, S support, Q queries, G genes, F feature genes.
+ */
+
+/** Which support rules an episode gets (the transfer path's `mix` and `linear` switches). */
+export interface SupportRules {
+  mix: boolean;
+  linear: boolean;
+}
+
+/** Ridge of the reference mix, as a fraction of the mean diagonal of its Gram matrix (numerical only). */
+const MIX_RIDGE = 1e-3;
+/**
+ * Ridge of the linear transfer, as a fraction of the mean squared norm of the support's profiles. Measured
+ * (numpy, additive residuals, tahoe-5lines and pbmc-drugs, 5/10/30% support, seeds 1-3): results flat from
+ * 0.01 to 0.3; 0.1 sits in the middle.
+ */
+const LINEAR_RIDGE = 0.1;
+
+/** Lower Cholesky factor of (M + ridge I), M symmetric positive semi-definite (n x n, row-major). */
+function cholesky(M: Float64Array, n: number, ridge: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = M[i * n + j] + (i === j ? ridge : 0);
+      for (let k = 0; k < j; k++) sum -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = i === j ? Math.sqrt(Math.max(sum, 1e-300)) : sum / L[j * n + j];
+    }
+  }
+  return L;
+}
+
+/** Solves L L^T x = b for the Cholesky factor L (n x n). */
+function choleskySolve(L: Float64Array, b: Float64Array, n: number): Float64Array {
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = b[i];
+    for (let k = 0; k < i; k++) sum -= L[i * n + k] * y[k];
+    y[i] = sum / L[i * n + i];
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let sum = y[i];
+    for (let k = i + 1; k < n; k++) sum -= L[k * n + i] * x[k];
+    x[i] = sum / L[i * n + i];
+  }
+  return x;
+}
+
+/** Solves (M + ridge I) x = b for a symmetric positive semi-definite M (n x n). */
+export function solveSymmetric(M: Float64Array, b: Float64Array, n: number, ridge: number): Float64Array {
+  return choleskySolve(cholesky(M, n, ridge), b, n);
+}
+
+/** (M + ridge I)^-1 for a symmetric positive semi-definite M (n x n, row-major). */
+export function invertSymmetric(M: Float64Array, n: number, ridge: number): Float64Array {
+  const L = cholesky(M, n, ridge);
+  const inverse = new Float64Array(n * n);
+  const unit = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    unit.fill(0);
+    unit[j] = 1;
+    const column = choleskySolve(L, unit, n);
+    for (let i = 0; i < n; i++) inverse[i * n + j] = column[i];
+  }
+  return inverse;
+}
+
+/**
+ * The episode with its support rules:
+ *  - mix: weights w [K] by least squares of the support's deviations (episode.residual, centred over the
+ *    support) on each reference's deviation of the same perturbations from their mean over the references
+ *    (centred the same way), over the feature genes; a query's mix is sum_k w_k (its deviation in reference k
+ *    minus that reference's support mean), on every gene: where the target resembles reference k, a
+ *    perturbation deviates in the target as it deviates in k. Sets mix [Q, G], mixWeights [K] and replaces
+ *    residual by what the mix leaves of it (zero mix with fewer than two support pairs).
+ *  - linear: supportInverse [S, S] = (D D^T + ridge I)^-1, D [S, K F] the support's deviation profiles over
+ *    the feature genes (the rows transfer.ts compares perturbations by, unweighted).
+ */
+export function withSupportRules(
+  source: TransferSource,
+  episode: TransferEpisode,
+  rules: SupportRules,
+): TransferEpisode {
+  if (!rules.mix && !rules.linear) return episode;
+  const { tensor, mask, scale, features } = source;
+  const P = tensor.perturbations.length;
+  const G = tensor.genes.length;
+  const F = features.length;
+  const { support, queries, residual } = episode;
+  const S = support.length;
+  const Q = queries.length;
+  const refs: number[] = [];
+  for (let c = 0; c < tensor.contexts.length; c++) if (c !== episode.context) refs.push(c);
+  const K = refs.length;
+  const value = (c: number, p: number, g: number) => tensor.values[(c * P + p) * G + g] / scale[g];
+  const mean = new Float64Array(G);
+  /** Deviations of p from its mean over the readable references, [K, G] (0 where p is not read in k). */
+  const deviations = (p: number, out: Float64Array): void => {
+    out.fill(0);
+    mean.fill(0);
+    let n = 0;
+    for (const c of refs) {
+      if (!mask[c * P + p]) continue;
+      n++;
+      for (let g = 0; g < G; g++) mean[g] += value(c, p, g);
+    }
+    if (n === 0) return;
+    refs.forEach((c, k) => {
+      if (!mask[c * P + p]) return;
+      for (let g = 0; g < G; g++) out[k * G + g] = value(c, p, g) - mean[g] / n;
+    });
+  };
+  const supportDev = new Float64Array(S * K * G);
+  const row = new Float64Array(K * G);
+  support.forEach((p, s) => {
+    deviations(p, row);
+    supportDev.set(row, s * K * G);
+  });
+  const out: TransferEpisode = { ...episode };
+  if (rules.linear && S > 0 && K > 0 && F > 0) {
+    const gram = new Float64Array(S * S);
+    for (let a = 0; a < S; a++)
+      for (let b = 0; b <= a; b++) {
+        let dot = 0;
+        for (let k = 0; k < K; k++) {
+          const ra = (a * K + k) * G;
+          const rb = (b * K + k) * G;
+          for (const g of features) dot += supportDev[ra + g] * supportDev[rb + g];
+        }
+        gram[a * S + b] = dot;
+        gram[b * S + a] = dot;
+      }
+    let trace = 0;
+    for (let a = 0; a < S; a++) trace += gram[a * S + a];
+    if (trace > 0)
+      out.supportInverse = Float32Array.from(invertSymmetric(gram, S, (LINEAR_RIDGE * trace) / S));
+  }
+  if (rules.mix) Object.assign(out, referenceMix(episode, supportDev, K, G, features, deviations, row));
+  return out;
+}
+
+/** The reference mix of withSupportRules: { mix, mixWeights, residual } (see there). */
+function referenceMix(
+  episode: TransferEpisode,
+  supportDev: Float64Array,
+  K: number,
+  G: number,
+  features: Int32Array,
+  deviations: (p: number, out: Float64Array) => void,
+  row: Float64Array,
+): Pick<TransferEpisode, 'mix' | 'mixWeights' | 'residual'> {
+  const { queries, residual } = episode;
+  const S = episode.support.length;
+  const Q = queries.length;
+  const mix = new Float32Array(Q * G);
+  const mixWeights = new Float64Array(K);
+  if (S < 2 || K === 0 || features.length === 0) return { mix, mixWeights, residual };
+  const devCentre = new Float64Array(K * G);
+  for (let s = 0; s < S; s++) for (let i = 0; i < K * G; i++) devCentre[i] += supportDev[s * K * G + i] / S;
+  const residualCentre = new Float64Array(G);
+  for (let s = 0; s < S; s++) for (let g = 0; g < G; g++) residualCentre[g] += residual[s * G + g] / S;
+
+  const gram = new Float64Array(K * K);
+  const moment = new Float64Array(K);
+  const centred = new Float64Array(K);
+  for (let s = 0; s < S; s++) {
+    for (const g of features) {
+      for (let k = 0; k < K; k++) centred[k] = supportDev[(s * K + k) * G + g] - devCentre[k * G + g];
+      const r = residual[s * G + g] - residualCentre[g];
+      for (let i = 0; i < K; i++) {
+        moment[i] += centred[i] * r;
+        for (let j = 0; j <= i; j++) gram[i * K + j] += centred[i] * centred[j];
+      }
+    }
+  }
+  let trace = 0;
+  for (let i = 0; i < K; i++) {
+    trace += gram[i * K + i];
+    for (let j = 0; j < i; j++) gram[j * K + i] = gram[i * K + j];
+  }
+  if (!(trace > 0)) return { mix, mixWeights, residual };
+  mixWeights.set(solveSymmetric(gram, moment, K, (MIX_RIDGE * trace) / K));
+
+  const left = Float32Array.from(residual);
+  for (let s = 0; s < S; s++)
+    for (let k = 0; k < K; k++) {
+      const w = mixWeights[k];
+      for (let g = 0; g < G; g++)
+        left[s * G + g] -= w * (supportDev[(s * K + k) * G + g] - devCentre[k * G + g]);
+    }
+  queries.forEach((p, q) => {
+    deviations(p, row);
+    for (let k = 0; k < K; k++) {
+      const w = mixWeights[k];
+      for (let g = 0; g < G; g++) mix[q * G + g] += w * (row[k * G + g] - devCentre[k * G + g]);
+    }
+  });
+  return { mix, mixWeights, residual: left };
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { EffectTensor } from '../../../../src/core/data/tensor';
+import { buildEpisode, type TransferSource } from '../../../../src/core/model/transfer-data';
+import { invertSymmetric, withSupportRules } from '../../../../src/core/model/transfer-support';
+import { createRng } from '../../../../src/core/random';
+
+const P = 12;
+const MIX = { mix: true, linear: false };
+const G = 40;
+
+/**
+ * Three references with random effects; the target's effect of every perturbation is the references' mean
+ * plus 0.7 times its deviation in reference 1, so the target is exactly that mix of its references.
+ */
+function mixedScreen(): { tensor: EffectTensor; truth: (p: number, g: number) => number } {
+  const rng = createRng(5);
+  const C = 4;
+  const values = new Float32Array(C * P * G);
+  for (let c = 1; c < C; c++)
+    for (let i = 0; i < P * G; i++) values[c * P * G + i] = rng.next() * 2 - 1 + (c === 2 ? 0.3 : 0);
+  const at = (c: number, p: number, g: number) => values[(c * P + p) * G + g];
+  const mean = (p: number, g: number) => (at(1, p, g) + at(2, p, g) + at(3, p, g)) / 3;
+  const truth = (p: number, g: number) => 0.7 * (at(1, p, g) - mean(p, g));
+  for (let p = 0; p < P; p++) for (let g = 0; g < G; g++) values[p * G + g] = mean(p, g) + truth(p, g);
+  const tensor: EffectTensor = {
+    contexts: ['target', 'a', 'b', 'c'],
+    perturbations: Array.from({ length: P }, (_, p) => `p${p}`),
+    genes: Array.from({ length: G }, (_, g) => `g${g}`),
+    values,
+    observed: new Uint8Array(C * P).fill(1),
+    replicates: new Uint16Array(C * P).fill(1),
+  } as EffectTensor;
+  return { tensor, truth };
+}
+
+describe('reference mix', () => {
+  const { tensor, truth } = mixedScreen();
+  const mask = tensor.observed.slice();
+  const support = [0, 1, 2, 3, 4];
+  const queries = [5, 6, 7, 8, 9, 10, 11];
+  for (const p of queries) mask[p] = 0;
+  const source: TransferSource = {
+    tensor,
+    mask,
+    scale: new Float32Array(G).fill(1),
+    features: Int32Array.from({ length: 20 }, (_, i) => 2 * i),
+  };
+
+  it('recovers a target that is a mix of its references and leaves nothing of the support', () => {
+    const episode = withSupportRules(source, buildEpisode(source, 0, support, queries), MIX);
+    const mix = episode.mix as Float32Array;
+    expect(mix).toHaveLength(queries.length * G);
+    // The support's deviations from the additive baseline are the truth minus its support mean, and the mix
+    // is centred the same way; so the query's mix plus the support mean of the truth is the truth.
+    const centre = (g: number) => support.reduce((sum, p) => sum + truth(p, g), 0) / support.length;
+    queries.forEach((p, q) => {
+      for (let g = 0; g < G; g++) expect(mix[q * G + g] + centre(g)).toBeCloseTo(truth(p, g), 2);
+    });
+    for (const r of episode.residual) expect(Math.abs(r)).toBeLessThan(1e-2);
+  });
+
+  it('reads no query value of the target', () => {
+    const poisoned = { ...tensor, values: tensor.values.slice() };
+    for (const p of queries) for (let g = 0; g < G; g++) poisoned.values[p * G + g] = 1e6;
+    const clean = withSupportRules(source, buildEpisode(source, 0, support, queries), {
+      mix: true,
+      linear: true,
+    });
+    const dirty = withSupportRules(
+      { ...source, tensor: poisoned },
+      buildEpisode({ ...source, tensor: poisoned }, 0, support, queries),
+      { mix: true, linear: true },
+    );
+    expect(dirty.mix).toEqual(clean.mix);
+    expect(dirty.residual).toEqual(clean.residual);
+    expect(dirty.supportInverse).toEqual(clean.supportInverse);
+  });
+
+  it('is zero with fewer than two support pairs', () => {
+    const episode = withSupportRules(source, buildEpisode(source, 0, [0], queries), MIX);
+    expect(Array.from(episode.mix as Float32Array).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('linear transfer inverse', () => {
+  it('inverts a symmetric positive definite matrix with its ridge', () => {
+    const rng = createRng(2);
+    const n = 5;
+    const A = Array.from({ length: n * n }, () => rng.next() - 0.5);
+    const M = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) M[i * n + j] += A[i * n + k] * A[j * n + k];
+    const inverse = invertSymmetric(M, n, 0.3);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let product = 0;
+        for (let k = 0; k < n; k++) product += (M[i * n + k] + (i === k ? 0.3 : 0)) * inverse[k * n + j];
+        expect(product).toBeCloseTo(i === j ? 1 : 0, 9);
+      }
+  });
+
+  it("is the inverse of the support profiles' Gram matrix plus its ridge", () => {
+    const { tensor } = mixedScreen();
+    const source: TransferSource = {
+      tensor,
+      mask: tensor.observed.slice(),
+      scale: new Float32Array(G).fill(1),
+      features: Int32Array.from({ length: G }, (_, g) => g),
+    };
+    const support = [0, 1, 2, 3];
+    const episode = withSupportRules(source, buildEpisode(source, 0, support, [5, 6]), {
+      mix: false,
+      linear: true,
+    });
+    expect(episode.mix).toBeUndefined();
+    const inverse = episode.supportInverse as Float32Array;
+    const S = support.length;
+    const KF = episode.devSupport.length / S;
+    const gram = (a: number, b: number) => {
+      let dot = 0;
+      for (let i = 0; i < KF; i++) dot += episode.devSupport[a * KF + i] * episode.devSupport[b * KF + i];
+      return dot;
+    };
+    let trace = 0;
+    for (let a = 0; a < S; a++) trace += gram(a, a);
+    for (let i = 0; i < S; i++)
+      for (let j = 0; j < S; j++) {
+        let product = 0;
+        for (let k = 0; k < S; k++)
+          product += (gram(i, k) + (i === k ? (0.1 * trace) / S : 0)) * inverse[k * S + j];
+        expect(product).toBeCloseTo(i === j ? 1 : 0, 4);
+      }
+  });
+});
