@@ -133,6 +133,10 @@ describe('C3TL Studio in headless Chromium', () => {
       /(C3TL is (better|worse) than|No clear difference between C3TL and) the best other method .*% interval \[/,
     );
     expect(await page.getByTestId('per-pair-list').locator('li').count()).toBeGreaterThan(10);
+    // The demo's target has five reference contexts: the mix names each with its weight.
+    expect(await page.getByTestId('reference-mix').textContent()).toMatch(
+      /mix of the other contexts: (ctx\d\d [+−]\d\.\d\d(, |\. )){5}/,
+    );
     await page.locator('[data-testid=gene-heatmap] svg.main-svg').first().waitFor();
     await page.locator('[data-testid=loss-chart] svg.main-svg').first().waitFor();
     await snap(page.getByTestId('results-view'), '04-results');

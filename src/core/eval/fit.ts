@@ -168,7 +168,7 @@ export async function fitSplit(
       },
       hooks,
     );
-    const { c3tl, calibrated } = await model.predict(support, split.query);
+    const { c3tl, calibrated, mix } = await model.predict(support, split.query);
     const keep = source.kind === 'train' ? source.keep : undefined;
     return {
       tensor: selected,
@@ -187,6 +187,9 @@ export async function fitSplit(
             epochs: model.transfer.epochs,
             bestEpoch: model.transfer.bestEpoch,
             scale: model.transfer.scale,
+            ...(mix && {
+              mix: mix.contexts.map((c, i) => ({ context: selected.contexts[c], weight: mix.weights[i] })),
+            }),
           },
         }),
       },

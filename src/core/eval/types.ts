@@ -55,8 +55,17 @@ export interface TrainInfo {
   trainedParameters: number;
   /** Epochs of the fixed form; history logs them. */
   history: EpochLog[];
-  /** The transfer path's epochs, best epoch and the multiple of it kept (0: off, the fixed form won). */
-  transfer?: { epochs: number; bestEpoch: number; scale: number };
+  /**
+   * The transfer path's epochs, best epoch and the multiple of it kept (0: off, the fixed form won); with
+   * the reference mix on, its weight per reference context fitted on the whole support (before the path's
+   * per-gene gain and multiple).
+   */
+  transfer?: {
+    epochs: number;
+    bestEpoch: number;
+    scale: number;
+    mix?: { context: string; weight: number }[];
+  };
 }
 
 /** What evaluate takes: the run's options and the support size. */

@@ -79,6 +79,11 @@ export const DEFAULT_SWITCHES: C3tlSwitches = {
 export interface C3tlPrediction {
   c3tl: Float32Array;
   calibrated: Float32Array;
+  /**
+   * The transfer path's reference mix fitted on the support: a weight per context other than the target
+   * (tensor order), before the path's per-gene gain and multiple. Absent with the mix off.
+   */
+  mix?: { contexts: number[]; weights: number[] };
 }
 
 /** A trained model for one target split; predictions are in the tensor's original units. */

@@ -300,8 +300,11 @@ export async function trainC3tl(
         const row = (split.target * P + support[s]) * G;
         for (let g = 0; g < G; g++) residual[s * G + g] = tensor.values[row + g] - residual[s * G + g];
       }
-      const transferred = await transfer.transfer(support, perturbations, residual);
-      return { c3tl: Float32Array.from(calibrated, (v, i) => v + transferred[i]), calibrated };
+      const { deviations, mixWeights } = await transfer.transfer(support, perturbations, residual);
+      const c3tl = Float32Array.from(calibrated, (v, i) => v + deviations[i]);
+      if (!mixWeights) return { c3tl, calibrated };
+      const contexts = tensor.contexts.map((_, c) => c).filter((c) => c !== split.target);
+      return { c3tl, calibrated, mix: { contexts, weights: Array.from(mixWeights) } };
     },
     async transferWeights() {
       return transfer ? transfer.weights() : undefined;

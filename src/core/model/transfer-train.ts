@@ -120,7 +120,7 @@ export interface TrainedTransfer {
     support: readonly number[],
     queries: readonly number[],
     residual: Float32Array,
-  ): Promise<Float32Array>;
+  ): Promise<{ deviations: Float32Array; mixWeights: Float64Array | undefined }>;
   dispose(): void;
 }
 
@@ -362,7 +362,7 @@ export async function trainTransfer(
       const episode = withSupportRules(finalSource, built, rules);
       const r = await predictScaled(episode);
       for (let i = 0; i < r.length; i++) r[i] *= scale[i % G];
-      return r;
+      return { deviations: r, mixWeights: episode.mixWeights };
     },
     dispose() {
       tf.dispose(variables);

@@ -201,3 +201,26 @@ export function sweepSeries(points: readonly SweepPoint[]): SweepSeries {
     baselineName: sorted.map((p) => METHOD_INFO[bestBaseline(p.metrics)].label),
   };
 }
+
+/** Most reference contexts the mix sentence names (by the size of their weight); the rest are counted. */
+const MIX_NAMED = 5;
+
+/**
+ * The transfer path's reference mix in words: the target as a combination of its reference contexts, fitted
+ * on its support, largest weights first; undefined without a mix.
+ */
+export function referenceMixText(mix: { context: string; weight: number }[] | undefined): string | undefined {
+  if (!mix || mix.length === 0) return undefined;
+  const ranked = [...mix].sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
+  const named = ranked
+    .slice(0, MIX_NAMED)
+    .map((m) => `${m.context} ${m.weight < 0 ? '−' : '+'}${Math.abs(m.weight).toFixed(2)}`);
+  const rest = ranked.length - named.length;
+  return (
+    'On its support the target deviates from the mean like this mix of the other contexts: ' +
+    named.join(', ') +
+    (rest > 0 ? `, and ${rest} more` : '') +
+    ". C3TL carries each perturbation's deviations in those contexts over in these proportions " +
+    '(0 everywhere: the target is like none of them in particular).'
+  );
+}

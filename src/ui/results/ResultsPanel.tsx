@@ -3,7 +3,7 @@ import type { EvaluationView } from '../../worker/api-types';
 import type { EngineClient } from '../state/engine-client';
 import { formatSeconds } from '../lib/format';
 import { METHOD_INFO } from '../../core/eval/methods';
-import { rankPairs, verdict } from '../lib/results';
+import { rankPairs, referenceMixText, verdict } from '../lib/results';
 import { DataWarnings } from './DataWarnings';
 import { GeneHeatmap } from './GeneHeatmap';
 import { MetricsTable } from './MetricsTable';
@@ -25,6 +25,7 @@ export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: 
   const [x, setX] = useState<'observed' | 'truth'>('observed');
   const baselineLabel = METHOD_INFO[view.bestBaseline].label;
   const { train } = view;
+  const mixText = referenceMixText(train.transfer?.mix);
 
   return (
     <section className="panel" aria-labelledby="results-heading" data-testid="results-view">
@@ -40,6 +41,11 @@ export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: 
         <span data-testid="transfer-info">{transferText(train.transfer)}</span>, in{' '}
         {formatSeconds(train.seconds)} on {train.backend}.
       </p>
+      {mixText && (
+        <p className="hint" data-testid="reference-mix">
+          {mixText}
+        </p>
+      )}
       <MetricsTable metrics={view.metrics} query={view.query} ceiling={view.truth?.ceiling} />
       {view.truth && <TruthTable vsTruth={view.truth.vsTruth} query={view.query} />}
       <div className="results-grid">

@@ -9,6 +9,7 @@ import {
   etaSeconds,
   predictionsCsv,
   rankPairs,
+  referenceMixText,
   robustLimit,
   strongestRows,
   sweepSeries,
@@ -221,5 +222,28 @@ describe('sweepSeries', () => {
     expect(series.c3tl).toEqual([0.2, 0.6]);
     expect(series.baseline).toEqual([0.25, 0.5]);
     expect(series.baselineName).toEqual(['Additive', 'Ridge']);
+  });
+});
+
+describe('referenceMixText', () => {
+  it('names the reference contexts by the size of their weight, with signs, and counts the rest', () => {
+    const mix = [
+      { context: 'a', weight: 0.05 },
+      { context: 'b', weight: -0.4 },
+      { context: 'c', weight: 0.62 },
+      { context: 'd', weight: 0.01 },
+      { context: 'e', weight: -0.02 },
+      { context: 'f', weight: 0.003 },
+      { context: 'g', weight: 0 },
+    ];
+    const text = referenceMixText(mix) ?? '';
+    expect(text).toMatch(
+      /mix of the other contexts: c \+0\.62, b −0\.40, a \+0\.05, e −0\.02, d \+0\.01, and 2 more\./,
+    );
+  });
+
+  it('says nothing without a mix', () => {
+    expect(referenceMixText(undefined)).toBeUndefined();
+    expect(referenceMixText([])).toBeUndefined();
   });
 });
