@@ -94,9 +94,8 @@ export function withSupportRules(
   const P = tensor.perturbations.length;
   const G = tensor.genes.length;
   const F = features.length;
-  const { support, queries, residual } = episode;
+  const { support } = episode;
   const S = support.length;
-  const Q = queries.length;
   const refs: number[] = [];
   for (let c = 0; c < tensor.contexts.length; c++) if (c !== episode.context) refs.push(c);
   const K = refs.length;
