@@ -268,7 +268,7 @@ async function commandPredict(flags: Flags): Promise<void> {
       throw new UsageError(`The model was trained for target "${model.target}", not "${target}".`);
     }
     const restored = await predictWithModelFile(data.tensor, model, {}, basename(modelPath));
-    for (const note of restored.notes) process.stderr.write(`note: ${note}\n`);
+    for (const note of [...decoded.notes, ...restored.notes]) process.stderr.write(`note: ${note}\n`);
     result =
       restored.mode === 'predict'
         ? { ...restored.prediction, values: restored.prediction.predictions[method] }

@@ -74,7 +74,7 @@ export async function applyModelFile(request: ApplyRequest): Promise<Applied> {
   const fileRecord = await modelFileRecord(text, fileName, model);
   const record = (mode: RunMode, result: RunRecordParts['result']) =>
     input && { record: runRecord({ mode, tensor: data, input, backend, setup, result, model: fileRecord }) };
-  const notes = restored.notes;
+  const notes = [...decoded.notes, ...restored.notes];
   if (restored.mode === 'evaluate') {
     const evaluation = {
       ...evaluationView(restored.evaluation),

@@ -405,6 +405,7 @@ describe('model files of format 2 (before the reference mix)', () => {
       { encoding: 'utf8', timeout: 120_000 },
     );
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/note: Model format version 2: .*without the mix/);
     const rows = (path: string) =>
       readFileSync(path, 'utf8')
         .trim()
