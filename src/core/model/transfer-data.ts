@@ -55,6 +55,31 @@ export function featureGenes(tensor: EffectTensor, mask: Uint8Array, count: numb
 }
 
 /**
+ * Mean of perturbation p over the reference contexts `refs` where it is readable, written to out [G] (scaled
+ * units); returns how many were read (0 leaves zeros).
+ */
+export function referenceMean(
+  source: TransferSource,
+  refs: readonly number[],
+  p: number,
+  out: Float64Array,
+): number {
+  const { tensor, mask, scale } = source;
+  const P = tensor.perturbations.length;
+  const G = tensor.genes.length;
+  out.fill(0);
+  let n = 0;
+  for (const c of refs) {
+    if (!mask[c * P + p]) continue;
+    n++;
+    const row = (c * P + p) * G;
+    for (let g = 0; g < G; g++) out[g] += tensor.values[row + g] / scale[g];
+  }
+  if (n > 0) for (let g = 0; g < G; g++) out[g] /= n;
+  return n;
+}
+
+/**
  * Builds the episode where `context` is the target with the given support and queries, reading only masked
  * pairs of the other contexts and the support's pairs of `context` (queries are read for `observed` only
  * when they are masked, so a held-out query is never read). With profiles false the four profile arrays
@@ -79,18 +104,7 @@ export function buildEpisode(
   const Q = queries.length;
   const value = (c: number, p: number, g: number) => tensor.values[(c * P + p) * G + g] / scale[g];
 
-  /** Mean over the references where p is readable, G (scaled); count 0 leaves zeros. */
-  const meanOf = (p: number, out: Float64Array): number => {
-    out.fill(0);
-    let n = 0;
-    for (const c of refs) {
-      if (!mask[c * P + p]) continue;
-      n++;
-      for (let g = 0; g < G; g++) out[g] += value(c, p, g);
-    }
-    if (n > 0) for (let g = 0; g < G; g++) out[g] /= n;
-    return n;
-  };
+  const meanOf = (p: number, out: Float64Array): number => referenceMean(source, refs, p, out);
   const mean = new Float64Array(G);
   const fill = (p: number, row: number, dev: Float32Array, meanOut: Float32Array, full?: Float64Array) => {
     meanOf(p, mean);

@@ -1,4 +1,4 @@
-import type { TransferEpisode, TransferSource } from './transfer-data';
+import { referenceMean, type TransferEpisode, type TransferSource } from './transfer-data';
 
 /*
  * The two rules of the transfer path that are solved from the target's support in every episode rather than
@@ -104,17 +104,10 @@ export function withSupportRules(
   /** Deviations of p from its mean over the readable references, [K, G] (0 where p is not read in k). */
   const deviations = (p: number, out: Float64Array): void => {
     out.fill(0);
-    mean.fill(0);
-    let n = 0;
-    for (const c of refs) {
-      if (!mask[c * P + p]) continue;
-      n++;
-      for (let g = 0; g < G; g++) mean[g] += value(c, p, g);
-    }
-    if (n === 0) return;
+    if (referenceMean(source, refs, p, mean) === 0) return;
     refs.forEach((c, k) => {
       if (!mask[c * P + p]) return;
-      for (let g = 0; g < G; g++) out[k * G + g] = value(c, p, g) - mean[g] / n;
+      for (let g = 0; g < G; g++) out[k * G + g] = value(c, p, g) - mean[g];
     });
   };
   const supportDev = new Float64Array(S * K * G);
