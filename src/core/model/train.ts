@@ -122,6 +122,7 @@ export async function trainC3tl(
   const trainer = createStepTrainer(params, data, host, geneWeights, {
     switches,
     learningRate: options.learningRate,
+    fused: options.fusedStep,
   });
 
   const targetValidation =
