@@ -2,10 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import {
   FIXED_FORM_INPUT_NAMES,
   fixedFormLossAndGradient,
+  fixedFormPredict,
   type FixedFormArrays,
   type FixedFormFlags,
 } from './fixed-form-maths';
-import { fixedFormWebGpu, WEBGPU_MAX_CONTEXTS, type FixedFormInputInfos } from './fixed-form-webgpu';
+import {
+  fixedFormPredictWebGpu,
+  fixedFormWebGpu,
+  WEBGPU_MAX_CONTEXTS,
+  type FixedFormInputInfos,
+} from './fixed-form-webgpu';
 
 /*
  * The fixed form's loss and its gradient with respect to a gene block's packed gates in one tfjs kernel
@@ -13,6 +19,7 @@ import { fixedFormWebGpu, WEBGPU_MAX_CONTEXTS, type FixedFormInputInfos } from '
  */
 
 export const FIXED_FORM_KERNEL = 'C3tlFixedFormGrad';
+export const FIXED_FORM_PREDICT_KERNEL = 'C3tlFixedFormPredict';
 
 /** The kernel's inputs, shapes as in FixedFormArrays (gateScale [4, 1], moments [8C, Gb], rows [3Q, Gb]). */
 export interface FixedFormTensors {
@@ -35,51 +42,84 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32', memoryOffset: undefined, values: Float32Array): tf.TensorInfo;
 }
 
+type Reader = (info: tf.TensorInfo) => unknown;
+type Output = (shape: number[], values: Float32Array) => tf.TensorInfo;
+
+/** The inputs' backing typed arrays (float32, and int32 for queryContexts): views, not copies. */
+function arraysOf(inputs: FixedFormInputInfos, read: Reader): FixedFormArrays {
+  const names = FIXED_FORM_INPUT_NAMES.filter((name) => inputs[name] !== undefined);
+  return Object.fromEntries(names.map((name) => [name, read(inputs[name])])) as unknown as FixedFormArrays;
+}
+
 /**
- * The shared maths on the inputs' backing typed arrays (float32, and int32 for queryContexts; views, not
- * copies): the loss and the [4, Gb] gradient.
+ * The kernels on a backend whose tensors JS can read in place (cpu, wasm): the shared maths on the inputs'
+ * arrays, and the outputs made only then (on wasm an allocation may grow and move the heap the views see).
  */
-function computeOnHost(
+function hostBodies(read: Reader, output: Output) {
+  const lossAndGradient = (inputs: FixedFormInputInfos, flags: FixedFormFlags) => {
+    const gradient = new Float32Array(inputs.gates.shape[0] * inputs.gates.shape[1]);
+    const loss = fixedFormLossAndGradient(arraysOf(inputs, read), flags, gradient);
+    return [output([], Float32Array.of(loss)), output(inputs.gates.shape, gradient)];
+  };
+  const predict = (inputs: FixedFormInputInfos, flags: FixedFormFlags) => {
+    const shape = [inputs.queryContexts.shape[0], inputs.gates.shape[1]];
+    const predicted = new Float32Array(shape[0] * shape[1]);
+    fixedFormPredict(arraysOf(inputs, read), flags, predicted);
+    return output(shape, predicted);
+  };
+  return { lossAndGradient, predict };
+}
+
+/** A kernel body: a list of outputs (loss and gradient) or one output (predictions, returned as one tensor). */
+type Body = (
   inputs: FixedFormInputInfos,
   flags: FixedFormFlags,
-  read: (info: tf.TensorInfo) => unknown,
-) {
-  const arrays = Object.fromEntries(FIXED_FORM_INPUT_NAMES.map((name) => [name, read(inputs[name])]));
-  const gradient = new Float32Array(inputs.gates.shape[0] * inputs.gates.shape[1]);
-  const loss = fixedFormLossAndGradient(arrays as unknown as FixedFormArrays, flags, gradient);
-  return { loss: Float32Array.of(loss), gradient };
-}
+  backend: unknown,
+) => tf.TensorInfo | tf.TensorInfo[];
 
-function cpuKernel(inputs: FixedFormInputInfos, flags: FixedFormFlags, backend: unknown): tf.TensorInfo[] {
+/** Each backend's bodies of the two kernels, given the backend object tfjs hands the kernel. */
+const BODIES: Record<string, { lossAndGradient: Body; predict: Body }> = {
+  cpu: {
+    lossAndGradient: (inputs, flags, backend) => cpuBodies(backend).lossAndGradient(inputs, flags),
+    predict: (inputs, flags, backend) => cpuBodies(backend).predict(inputs, flags),
+  },
+  wasm: {
+    lossAndGradient: (inputs, flags, backend) => wasmBodies(backend).lossAndGradient(inputs, flags),
+    predict: (inputs, flags, backend) => wasmBodies(backend).predict(inputs, flags),
+  },
+  webgpu: { lossAndGradient: fixedFormWebGpu, predict: fixedFormPredictWebGpu },
+};
+
+function cpuBodies(backend: unknown) {
   const cpu = backend as CpuBackend;
-  const { loss, gradient } = computeOnHost(inputs, flags, (t) => cpu.data.get(t.dataId).values);
-  return [
-    cpu.makeTensorInfo([], 'float32', loss),
-    cpu.makeTensorInfo(inputs.gates.shape, 'float32', gradient),
-  ];
+  return hostBodies(
+    (t) => cpu.data.get(t.dataId).values,
+    (shape, values) => cpu.makeTensorInfo(shape, 'float32', values),
+  );
 }
 
-function wasmKernel(inputs: FixedFormInputInfos, flags: FixedFormFlags, backend: unknown): tf.TensorInfo[] {
+function wasmBodies(backend: unknown) {
   const wasm = backend as WasmBackend;
-  // All reads of the heap happen before any output is allocated: an allocation may grow and move the heap.
-  const { loss, gradient } = computeOnHost(inputs, flags, (t) => wasm.typedArrayFromHeap(t));
-  return [
-    wasm.makeOutput([], 'float32', undefined, loss),
-    wasm.makeOutput(inputs.gates.shape, 'float32', undefined, gradient),
-  ];
+  return hostBodies(
+    (t) => wasm.typedArrayFromHeap(t),
+    (shape, values) => wasm.makeOutput(shape, 'float32', undefined, values),
+  );
 }
-
-const BODIES = { cpu: cpuKernel, wasm: wasmKernel, webgpu: fixedFormWebGpu };
 
 function registerFixedFormKernels(): void {
-  for (const [backendName, body] of Object.entries(BODIES)) {
-    if (tf.getKernel(FIXED_FORM_KERNEL, backendName)) continue;
-    tf.registerKernel({
-      kernelName: FIXED_FORM_KERNEL,
-      backendName,
-      kernelFunc: ({ inputs, attrs, backend }) =>
-        body(inputs as unknown as FixedFormInputInfos, attrs as unknown as FixedFormFlags, backend),
-    });
+  for (const [backendName, bodies] of Object.entries(BODIES)) {
+    for (const [kernelName, body] of [
+      [FIXED_FORM_KERNEL, bodies.lossAndGradient],
+      [FIXED_FORM_PREDICT_KERNEL, bodies.predict],
+    ] as const) {
+      if (tf.getKernel(kernelName, backendName)) continue;
+      tf.registerKernel({
+        kernelName,
+        backendName,
+        kernelFunc: ({ inputs, attrs, backend }) =>
+          body(inputs as unknown as FixedFormInputInfos, attrs as unknown as FixedFormFlags, backend),
+      });
+    }
   }
 }
 
@@ -104,4 +144,19 @@ export function fixedFormLossAndGradients(
     .engine()
     .runKernel(FIXED_FORM_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor[];
   return { loss: loss as tf.Scalar, gradient: gradient as tf.Tensor2D };
+}
+
+/** The inputs of the prediction kernel: FixedFormTensors without the loss weights. */
+export type FixedFormPredictTensors = Omit<FixedFormTensors, 'queryWeights' | 'geneWeights'>;
+
+/**
+ * The fixed form's scaled predictions of the queries on a gene block, [Q, Gb] (c3tl.ts forward with the
+ * network off; rows' observed part unused): one kernel. The caller disposes it.
+ */
+export function fixedFormPredictions(inputs: FixedFormPredictTensors, flags: FixedFormFlags): tf.Tensor2D {
+  registerFixedFormKernels();
+  const attrs = { denoise: flags.denoise, shift: flags.shift, slope: flags.slope };
+  return tf
+    .engine()
+    .runKernel(FIXED_FORM_PREDICT_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor2D;
 }

@@ -5,17 +5,21 @@ import { FIXED_FORM_INPUT_NAMES, type FixedFormFlags } from './fixed-form-maths'
  * The fused fixed-form kernel on WebGPU (fixed-form-kernel.ts): fixed-form-maths.ts's algorithm in WGSL, run
  * by one workgroup that walks the block's genes (WORKGROUP threads, a gene each in turn) and meets at
  * barriers for the sums across genes (the contexts' mean variances, their gradient, the loss). A step is
- * dispatch-bound, not arithmetic-bound: one workgroup does its O(Gb (C + Q)) work in one dispatch. Two
- * programs from one source: the gradient [4, Gb] and the loss [1].
+ * dispatch-bound, not arithmetic-bound: one workgroup does its O(Gb (C + Q)) work in one dispatch. Three
+ * programs from one source: the gradient [4, Gb], the loss [1] and the predictions [Q, Gb].
  */
 
 const WORKGROUP = 256;
+/** The prediction reads the first five inputs (no weights). */
+const PREDICT_INPUTS = 5;
+
+type FixedFormMode = 'gradient' | 'loss' | 'predict';
 /** Contexts a step may have here: per-thread arrays of C values and workgroup memory grow with C. */
 export const WEBGPU_MAX_CONTEXTS = 128;
 /** tfjs's softplus switches to exp(x) below this and to x above its negation (its cpu kernel, float32). */
 const SOFTPLUS_THRESHOLD = Math.log(1.1920928955078125e-7) + 2;
 
-/** The kernel's inputs as the backend hands them over (shapes as in FixedFormTensors). */
+/** The kernels' inputs as the backend hands them over (shapes as in FixedFormTensors; predict: the first five). */
 export type FixedFormInputInfos = Record<(typeof FIXED_FORM_INPUT_NAMES)[number], tf.TensorInfo>;
 
 /** The slice of tfjs-backend-webgpu's backend and program interface this kernel uses. */
@@ -24,7 +28,7 @@ interface WebGpuBackend {
 }
 
 class FixedFormProgram {
-  variableNames: string[] = [...FIXED_FORM_INPUT_NAMES];
+  variableNames: string[];
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[] };
@@ -32,12 +36,13 @@ class FixedFormProgram {
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
 
   constructor(
-    readonly mode: 'gradient' | 'loss',
+    readonly mode: FixedFormMode,
     readonly contexts: number,
     readonly flags: FixedFormFlags,
-    genes: number,
+    outputSize: number,
   ) {
-    this.outputShape = mode === 'gradient' ? [4 * genes] : [1];
+    this.outputShape = [outputSize];
+    this.variableNames = FIXED_FORM_INPUT_NAMES.slice(0, mode === 'predict' ? PREDICT_INPUTS : undefined);
     this.dispatchLayout = { x: [0] };
     const on = (f: boolean) => (f ? 1 : 0);
     this.shaderKey = `c3tlFixedForm_${mode}_${contexts}_${on(flags.denoise)}${on(flags.shift)}${on(flags.slope)}`;
@@ -47,6 +52,7 @@ class FixedFormProgram {
     const C = this.contexts;
     const { denoise, shift, slope } = this.flags;
     const gradient = this.mode === 'gradient';
+    const predict = this.mode === 'predict';
     return `
 var<workgroup> partial: array<f32, ${WORKGROUP}>;
 var<workgroup> meanVar: array<f32, ${C}>;
@@ -66,7 +72,7 @@ fn workgroupSum(value: f32) -> f32 {
 }
 
 fn moment(k: i32, c: i32, g: i32) -> f32 {
-  return moments[(k * ${C} + c) * uniforms.geneWeightsShape + g];
+  return moments[(k * ${C} + c) * (uniforms.gatesShape / 4) + g];
 }
 fn deltaOf(g: i32) -> f32 {
   return ${denoise ? 'gateScale[0] * gates[g]' : '0.0'};
@@ -81,8 +87,8 @@ fn softplus(x: f32) -> f32 {
 }
 
 fn main(index: i32) {
-  let Gb = uniforms.geneWeightsShape;
-  let Q = uniforms.queryWeightsShape;
+  let Gb = uniforms.gatesShape / 4;
+  let Q = uniforms.queryContextsShape;
   let t = i32(localIndex);
   let s0 = gateScale[0];
   let s1 = gateScale[1];
@@ -134,7 +140,14 @@ fn main(index: i32) {
       sumE[c] = 0.0;
       sumS[c] = 0.0;
     }
-    let lossWeight = geneWeights[g] / f32(Gb);
+    ${
+      predict
+        ? `for (var q = 0; q < Q; q++) {
+      let c = queryContexts[q];
+      let x = rows[(Q + q) * Gb + g] + dg * rows[(2 * Q + q) * Gb + g];
+      result[q * Gb + g] = x + shiftTerm[c] + scale[c] * (x - xMean[c]);
+    }`
+        : `let lossWeight = geneWeights[g] / f32(Gb);
     var dDelta = 0.0;
     for (var q = 0; q < Q; q++) {
       let c = queryContexts[q];
@@ -148,6 +161,7 @@ fn main(index: i32) {
       sumE[c] += e;
       sumS[c] += e * centred;
       dDelta += e * (1.0 + scale[c]) * qd;
+    }`
     }
     ${
       gradient
@@ -199,7 +213,7 @@ fn main(index: i32) {
       : ''
   }
   ${
-    gradient
+    this.mode !== 'loss'
       ? ''
       : `let totalLoss = workgroupSum(lossPart);
   if (t == 0) { result[0] = totalLoss; }`
@@ -214,27 +228,47 @@ function flat(info: tf.TensorInfo): tf.TensorInfo {
   return { dataId: info.dataId, dtype: info.dtype, shape: [info.shape.reduce((a, b) => a * b, 1)] };
 }
 
-/** The kernel's body on backend 'webgpu': [loss [], gradient [4, Gb]], two dispatches. */
-export function fixedFormWebGpu(
-  inputs: FixedFormInputInfos,
-  flags: FixedFormFlags,
-  backend: unknown,
-): tf.TensorInfo[] {
-  const gpu = backend as WebGpuBackend;
-  const [, genes] = inputs.gates.shape;
+/** Genes and contexts of a call, checked against WEBGPU_MAX_CONTEXTS. */
+function sizesOf(inputs: FixedFormInputInfos): { genes: number; contexts: number } {
+  const genes = inputs.gates.shape[1];
   const contexts = inputs.moments.shape[0] / 8;
   if (contexts > WEBGPU_MAX_CONTEXTS) {
     throw new Error(
       `The fused step serves at most ${WEBGPU_MAX_CONTEXTS} contexts on WebGPU, not ${contexts}.`,
     );
   }
+  return { genes, contexts };
+}
+
+/** The loss-and-gradient kernel's body on backend 'webgpu': [loss [], gradient [4, Gb]], two dispatches. */
+export function fixedFormWebGpu(
+  inputs: FixedFormInputInfos,
+  flags: FixedFormFlags,
+  backend: unknown,
+): tf.TensorInfo[] {
+  const gpu = backend as WebGpuBackend;
+  const { genes, contexts } = sizesOf(inputs);
   const views = FIXED_FORM_INPUT_NAMES.map((name) => flat(inputs[name]));
-  const run = (mode: 'gradient' | 'loss') =>
-    gpu.runWebGPUProgram(new FixedFormProgram(mode, contexts, flags, genes), views, 'float32');
-  const loss = run('loss');
-  const gradient = run('gradient');
+  const run = (mode: FixedFormMode, size: number) =>
+    gpu.runWebGPUProgram(new FixedFormProgram(mode, contexts, flags, size), views, 'float32');
+  const loss = run('loss', 1);
+  const gradient = run('gradient', 4 * genes);
   return [
     { dataId: loss.dataId, dtype: 'float32', shape: [] },
     { dataId: gradient.dataId, dtype: 'float32', shape: [4, genes] },
   ];
+}
+
+/** The prediction kernel's body on backend 'webgpu': predicted [Q, Gb], one dispatch. */
+export function fixedFormPredictWebGpu(
+  inputs: FixedFormInputInfos,
+  flags: FixedFormFlags,
+  backend: unknown,
+): tf.TensorInfo {
+  const { genes, contexts } = sizesOf(inputs);
+  const [queries] = inputs.queryContexts.shape;
+  const views = FIXED_FORM_INPUT_NAMES.slice(0, PREDICT_INPUTS).map((name) => flat(inputs[name]));
+  const program = new FixedFormProgram('predict', contexts, flags, queries * genes);
+  const predicted = (backend as WebGpuBackend).runWebGPUProgram(program, views, 'float32');
+  return { dataId: predicted.dataId, dtype: 'float32', shape: [queries, genes] };
 }

@@ -60,7 +60,10 @@ export interface StepTrainer {
   geneWeights: tf.Tensor1D[];
   switches: C3tlSwitches;
   resident: tf.Tensor2D[] | undefined;
-  /** Whether network-off steps use the fused kernel (fixed-form-kernel.ts) rather than autodiff. */
+  /**
+   * Whether steps use the fused kernel (fixed-form-kernel.ts) rather than autodiff: asked for (the default),
+   * the network off and the kernel serving the active backend.
+   */
   fused: boolean;
   sharedOptimizer: tf.Optimizer;
   blockOptimizers: tf.Optimizer[];
@@ -80,7 +83,7 @@ export function createStepTrainer(
     geneWeights,
     switches: options.switches,
     resident: residentQueryRows(host, params.geneBlocks, options.residentBudget),
-    fused: options.fused ?? true,
+    fused: (options.fused ?? true) && !options.switches.network && fixedFormKernelServes(host.contexts),
     // Adam keys its moments by the position of a gradient in the list it is given, so each optimiser must
     // always see the same variables: one for the shared weights, one per gene block.
     sharedOptimizer: tf.train.adam(options.learningRate),
@@ -167,7 +170,7 @@ type StepSupport = { weights: Float32Array; pairs: readonly number[] };
 export function trainStep(trainer: StepTrainer, sampled: Episode, b: number): tf.Scalar {
   const { params, data, switches } = trainer;
   const support = { weights: sampled.supportWeights, pairs: supportPairsOf(sampled.supportWeights) };
-  if (trainer.fused && !switches.network && fixedFormKernelServes(trainer.host.contexts)) {
+  if (trainer.fused) {
     return fusedStep(trainer, sampled, support, b);
   }
   const episode = episodeTensors(trainer.host, support, sampled.queryPairs, switches.network);

@@ -7,10 +7,14 @@ import {
   createParameters,
   disposeParameters,
   episodeLoss,
+  forward,
   initialParameterValues,
 } from '../../../../src/core/model/c3tl';
 import { sampleEpisode, type EpisodePool } from '../../../../src/core/model/episodes';
-import { fixedFormLossAndGradients } from '../../../../src/core/model/fixed-form-kernel';
+import {
+  fixedFormLossAndGradients,
+  fixedFormPredictions,
+} from '../../../../src/core/model/fixed-form-kernel';
 import { geneStandardisation } from '../../../../src/core/model/standardise';
 import { DEFAULT_TRAIN_OPTIONS, trainC3tl } from '../../../../src/core/model/train';
 import {
@@ -98,13 +102,18 @@ async function bothWays(switches: C3tlSwitches, b: number, seed: number) {
     geneWeights: weights[b],
   };
   const fused = fixedFormLossAndGradients(fusedInputs, switches);
+  const forwardPredicted = tf.tidy(() => forward(params, undefined, episode, inputs, options));
+  const fusedPredicted = fixedFormPredictions(fusedInputs, switches);
   const out = {
+    forwardPredicted: (await forwardPredicted.data()) as Float32Array,
+    fusedPredicted: (await fusedPredicted.data()) as Float32Array,
     referenceLoss: (await reference.value.data())[0],
     referenceGradient: (await reference.grads[gates.name].array()) as number[][],
     fusedLoss: (await fused.loss.data())[0],
     fusedGradient: (await fused.gradient.array()) as number[][],
   };
   tf.dispose([reference.value, ...Object.values(reference.grads), fused.loss, fused.gradient]);
+  tf.dispose([forwardPredicted, fusedPredicted]);
   tf.dispose([queryWeights2d, queryObserved, fusedInputs.moments, fusedInputs.rows]);
   tf.dispose([fusedInputs.queryContexts, fusedInputs.queryWeights, ...weights]);
   disposeInputs(inputs);
@@ -131,7 +140,7 @@ describe.each(['cpu', 'wasm'])('the fused fixed-form kernel on %s', (backend) =>
   });
 
   it.each(COMBINATIONS.map((s) => [`denoise ${+s.denoise} shift ${+s.shift} slope ${+s.slope}`, s] as const))(
-    'gives episodeLoss and its autodiff gradient within 1e-5 relative (measured: 4e-7), leaking nothing: %s',
+    "gives episodeLoss, its autodiff gradient and forward's predictions within 1e-5 relative (measured: 4e-7), leaking nothing: %s",
     async (_, switches) => {
       const before = tf.memory().numTensors;
       for (const [b, seed] of [
@@ -143,6 +152,11 @@ describe.each(['cpu', 'wasm'])('the fused fixed-form kernel on %s', (backend) =>
         for (const [r, error] of rowErrors(out.referenceGradient, out.fusedGradient).entries()) {
           expect(error, `gate row ${r}`).toBeLessThan(1e-5);
         }
+        const largest = Math.max(...Array.from(out.forwardPredicted, Math.abs));
+        const worst = Math.max(
+          ...Array.from(out.forwardPredicted, (v, i) => Math.abs(v - out.fusedPredicted[i])),
+        );
+        expect(worst).toBeLessThan(1e-5 * largest);
         // A switch that is off leaves its rows' gradient at exactly zero, as autodiff does.
         const on = [switches.denoise, switches.shift, switches.slope, switches.slope];
         on.forEach((isOn, r) => {
