@@ -14,8 +14,10 @@ import {
 } from './fixed-form-webgpu';
 
 /*
- * The fixed form's loss and its gradient with respect to a gene block's packed gates in one tfjs kernel
- * (instead of about a hundred small ones from autodiff), registered for cpu, wasm and webgpu.
+ * The fixed form (network off) in two tfjs kernels registered for cpu, wasm and webgpu: the training loss
+ * with its gradient with respect to a gene block's packed gates (instead of about a hundred small kernels
+ * from autodiff), and the predictions that held-out scoring reads (instead of about thirty from forward).
+ * cpu and wasm run fixed-form-maths.ts on the tensors' own arrays; webgpu runs fixed-form-webgpu.ts.
  */
 
 export const FIXED_FORM_KERNEL = 'C3tlFixedFormGrad';
