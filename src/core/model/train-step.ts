@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BlockInputs, C3tlData, C3tlParameters, C3tlSwitches, GeneBlock } from './c3tl';
 import { SHARED_PARAMETER_NAMES, blockVariables, episodeLoss } from './c3tl';
 import type { Episode } from './episodes';
-import { disposeEpisode, episodeTensors, supportPairsOf } from './train-episodes';
+import { disposeEpisode, episodeTensors, queryContextTensor, supportPairsOf } from './train-episodes';
 import { fixedFormKernelServes, fixedFormLossAndGradients } from './fixed-form-kernel';
 import {
   blockInputs,
@@ -135,11 +135,7 @@ function fusedStep(trainer: StepTrainer, sampled: Episode, support: StepSupport,
     ? gatherQueryRows(host, resident[b], queryPairs)
     : tf.tensor2d(queryRowTable(host, queryPairs, block), [3 * Q, block.size]);
   const moments = tf.tensor2d(supportMomentTable(host, support, block), [8 * host.contexts, block.size]);
-  const P = host.perturbations;
-  const queryContexts = tf.tensor1d(
-    Int32Array.from(queryPairs, (pair) => Math.floor(pair / P)),
-    'int32',
-  );
+  const queryContexts = queryContextTensor(host, queryPairs);
   const queryWeights = tf.tensor1d(sampled.queryWeights);
   const gates = params.blocks[b].gates;
   const { loss, gradient } = fixedFormLossAndGradients(

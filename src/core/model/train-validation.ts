@@ -7,7 +7,7 @@ import { fixedFormPredictions } from './fixed-form-kernel';
 import { centredPearson } from '../eval/metrics';
 import type { EpisodePool } from './episodes';
 import { fixedSupportWeights } from './episodes';
-import { disposeEpisode, episodeTensors } from './train-episodes';
+import { disposeEpisode, episodeTensors, queryContextTensor } from './train-episodes';
 import {
   blockInputs,
   disposeInputs,
@@ -56,13 +56,9 @@ export function scoredEpisode(
   const supportMean = new Float32Array(G);
   for (let r = 0; r < support.pairs.length; r++)
     for (let i = 0; i < G; i++) supportMean[i] += supportRows[r * G + i] / support.pairs.length;
-  const P = host.perturbations;
   return {
     episode: episodeTensors(host, support, queryPairs, model.network),
-    queryContexts: tf.tensor1d(
-      Int32Array.from(queryPairs, (pair) => Math.floor(pair / P)),
-      'int32',
-    ),
+    queryContexts: queryContextTensor(host, queryPairs),
     blocks: model.blocks.map((block, b) => {
       const scaled = new Float32Array(Q * block.size);
       for (let q = 0; q < Q; q++)

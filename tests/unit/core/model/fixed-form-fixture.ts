@@ -18,6 +18,7 @@ import {
   disposeEpisode,
   episodeTensors,
   geneBlocks,
+  queryContextTensor,
   supportPairsOf,
 } from '../../../../src/core/model/train-episodes';
 import {
@@ -111,10 +112,7 @@ export function fixedFormFixture(genes: number, blockSize: number) {
       gateScale: params.gateScale,
       moments: tf.tensor2d(supportMomentTable(host, support, block), [8 * C, block.size]),
       rows: tf.tensor2d(queryRowTable(host, sampled.queryPairs, block), [3 * Q, block.size]),
-      queryContexts: tf.tensor1d(
-        Int32Array.from(sampled.queryPairs, (pair) => Math.floor(pair / P)),
-        'int32',
-      ),
+      queryContexts: queryContextTensor(host, sampled.queryPairs),
       queryWeights: tf.tensor1d(sampled.queryWeights),
       geneWeights: weights[b],
     };
