@@ -59,6 +59,15 @@ export function supportPairsOf(supportWeights: Float32Array): number[] {
   return pairs;
 }
 
+/** Each query pair's context, [Q] int32 (the fused kernels' queryContexts). */
+export function queryContextTensor(host: HostData, queryPairs: ArrayLike<number>): tf.Tensor1D {
+  const P = host.perturbations;
+  return tf.tensor1d(
+    Int32Array.from(queryPairs, (pair) => Math.floor(pair / P)),
+    'int32',
+  );
+}
+
 /** The episode's tensors; the learnt network's (one-hots over P, [Ns, P] and [Q, P]) only when it is on. */
 export function episodeTensors(
   host: HostData,

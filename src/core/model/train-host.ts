@@ -152,12 +152,35 @@ export function fillPairRow(
   }
 }
 
-/** The support's means and central moments per context on a gene block (c3tl.ts SupportMoments), C*Gb each. */
-export function supportMomentValues(
+/**
+ * The terms of `pairs` on a gene block as one [3, N, Gb] table (N = pairs.length, scaled units): rows [0, N)
+ * the pairs' own effects, [N, 2N) their perturbation means, [2N, 3N) their denoising directions (fillPairRow).
+ */
+export function queryRowTable(host: HostData, pairs: ArrayLike<number>, block: GeneBlock): Float32Array {
+  const table = new Float32Array(3 * pairs.length * block.size);
+  const size = pairs.length * block.size;
+  const row = {
+    observed: table.subarray(0, size),
+    mean: table.subarray(size, 2 * size),
+    denoise: table.subarray(2 * size),
+    offset: 0,
+  };
+  for (let r = 0; r < pairs.length; r++) {
+    row.offset = r * block.size;
+    fillPairRow(host, pairs[r], block, row);
+  }
+  return table;
+}
+
+/**
+ * The support's means and central moments per context on a gene block (c3tl.ts SupportMoments) as one
+ * [8, C, Gb] table, moments in SUPPORT_MOMENT_NAMES order.
+ */
+export function supportMomentTable(
   host: HostData,
   support: { weights: Float32Array; pairs: readonly number[] },
   block: GeneBlock,
-): Record<SupportMomentName, Float32Array> {
+): Float32Array {
   const { contexts: C, perturbations: P } = host;
   const size = block.size;
   const K = SUPPORT_MOMENT_NAMES.length;
@@ -190,21 +213,34 @@ export function supportMomentValues(
     }
   }
   // Raw sums to central (co)variances, in float64: E[ab] - E[a]E[b] for the pairs (o,m), (o,d), (m,m), (m,d), (d,d).
-  const out = {} as Record<SupportMomentName, Float32Array>;
-  for (const name of SUPPORT_MOMENT_NAMES) out[name] = new Float32Array(C * size);
-  for (let j = 0; j < C * size; j++) {
+  const table = new Float32Array(K * C * size);
+  const length = C * size;
+  for (let j = 0; j < length; j++) {
     const at = j * K;
     const [o, m, d] = [sums[at], sums[at + 1], sums[at + 2]];
-    out.o[j] = o;
-    out.m[j] = m;
-    out.d[j] = d;
-    out.om[j] = sums[at + 3] - o * m;
-    out.od[j] = sums[at + 4] - o * d;
-    out.mm[j] = sums[at + 5] - m * m;
-    out.md[j] = sums[at + 6] - m * d;
-    out.dd[j] = sums[at + 7] - d * d;
+    table[j] = o;
+    table[length + j] = m;
+    table[2 * length + j] = d;
+    table[3 * length + j] = sums[at + 3] - o * m;
+    table[4 * length + j] = sums[at + 4] - o * d;
+    table[5 * length + j] = sums[at + 5] - m * m;
+    table[6 * length + j] = sums[at + 6] - m * d;
+    table[7 * length + j] = sums[at + 7] - d * d;
   }
-  return out;
+  return table;
+}
+
+/** The support's moments on a gene block, C*Gb each (views of supportMomentTable's table). */
+export function supportMomentValues(
+  host: HostData,
+  support: { weights: Float32Array; pairs: readonly number[] },
+  block: GeneBlock,
+): Record<SupportMomentName, Float32Array> {
+  const table = supportMomentTable(host, support, block);
+  const length = host.contexts * block.size;
+  return Object.fromEntries(
+    SUPPORT_MOMENT_NAMES.map((name, k) => [name, table.subarray(k * length, (k + 1) * length)]),
+  ) as Record<SupportMomentName, Float32Array>;
 }
 
 /** The support's moments on a gene block as tensors, [C, Gb] each (uploaded: they change every step). */
@@ -231,26 +267,18 @@ export function blockInputs(
   block: GeneBlock,
   geneWeights: tf.Tensor1D,
 ): { inputs: BlockInputs; queryObserved: tf.Tensor2D } {
-  const Q = queryPairs.length;
-  const size = block.size;
-  const query = {
-    observed: new Float32Array(Q * size),
-    mean: new Float32Array(Q * size),
-    denoise: new Float32Array(Q * size),
-    offset: 0,
-  };
-  for (let r = 0; r < Q; r++) {
-    query.offset = r * size;
-    fillPairRow(host, queryPairs[r], block, query);
-  }
+  const shape: [number, number] = [queryPairs.length, block.size];
+  const length = shape[0] * shape[1];
+  const table = queryRowTable(host, queryPairs, block);
+  const part = (k: number) => tf.tensor2d(table.subarray(k * length, (k + 1) * length), shape);
   return {
     inputs: {
       support: supportMoments(host, support, block),
-      queryMean: tf.tensor2d(query.mean, [Q, size]),
-      queryDenoise: tf.tensor2d(query.denoise, [Q, size]),
+      queryMean: part(1),
+      queryDenoise: part(2),
       geneWeights,
     },
-    queryObserved: tf.tensor2d(query.observed, [Q, size]),
+    queryObserved: part(0),
   };
 }
 

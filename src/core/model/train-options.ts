@@ -45,6 +45,12 @@ export interface TrainOptions {
    * model predicts with exactly these weights.
    */
   initialWeights?: Record<ParameterName, Float32Array>;
+  /**
+   * Whether the fixed form's network-off steps compute their loss and gradient in the fused kernel
+   * (fixed-form-kernel.ts; default) rather than by autodiff of episodeLoss: the same maths, to float32
+   * rounding. false exists for comparing the two.
+   */
+  fusedStep?: boolean;
   /** Per-gene scale to use instead of the one computed from the training pairs (a restored model's), G. */
   standardisation?: GeneStandardisation;
   /** A restored transfer path: its feature genes (tensor gene indices) and weights. */

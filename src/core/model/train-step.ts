@@ -2,8 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { BlockInputs, C3tlData, C3tlParameters, C3tlSwitches, GeneBlock } from './c3tl';
 import { SHARED_PARAMETER_NAMES, blockVariables, episodeLoss } from './c3tl';
 import type { Episode } from './episodes';
-import { disposeEpisode, episodeTensors, supportPairsOf } from './train-episodes';
-import { blockInputs, disposeInputs, fillPairRow, supportMoments, type HostData } from './train-host';
+import { disposeEpisode, episodeTensors, queryContextTensor, supportPairsOf } from './train-episodes';
+import { fixedFormKernelServes, fixedFormLossAndGradients } from './fixed-form-kernel';
+import {
+  blockInputs,
+  disposeInputs,
+  queryRowTable,
+  supportMomentTable,
+  supportMoments,
+  type HostData,
+} from './train-host';
 
 /*
  * One optimiser step of the fixed form's training (train.ts), shaped so that little moves between the host
@@ -27,21 +35,21 @@ export function residentQueryRows(
 ): tf.Tensor2D[] | undefined {
   const pairs = host.contexts * host.perturbations;
   if (3 * pairs * host.genes * 4 > budget) return undefined;
-  return blocks.map((block) => {
-    const table = new Float32Array(3 * pairs * block.size);
-    const size = pairs * block.size;
-    const row = {
-      observed: table.subarray(0, size),
-      mean: table.subarray(size, 2 * size),
-      denoise: table.subarray(2 * size),
-      offset: 0,
-    };
-    for (let pair = 0; pair < pairs; pair++) {
-      row.offset = pair * block.size;
-      fillPairRow(host, pair, block, row);
-    }
-    return tf.tensor2d(table, [3 * pairs, block.size]);
-  });
+  const every = Int32Array.from({ length: pairs }, (_, pair) => pair);
+  return blocks.map((block) => tf.tensor2d(queryRowTable(host, every, block), [3 * pairs, block.size]));
+}
+
+/** The query pairs' rows of a resident table, [3Q, Gb] in queryRowTable's layout: one gather. */
+function gatherQueryRows(host: HostData, table: tf.Tensor2D, queryPairs: Int32Array): tf.Tensor2D {
+  const pairs = host.contexts * host.perturbations;
+  const Q = queryPairs.length;
+  const rows = new Int32Array(3 * Q);
+  for (let q = 0; q < Q; q++) {
+    rows[q] = queryPairs[q];
+    rows[Q + q] = pairs + queryPairs[q];
+    rows[2 * Q + q] = 2 * pairs + queryPairs[q];
+  }
+  return tf.tidy(() => tf.gather(table, tf.tensor1d(rows, 'int32')));
 }
 
 /** The training step's state: the model, its data and the optimisers (one for shared weights, one per block). */
@@ -52,6 +60,11 @@ export interface StepTrainer {
   geneWeights: tf.Tensor1D[];
   switches: C3tlSwitches;
   resident: tf.Tensor2D[] | undefined;
+  /**
+   * Whether steps use the fused kernel (fixed-form-kernel.ts) rather than autodiff: asked for (the default),
+   * the network off and the kernel serving the active backend.
+   */
+  fused: boolean;
   sharedOptimizer: tf.Optimizer;
   blockOptimizers: tf.Optimizer[];
 }
@@ -61,7 +74,7 @@ export function createStepTrainer(
   data: C3tlData | undefined,
   host: HostData,
   geneWeights: tf.Tensor1D[],
-  options: { switches: C3tlSwitches; learningRate: number; residentBudget?: number },
+  options: { switches: C3tlSwitches; learningRate: number; residentBudget?: number; fused?: boolean },
 ): StepTrainer {
   return {
     params,
@@ -70,6 +83,7 @@ export function createStepTrainer(
     geneWeights,
     switches: options.switches,
     resident: residentQueryRows(host, params.geneBlocks, options.residentBudget),
+    fused: (options.fused ?? true) && !options.switches.network && fixedFormKernelServes(host.contexts),
     // Adam keys its moments by the position of a gradient in the list it is given, so each optimiser must
     // always see the same variables: one for the shared weights, one per gene block.
     sharedOptimizer: tf.train.adam(options.learningRate),
@@ -93,16 +107,8 @@ function stepInputs(
   const { host, resident, geneWeights } = trainer;
   const block = trainer.params.geneBlocks[b];
   if (!resident) return blockInputs(host, support, queryPairs, block, geneWeights[b]);
-  const pairs = host.contexts * host.perturbations;
-  const Q = queryPairs.length;
-  const rows = new Int32Array(3 * Q);
-  for (let q = 0; q < Q; q++) {
-    rows[q] = queryPairs[q];
-    rows[Q + q] = pairs + queryPairs[q];
-    rows[2 * Q + q] = 2 * pairs + queryPairs[q];
-  }
   const [queryObserved, queryMean, queryDenoise] = tf.tidy(() =>
-    tf.split(tf.gather(resident[b], tf.tensor1d(rows, 'int32')), 3, 0),
+    tf.split(gatherQueryRows(host, resident[b], queryPairs), 3, 0),
   ) as tf.Tensor2D[];
   return {
     inputs: {
@@ -116,13 +122,53 @@ function stepInputs(
 }
 
 /**
+ * The network-off step through the fused kernel: the loss and the gates' gradient in one kernel, then block
+ * b's Adam. Uploads the support's moments [8C, Gb], the queries' contexts and weights, and (without resident
+ * tables) the query rows [3Q, Gb].
+ */
+function fusedStep(trainer: StepTrainer, sampled: Episode, support: StepSupport, b: number): tf.Scalar {
+  const { host, resident, params } = trainer;
+  const block = params.geneBlocks[b];
+  const { queryPairs } = sampled;
+  const Q = queryPairs.length;
+  const rows = resident
+    ? gatherQueryRows(host, resident[b], queryPairs)
+    : tf.tensor2d(queryRowTable(host, queryPairs, block), [3 * Q, block.size]);
+  const moments = tf.tensor2d(supportMomentTable(host, support, block), [8 * host.contexts, block.size]);
+  const queryContexts = queryContextTensor(host, queryPairs);
+  const queryWeights = tf.tensor1d(sampled.queryWeights);
+  const gates = params.blocks[b].gates;
+  const { loss, gradient } = fixedFormLossAndGradients(
+    {
+      gates: gates as tf.Tensor as tf.Tensor2D,
+      gateScale: params.gateScale,
+      moments,
+      rows,
+      queryContexts,
+      queryWeights,
+      geneWeights: trainer.geneWeights[b],
+    },
+    trainer.switches,
+  );
+  trainer.blockOptimizers[b].applyGradients([{ name: gates.name, tensor: gradient }]);
+  tf.dispose([rows, moments, queryContexts, queryWeights, gradient]);
+  return loss;
+}
+
+type StepSupport = { weights: Float32Array; pairs: readonly number[] };
+
+/**
  * One optimiser step on a sampled episode, scored on gene block b: the loss's gradients applied by the
- * shared optimiser (when the network is on) and block b's. Returns the step's loss, a scalar tensor the
- * caller disposes.
+ * shared optimiser (when the network is on) and block b's. With the network off (and trainer.fused) the
+ * fused kernel computes the loss and gradient; otherwise autodiff of episodeLoss. Returns the step's loss, a
+ * scalar tensor the caller disposes.
  */
 export function trainStep(trainer: StepTrainer, sampled: Episode, b: number): tf.Scalar {
   const { params, data, switches } = trainer;
   const support = { weights: sampled.supportWeights, pairs: supportPairsOf(sampled.supportWeights) };
+  if (trainer.fused) {
+    return fusedStep(trainer, sampled, support, b);
+  }
   const episode = episodeTensors(trainer.host, support, sampled.queryPairs, switches.network);
   const { inputs, queryObserved } = stepInputs(trainer, support, sampled.queryPairs, b);
   const weights = tf.tensor2d(sampled.queryWeights, [sampled.queryPairs.length, 1]);

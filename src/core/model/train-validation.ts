@@ -3,11 +3,19 @@ import type { EffectTensor } from '../data/tensor';
 import { shuffled, type Rng } from '../random';
 import type { BlockInputs, C3tlData, C3tlParameters, C3tlSwitches, EpisodeTensors, GeneBlock } from './c3tl';
 import { forward } from './c3tl';
+import { fixedFormPredictions } from './fixed-form-kernel';
 import { centredPearson } from '../eval/metrics';
 import type { EpisodePool } from './episodes';
 import { fixedSupportWeights } from './episodes';
-import { disposeEpisode, episodeTensors } from './train-episodes';
-import { blockInputs, disposeInputs, originalRows, type HostData } from './train-host';
+import { disposeEpisode, episodeTensors, queryContextTensor } from './train-episodes';
+import {
+  blockInputs,
+  disposeInputs,
+  originalRows,
+  queryRowTable,
+  supportMomentTable,
+  type HostData,
+} from './train-host';
 
 /*
  * Held-out scoring of training (train.ts), which early stopping judges by: fixed episodes scored by centred
@@ -17,10 +25,17 @@ import { blockInputs, disposeInputs, originalRows, type HostData } from './train
 /**
  * A fixed held-out episode of one context: its tensors per gene block, the observed effects of its queries
  * in original units (Q*G, model gene order) and the context's support mean there (G), for centred Pearson.
+ * The blocks' inputs are forward's (`inputs`) or, for the fused kernels, the support's moments [8C, Gb] and
+ * the queries' rows [3Q, Gb] (`packed`, with queryContexts [Q]).
  */
 export interface Scored {
   episode: EpisodeTensors;
-  blocks: { inputs: BlockInputs; observed: tf.Tensor2D }[];
+  blocks: {
+    inputs?: BlockInputs;
+    packed?: { moments: tf.Tensor2D; rows: tf.Tensor2D };
+    observed: tf.Tensor2D;
+  }[];
+  queryContexts: tf.Tensor1D;
   weights: tf.Tensor2D;
   observed: Float32Array;
   supportMean: Float32Array;
@@ -32,7 +47,7 @@ export function scoredEpisode(
   scale: Float32Array,
   support: { weights: Float32Array; pairs: number[] },
   queryPairs: Int32Array,
-  model: { blocks: GeneBlock[]; geneWeights: tf.Tensor1D[]; network: boolean },
+  model: { blocks: GeneBlock[]; geneWeights: tf.Tensor1D[]; network: boolean; fused: boolean },
 ): Scored {
   const G = host.genes;
   const Q = queryPairs.length;
@@ -43,14 +58,27 @@ export function scoredEpisode(
     for (let i = 0; i < G; i++) supportMean[i] += supportRows[r * G + i] / support.pairs.length;
   return {
     episode: episodeTensors(host, support, queryPairs, model.network),
+    queryContexts: queryContextTensor(host, queryPairs),
     blocks: model.blocks.map((block, b) => {
-      const { inputs, queryObserved } = blockInputs(host, support, queryPairs, block, model.geneWeights[b]);
-      queryObserved.dispose();
       const scaled = new Float32Array(Q * block.size);
       for (let q = 0; q < Q; q++)
         for (let i = 0; i < block.size; i++)
           scaled[q * block.size + i] = observed[q * G + block.begin + i] / scale[block.begin + i];
-      return { inputs, observed: tf.tensor2d(scaled, [Q, block.size]) };
+      const scaledObserved = tf.tensor2d(scaled, [Q, block.size]);
+      if (model.fused) {
+        const moments = supportMomentTable(host, support, block);
+        const rows = queryRowTable(host, queryPairs, block);
+        return {
+          packed: {
+            moments: tf.tensor2d(moments, [8 * host.contexts, block.size]),
+            rows: tf.tensor2d(rows, [3 * Q, block.size]),
+          },
+          observed: scaledObserved,
+        };
+      }
+      const { inputs, queryObserved } = blockInputs(host, support, queryPairs, block, model.geneWeights[b]);
+      queryObserved.dispose();
+      return { inputs, observed: scaledObserved };
     }),
     weights: tf.fill([Q, 1], 1 / Q) as tf.Tensor2D,
     observed,
@@ -65,6 +93,21 @@ export interface ScoringModel {
   switches: C3tlSwitches;
   host: HostData;
   modelScale: Float32Array;
+  /** Whether the blocks' inputs are packed for the fused prediction kernel (Scored). */
+  fused: boolean;
+}
+
+/** Scaled predictions of a held-out set's queries on block b, [Q, Gb]: the fused kernel or forward. */
+function blockPredictions(v: Scored, b: number, model: ScoringModel): tf.Tensor2D {
+  const { params, switches } = model;
+  const { inputs, packed } = v.blocks[b];
+  if (packed) {
+    const gates = params.blocks[b].gates as tf.Tensor as tf.Tensor2D;
+    const { gateScale } = params;
+    return fixedFormPredictions({ gates, gateScale, ...packed, queryContexts: v.queryContexts }, switches);
+  }
+  if (!inputs) throw new Error('A held-out block has neither forward inputs nor packed ones.');
+  return tf.tidy(() => forward(params, model.data, v.episode, inputs, { block: b, switches }));
 }
 
 /**
@@ -83,9 +126,7 @@ export async function heldOutScores(
     const Q = v.observed.length / G;
     const predicted = new Float32Array(Q * G);
     for (const [b, { begin, size }] of params.geneBlocks.entries()) {
-      const scaled = tf.tidy(() =>
-        forward(params, model.data, v.episode, v.blocks[b].inputs, { block: b, switches: model.switches }),
-      );
+      const scaled = blockPredictions(v, b, model);
       // Asynchronous read: a synchronous one of a WebGPU tensor destroys the device in a browser worker.
       const values = (await scaled.data()) as Float32Array;
       scaled.dispose();
@@ -111,9 +152,10 @@ export async function heldOutScores(
 export function disposeScored(scored: Scored | undefined): void {
   if (!scored) return;
   disposeEpisode(scored.episode);
+  scored.queryContexts.dispose();
   for (const b of scored.blocks) {
-    disposeInputs(b.inputs);
-    b.observed.dispose();
+    if (b.inputs) disposeInputs(b.inputs);
+    tf.dispose([b.observed, ...Object.values(b.packed ?? {})]);
   }
   scored.weights.dispose();
 }

@@ -105,7 +105,6 @@ export async function trainC3tl(
     : undefined;
   const blocks = geneBlocks(G, options.genesPerStep);
   const geneWeights = blockGeneWeights(host, blocks);
-  const blockModel = { blocks, geneWeights, network: switches.network };
   const initialRng = rng.fork();
   const params = createParameters(
     architecture,
@@ -122,7 +121,9 @@ export async function trainC3tl(
   const trainer = createStepTrainer(params, data, host, geneWeights, {
     switches,
     learningRate: options.learningRate,
+    fused: options.fusedStep,
   });
+  const blockModel = { blocks, geneWeights, network: switches.network, fused: trainer.fused };
 
   const targetValidation =
     split.supportVal.length > 0 && split.supportTrain.length > 0
@@ -142,7 +143,8 @@ export async function trainC3tl(
     ? scoredEpisode(tensor, host, modelScale, pseudo.support, pseudo.queryPairs, blockModel)
     : undefined;
   const validations = [targetValidation, pseudoValidation].filter((v): v is Scored => v !== undefined);
-  const evaluateHeldOut = () => heldOutScores(validations, { params, data, switches, host, modelScale });
+  const evaluateHeldOut = () =>
+    heldOutScores(validations, { params, data, switches, host, modelScale, fused: trainer.fused });
   const criterion = (pearson: number[]) => pearson.reduce((a, b) => a + b, 0) / pearson.length;
 
   let best: tf.Tensor[] = [];
