@@ -66,6 +66,21 @@ function expectPredictionTable(rows: string[][], record: ReproRecord): void {
   expect(new Set(body.map((row) => row[1])).size).toBe(body.length);
 }
 
+/** Every metric of every method within `tolerance` of the expected value (NaN where it is NaN). */
+function expectMetricsClose(
+  got: Record<Method, Record<string, number>>,
+  expected: Record<Method, Record<string, number>>,
+  tolerance: number,
+): void {
+  for (const method of METHODS) {
+    for (const metric of METRICS) {
+      const [value, wanted] = [got[method][metric], expected[method][metric]];
+      if (Number.isNaN(wanted)) expect(value, `${method} ${metric}`).toBeNaN();
+      else expect(Math.abs(value - wanted), `${method} ${metric}`).toBeLessThan(tolerance);
+    }
+  }
+}
+
 async function databases(page: Page): Promise<string[]> {
   return page.evaluate(async () => (await indexedDB.databases()).flatMap((db) => (db.name ? [db.name] : [])));
 }
@@ -208,7 +223,9 @@ describe('keep, share and reproduce in headless Chromium', () => {
     await page.getByTestId('progress-text').waitFor({ timeout: TRAIN_TIMEOUT });
     await waitOrError(page, page.getByTestId('metrics-table'));
     expect((await shownRecord(page)).backend.name).toBe(record.backend.name);
-    expect(await readMetrics(page)).toEqual(metrics);
+    // To float rounding: a retrain in the same page has differed from the first run by 2e-11 in C3TL's
+    // metrics (CI, Chromium 150, 2026-12-01; `calibrated` and the baselines exactly equal).
+    expectMetricsClose(await readMetrics(page), metrics, 1e-9);
 
     // One click from the saved session to its model's results: restore, then apply the model it kept (no
     // training, no file to import). The results carry the same record, naming the model file.
@@ -221,14 +238,7 @@ describe('keep, share and reproduce in headless Chromium', () => {
       page,
       page.getByTestId('status').filter({ hasText: 'Applied the model file to ctx01 without training' }),
     );
-    const fromModel = await readMetrics(page);
-    for (const method of METHODS) {
-      for (const metric of METRICS) {
-        const [got, trained] = [fromModel[method][metric], metrics[method][metric]];
-        if (Number.isNaN(trained)) expect(got, `${method} ${metric}`).toBeNaN();
-        else expect(Math.abs(got - trained), `${method} ${metric}`).toBeLessThan(1e-4);
-      }
-    }
+    expectMetricsClose(await readMetrics(page), metrics, 1e-4);
     const applied = await shownRecord(page);
     expect(Object.keys(applied)).toEqual([...RECORD_KEYS, 'model']);
     expect(applied.settings).toEqual(record.settings);
