@@ -8,7 +8,7 @@ export const RIDGE_MIN_PAIRS_FOR_CV = 3;
 
 /** Solves (A + lambda·I) w = b for a small dense K×K system by Gaussian elimination with partial pivoting;
  *  a singular system leaves the affected weights at 0. */
-function solveRidge(A: Float64Array, b: Float64Array, K: number, lambda: number): Float64Array {
+export function solveRidge(A: Float64Array, b: Float64Array, K: number, lambda: number): Float64Array {
   const M = new Float64Array(K * K);
   const r = Float64Array.from(b);
   for (let i = 0; i < K * K; i++) M[i] = A[i];

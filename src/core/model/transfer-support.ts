@@ -1,3 +1,4 @@
+import { solveRidge } from './ridge';
 import { referenceMean, type TransferEpisode, type TransferSource } from './transfer-data';
 
 /*
@@ -52,11 +53,6 @@ function choleskySolve(L: Float64Array, b: Float64Array, n: number): Float64Arra
     x[i] = sum / L[i * n + i];
   }
   return x;
-}
-
-/** Solves (M + ridge I) x = b for a symmetric positive semi-definite M (n x n). */
-export function solveSymmetric(M: Float64Array, b: Float64Array, n: number, ridge: number): Float64Array {
-  return choleskySolve(cholesky(M, n, ridge), b, n);
 }
 
 /** (M + ridge I)^-1 for a symmetric positive semi-definite M (n x n, row-major). */
@@ -179,7 +175,7 @@ function referenceMix(
     for (let j = 0; j < i; j++) gram[j * K + i] = gram[i * K + j];
   }
   if (!(trace > 0)) return { mix, mixWeights, residual };
-  mixWeights.set(solveSymmetric(gram, moment, K, (MIX_RIDGE * trace) / K));
+  mixWeights.set(solveRidge(gram, moment, K, (MIX_RIDGE * trace) / K));
 
   const left = Float32Array.from(residual);
   for (let s = 0; s < S; s++)
