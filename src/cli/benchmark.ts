@@ -11,6 +11,7 @@ import {
   type BenchmarkCell,
   type BenchmarkDataset,
   type BenchmarkReport,
+  type TruthSummary,
 } from '../core/eval/benchmark';
 import type { ModelPreset } from '../core/eval/types';
 import { checkSwitches, RunOptionError } from '../core/eval/switches';
@@ -94,7 +95,10 @@ async function datasetOf(spec: string, contexts: string[] | undefined): Promise<
     return {
       name: spec,
       perSeed: true,
-      tensorFor: (seed) => simulate({ ...options, seed, counts: false }).tensor,
+      draw: (seed) => {
+        const { tensor, truth } = simulate({ ...options, seed, counts: false });
+        return { tensor, truth };
+      },
     };
   }
   const paths = spec.split(',').map((p) => p.trim());
@@ -119,13 +123,14 @@ async function datasetOf(spec: string, contexts: string[] | undefined): Promise<
     tensor = restrictToContexts(tensor, contexts);
     name = `${spec} [${contexts.join(', ')}]`;
   }
-  return { name, perSeed: false, tensorFor: () => tensor };
+  return { name, perSeed: false, draw: () => ({ tensor }) };
 }
 
 /** What the JSON numbers mean, stated in the report itself. */
 const JSON_NOTES = [
   'methods: mean and sample sd over the (target, seed) rows of targetRows; null where undefined (one row).',
   `paired: ${REFERENCE_METHOD} minus the method per (target, seed) row, then the mean and its 95% Student t interval (n - 1 df); > 0 favours ${REFERENCE_METHOD} except for mse and mae.`,
+  'truth (simulated data only): ceiling = the noise-free effects scored as a prediction of the observations (mean and sd over rows; an estimate, a method can score slightly above it); vsTruth = every method scored against the noise-free effects instead of the observations, with the same summaries and paired differences; per row in targetRows[].truth.',
   'perSeed true: each seed simulated a new world (default size, simulator seed = benchmark seed); false: each seed is a new split and model initialisation of the same data.',
 ];
 
@@ -134,6 +139,22 @@ const signed = (v: number, digits = 4) =>
   Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(digits)}` : 'n/a';
 const interval = (d: { mean: number; lo: number; hi: number }, digits = 4) =>
   `${signed(d.mean, digits)} [${signed(d.lo, digits)}, ${signed(d.hi, digits)}]`;
+
+/** Simulated data: the noise ceiling, then centred Pearson of every method against the noise-free effects. */
+function formatTruth(truth: TruthSummary): string[] {
+  const c = truth.ceiling;
+  const lines = [
+    `noise ceiling (the noise-free effects scored against the observations): centred Pearson ${f4(c.mean.pearson_centered)} ± ${f4(c.sd.pearson_centered)}`,
+    `${'vs the truth'.padEnd(14)}${'centred Pearson'.padStart(20)}    C3TL − method [95% t-interval]`,
+  ];
+  for (const method of METHODS) {
+    const m = truth.vsTruth.methods[method];
+    const pc = `${f4(m.mean.pearson_centered)} ± ${f4(m.sd.pearson_centered)}`;
+    const paired = method === REFERENCE_METHOD ? '' : interval(truth.vsTruth.paired[method].pearson_centered);
+    lines.push(`${method.padEnd(14)}${pc.padStart(20)}    ${paired}`);
+  }
+  return lines;
+}
 
 function formatCell(cell: BenchmarkCell): string {
   const { contexts, perturbations, genes } = cell.dataset;
@@ -174,6 +195,7 @@ function formatCell(cell: BenchmarkCell): string {
       `${method.padEnd(14)}${others.map((k) => interval(cell.paired[method][k], 3).padStart(26)).join('')}`,
     );
   }
+  if (cell.truth) lines.push('', ...formatTruth(cell.truth));
   for (const s of cell.skipped) lines.push(`skipped ${s.context} (seed ${s.seed}): ${s.reason}`);
   return lines.join('\n');
 }

@@ -5,6 +5,7 @@
  */
 import type { EffectTensor } from '../data/tensor';
 import { evaluate } from './protocol';
+import { truthRows, truthScores } from './truth';
 import type { TargetEvaluation } from './results';
 import type { ModelPreset, RunOptions } from './types';
 import { mean, meanInterval, sampleSd } from './stats';
@@ -25,6 +26,13 @@ export interface BenchmarkRow {
   query: number;
   /** Mean over the query pairs, per method. */
   metrics: Record<Method, MetricValues>;
+  /** Simulated data only: scores against the noise-free effects of the same query pairs and genes. */
+  truth?: {
+    /** The truth scored as a prediction of the observations: what no method can beat except by chance. */
+    ceiling: MetricValues;
+    /** Each method's predictions scored against the truth instead of the observations. */
+    vsTruth: Record<Method, MetricValues>;
+  };
 }
 
 /** Mean of the paired differences (reference minus method) over rows and its t-interval. */
@@ -83,6 +91,41 @@ export function summariseRows(rows: readonly BenchmarkRow[], options: SummaryOpt
   return { rows: rows.length, methods, paired };
 }
 
+/** Summary of the rows' scores against the truth (simulated data). */
+export interface TruthSummary {
+  /** The noise ceiling per metric: mean and sample sd over rows. */
+  ceiling: { mean: MetricValues; sd: MetricValues };
+  /** Every method against the truth: means, sds and the reference's paired differences, as for observations. */
+  vsTruth: RowSummary;
+}
+
+/**
+ * The ceiling and every method against the truth over rows that all carry truth scores; undefined when any
+ * row does not (real data).
+ */
+export function summariseTruth(
+  rows: readonly BenchmarkRow[],
+  options: SummaryOptions = {},
+): TruthSummary | undefined {
+  const truths = rows.flatMap((r) => (r.truth ? [r.truth] : []));
+  if (rows.length === 0 || truths.length < rows.length) return undefined;
+  const means = {} as MetricValues;
+  const sds = {} as MetricValues;
+  for (const metric of METRICS) {
+    const column = truths.map((t) => t.ceiling[metric]);
+    means[metric] = mean(column);
+    sds[metric] = sampleSd(column);
+  }
+  const scored = rows.map((r, i) => ({ ...r, metrics: truths[i].vsTruth }));
+  return { ceiling: { mean: means, sd: sds }, vsTruth: summariseRows(scored, options) };
+}
+
+/** One seed's data: the effect tensor and, for simulated data, its noise-free effects (layout C*P*G). */
+export interface BenchmarkDraw {
+  tensor: EffectTensor;
+  truth?: Float32Array;
+}
+
 /** A dataset of the benchmark. */
 export interface BenchmarkDataset {
   /** As the user named it (a path list, or a sim:<kind> token). */
@@ -90,7 +133,7 @@ export interface BenchmarkDataset {
   /** True when each seed draws a new dataset (a simulated world) rather than a new split of the same one. */
   perSeed: boolean;
   /** The data for one benchmark seed; called once per seed. */
-  tensorFor(seed: number): EffectTensor | Promise<EffectTensor>;
+  draw(seed: number): BenchmarkDraw | Promise<BenchmarkDraw>;
 }
 
 export interface BenchmarkOptions extends Omit<RunOptions, 'seed'> {
@@ -114,6 +157,8 @@ export interface BenchmarkCell extends RowSummary {
   dataset: { contexts: number; perturbations: number; genes: number; pairs: number };
   targetRows: BenchmarkRow[];
   skipped: { seed: number; context: string; reason: string }[];
+  /** Simulated data: the noise ceiling and every method scored against the truth. */
+  truth?: TruthSummary;
 }
 
 export interface BenchmarkReport {
@@ -139,6 +184,23 @@ export interface BenchmarkHooks {
   onTarget?: (at: BenchmarkProgress, evaluation: TargetEvaluation) => void;
 }
 
+function truthOfTarget(
+  tensor: EffectTensor,
+  truth: Float32Array,
+  evaluation: TargetEvaluation,
+): NonNullable<BenchmarkRow['truth']> {
+  const context = tensor.contexts.indexOf(evaluation.context);
+  const scores = truthScores({
+    observed: evaluation.observed,
+    truth: truthRows(tensor, truth, context, evaluation.queryPerturbations, evaluation.genes),
+    predictions: evaluation.predictions,
+    contextMean: evaluation.contextMean,
+    queryCount: evaluation.query,
+    geneCount: evaluation.genes.length,
+  });
+  return { ceiling: scores.ceiling, vsTruth: scores.vsTruth };
+}
+
 /**
  * Runs evaluate (the named target or all of them) for every dataset, seed and support fraction and
  * summarises each (dataset, support) over its (target, seed) rows. Datasets are drawn once per seed and
@@ -161,24 +223,39 @@ export async function runBenchmark(
       support,
     }));
     for (const seed of seeds) {
-      const tensor = await dataset.tensorFor(seed);
+      const { tensor, truth } = await dataset.draw(seed);
       for (const cell of own) {
         const at = { dataset: dataset.name, seed, support: cell.support };
         hooks.onRun?.(at);
+        const truthByTarget = new Map<string, NonNullable<BenchmarkRow['truth']>>();
         const report = await evaluate(
           tensor,
           target,
           { ...run, seed, supportFraction: cell.support },
-          { onTarget: (evaluation) => hooks.onTarget?.(at, evaluation) },
+          {
+            onTarget: (evaluation) => {
+              if (truth) truthByTarget.set(evaluation.context, truthOfTarget(tensor, truth, evaluation));
+              hooks.onTarget?.(at, evaluation);
+            },
+          },
         );
         cell.size ??= report.dataset;
         for (const t of report.targets) {
-          cell.rows.push({ target: t.context, seed, support: t.support, query: t.query, metrics: t.metrics });
+          const scores = truthByTarget.get(t.context);
+          cell.rows.push({
+            target: t.context,
+            seed,
+            support: t.support,
+            query: t.query,
+            metrics: t.metrics,
+            ...(scores && { truth: scores }),
+          });
         }
         for (const s of report.skipped) cell.skipped.push({ seed, ...s });
       }
     }
     for (const cell of own) {
+      const truth = summariseTruth(cell.rows, { level });
       cells.push({
         name: dataset.name,
         support: cell.support,
@@ -188,6 +265,7 @@ export async function runBenchmark(
         ...summariseRows(cell.rows, { level }),
         targetRows: cell.rows,
         skipped: cell.skipped,
+        ...(truth && { truth }),
       });
     }
   }

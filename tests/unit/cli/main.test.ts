@@ -268,6 +268,11 @@ describe('c3tl CLI', () => {
           expect(d.hi).toBeGreaterThanOrEqual(d.mean);
         }
       }
+      expect(cell.truth.ceiling.mean.pearson_centered).toBeGreaterThan(0);
+      expect(cell.truth.vsTruth.rows).toBe(cell.rows);
+      expect(cell.truth.vsTruth.paired.calibrated.pearson_centered.n).toBe(cell.rows);
+      expect(cell.targetRows[0].truth.vsTruth.c3tl.pearson_centered).toEqual(expect.any(Number));
+      expect(report.notes.some((note: string) => note.startsWith('truth (simulated data only)'))).toBe(true);
       expect(r.stderr).toMatch(/benchmark preset full/);
       expect(r.stderr).toMatch(/sim:default seed 2 support 0\.1 target ctx01/);
     });
@@ -303,6 +308,22 @@ describe('c3tl CLI', () => {
       expect(r.stdout).toMatch(
         /^additive +-?\d\.\d{4} ± \d\.\d{4} +[+-]\d\.\d{4} \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\]$/m,
       );
+      expect(r.stdout).not.toContain('noise ceiling');
+    });
+
+    it('prints the noise ceiling and the methods against the truth for a simulated screen', () => {
+      const args = ['--data', 'sim:gains', '--seeds', '1', '--support', '0.2', '--genes', '20'];
+      const r = c3tl('benchmark', ...args, '--max-epochs', '1');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        /^noise ceiling \(the noise-free effects scored against the observations\): centred Pearson -?\d\.\d{4} ± /m,
+      );
+      const [, vsTruth] = r.stdout.split(
+        /^vs the truth +centred Pearson +C3TL − method \[95% t-interval\]$/m,
+      );
+      expect(vsTruth).toBeDefined();
+      for (const method of METHODS) expect(vsTruth).toMatch(new RegExp(`^${method} +-?\\d\\.\\d{4} ± `, 'm'));
+      expect(vsTruth).toMatch(/^calibrated +-?\d\.\d{4} ± \d\.\d{4} +[+-]\d\.\d{4} \[/m);
     });
 
     it.each([

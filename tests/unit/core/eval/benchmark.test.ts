@@ -1,9 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runBenchmark, summariseRows, type BenchmarkRow } from '../../../../src/core/eval/benchmark';
+import {
+  runBenchmark,
+  summariseRows,
+  summariseTruth,
+  type BenchmarkRow,
+} from '../../../../src/core/eval/benchmark';
 import { METHODS, OTHER_METHODS, REFERENCE_METHOD, type Method } from '../../../../src/core/eval/methods';
 import { METRICS, type MetricValues } from '../../../../src/core/eval/metric-info';
 import { simulate } from '../../../../src/core/simulate/simulator';
+import { computeMetrics } from '../../../../src/core/eval/metrics';
+import { truthRows } from '../../../../src/core/eval/truth';
+import type { TargetEvaluation } from '../../../../src/core/eval/results';
 
 /** A row in which every metric of a method equals value[method] (default 0). */
 function row(target: string, seed: number, value: Partial<Record<Method, number>>): BenchmarkRow {
@@ -62,9 +70,11 @@ describe('runBenchmark', () => {
         {
           name: 'tiny',
           perSeed: true,
-          tensorFor: (seed) => {
+          draw: (seed) => {
             drawn.push(seed);
-            return simulate({ contexts: 3, perturbations: 30, genes: 50, seed, counts: false }).tensor;
+            return {
+              tensor: simulate({ contexts: 3, perturbations: 30, genes: 50, seed, counts: false }).tensor,
+            };
           },
         },
       ],
@@ -93,5 +103,75 @@ describe('runBenchmark', () => {
       }
     }
     expect(report.datasets[0].targetRows[0].support).toBeLessThan(report.datasets[1].targetRows[0].support);
+    expect(report.datasets[0].truth).toBeUndefined();
+  });
+
+  it('scores simulated data against its truth: the ceiling from the same pairs, every method against the truth', async () => {
+    const sim = simulate({ contexts: 3, perturbations: 30, genes: 50, seed: 3, counts: false });
+    const seen: TargetEvaluation[] = [];
+    const report = await runBenchmark(
+      [{ name: 'tiny', perSeed: true, draw: () => ({ tensor: sim.tensor, truth: sim.truth }) }],
+      { seeds: [1], supports: [0.3], target: 'all', preset: 'small', geneLimit: 30, maxEpochs: 1 },
+      { onTarget: (_, evaluation) => seen.push(evaluation) },
+    );
+    const cell = report.datasets[0];
+    expect(cell.truth?.vsTruth.rows).toBe(3);
+    expect(seen).toHaveLength(3);
+    for (const [i, evaluation] of seen.entries()) {
+      const context = sim.tensor.contexts.indexOf(evaluation.context);
+      const truth = truthRows(
+        sim.tensor,
+        sim.truth,
+        context,
+        evaluation.queryPerturbations,
+        evaluation.genes,
+      );
+      const shape = {
+        contextMean: evaluation.contextMean,
+        queryCount: evaluation.query,
+        geneCount: evaluation.genes.length,
+      };
+      const ceiling = computeMetrics({ predicted: truth, observed: evaluation.observed, ...shape }).mean;
+      const c3tl = computeMetrics({ predicted: evaluation.predictions.c3tl, observed: truth, ...shape }).mean;
+      const row = cell.targetRows[i];
+      expect(row.truth?.ceiling.pearson_centered).toBeCloseTo(ceiling.pearson_centered, 10);
+      expect(row.truth?.vsTruth.c3tl.pearson_centered).toBeCloseTo(c3tl.pearson_centered, 10);
+      // The truth is not the observations: scoring against it changes the numbers.
+      expect(row.truth?.vsTruth.c3tl.pearson_centered).not.toBeCloseTo(row.metrics.c3tl.pearson_centered, 6);
+    }
+    const ceilings = cell.targetRows.map((r) => r.truth?.ceiling.pearson_centered ?? NaN);
+    expect(cell.truth?.ceiling.mean.pearson_centered).toBeCloseTo(
+      ceilings.reduce((a, b) => a + b, 0) / 3,
+      10,
+    );
+    expect(cell.truth?.vsTruth.paired.calibrated.pearson_centered.n).toBe(3);
+  });
+});
+
+describe('summariseTruth', () => {
+  const scores = (value: Partial<Record<Method, number>>) => row('x', 1, value).metrics;
+  const withTruth = (
+    r: BenchmarkRow,
+    ceiling: number,
+    vs: Partial<Record<Method, number>>,
+  ): BenchmarkRow => ({
+    ...r,
+    truth: { ceiling: scores({ c3tl: ceiling }).c3tl, vsTruth: scores(vs) },
+  });
+
+  it('summarises the ceiling and pairs the methods against the truth', () => {
+    const rows = [
+      withTruth(row('a', 1, { c3tl: 0.5 }), 0.7, { c3tl: 0.6, calibrated: 0.5 }),
+      withTruth(row('b', 1, { c3tl: 0.3 }), 0.9, { c3tl: 0.8, calibrated: 0.6 }),
+    ];
+    const summary = summariseTruth(rows);
+    expect(summary?.ceiling.mean.pearson_centered).toBeCloseTo(0.8, 10);
+    expect(summary?.vsTruth.methods.c3tl.mean.pearson_centered).toBeCloseTo(0.7, 10);
+    expect(summary?.vsTruth.paired.calibrated.pearson_centered.mean).toBeCloseTo(0.15, 10);
+  });
+
+  it('is undefined when any row has no truth (real data)', () => {
+    expect(summariseTruth([withTruth(row('a', 1, {}), 0.7, {}), row('b', 1, {})])).toBeUndefined();
+    expect(summariseTruth([])).toBeUndefined();
   });
 });
