@@ -115,7 +115,10 @@ export interface RunSetup {
 }
 
 /** Results of evaluate mode, slimmed to what the views need: the core's evaluation minus most predictions. */
-export interface EvaluationView extends Omit<TargetEvaluation, 'predictions' | 'modelFile' | 'warnings'> {
+export interface EvaluationView extends Omit<
+  TargetEvaluation,
+  'predictions' | 'modelFile' | 'warnings' | 'supportPerturbations'
+> {
   /** Metrics left undefined by degenerate data (TargetEvaluation.warnings); absent in older saved sessions. */
   warnings?: string[];
   /** The baseline with the highest mean pearson_centered. */

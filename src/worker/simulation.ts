@@ -7,7 +7,7 @@ import { simulatorOptionsOf, validateSimSettings, type SimSettings } from '../co
 import { simulate, type SimulatedData } from '../core/simulate/simulator';
 import { networkView, type NetworkViewData } from '../core/simulate/network-view';
 import type { TargetEvaluation } from '../core/eval/results';
-import { truthRows, truthScores } from '../core/eval/truth';
+import { scoreAgainstTruth } from '../core/eval/truth';
 import type { EvaluationView, LoadOutcome, LoadProgress } from './api-types';
 import { describeDataset } from './dataset-info';
 import type { RunGate } from './run-gate';
@@ -132,14 +132,6 @@ export function truthView(
   target: number,
   result: TargetEvaluation,
 ): NonNullable<EvaluationView['truth']> {
-  const values = truthRows(held.tensor, held.truth, target, result.queryPerturbations, result.genes);
-  const scores = truthScores({
-    observed: result.observed,
-    truth: values,
-    predictions: result.predictions,
-    contextMean: result.contextMean,
-    queryCount: result.query,
-    geneCount: result.genes.length,
-  });
-  return { ceiling: scores.ceiling, vsTruth: scores.vsTruth, values };
+  const { ceiling, vsTruth, values } = scoreAgainstTruth(held.tensor, held.truth, target, result);
+  return { ceiling, vsTruth, values };
 }

@@ -5,7 +5,7 @@
  */
 import type { EffectTensor } from '../data/tensor';
 import { evaluate } from './protocol';
-import { truthRows, truthScores } from './truth';
+import { scoreAgainstTruth } from './truth';
 import type { TargetEvaluation } from './results';
 import type { ModelPreset, RunOptions } from './types';
 import { mean, meanInterval, sampleSd } from './stats';
@@ -190,15 +190,8 @@ function truthOfTarget(
   evaluation: TargetEvaluation,
 ): NonNullable<BenchmarkRow['truth']> {
   const context = tensor.contexts.indexOf(evaluation.context);
-  const scores = truthScores({
-    observed: evaluation.observed,
-    truth: truthRows(tensor, truth, context, evaluation.queryPerturbations, evaluation.genes),
-    predictions: evaluation.predictions,
-    contextMean: evaluation.contextMean,
-    queryCount: evaluation.query,
-    geneCount: evaluation.genes.length,
-  });
-  return { ceiling: scores.ceiling, vsTruth: scores.vsTruth };
+  const { ceiling, vsTruth } = scoreAgainstTruth(tensor, truth, context, evaluation);
+  return { ceiling, vsTruth };
 }
 
 /**

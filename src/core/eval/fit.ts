@@ -226,6 +226,7 @@ export function evaluation(tensor: EffectTensor, split: TargetSplit, fitted: Fit
     metrics,
     perPair,
     queryPerturbations: split.query.map((p) => tensor.perturbations[p]),
+    supportPerturbations: fitted.support.map((p) => tensor.perturbations[p]),
     genes: [...fitted.tensor.genes],
     observed,
     predictions: fitted.predictions,

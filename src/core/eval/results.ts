@@ -12,6 +12,8 @@ export interface TargetEvaluation {
   /** Per query pair, in the order of queryPerturbations. */
   perPair: Record<Method, MetricValues[]>;
   queryPerturbations: string[];
+  /** The support pairs (train + validation) whose mean is contextMean. */
+  supportPerturbations: string[];
   genes: string[];
   /** Q*G observed effects of the query pairs, row-major by query pair. */
   observed: Float32Array;

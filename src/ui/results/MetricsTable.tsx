@@ -20,9 +20,10 @@ interface Props {
 }
 
 const CEILING_HELP =
-  "The simulator's noise-free effects scored against the noisy observations on the same held-out pairs: " +
-  'about the best any method can reach through the measurement noise. An estimate (log fold changes of ' +
-  'sampled counts are biased), so a method may sit slightly above it.';
+  "The simulator's noise-free effects scored against the noisy observations on the same held-out pairs, " +
+  "with the context's shared offset (its control sample's noise, read on the support) added as any method " +
+  'can: about the best any method can reach through the measurement noise. An estimate (log fold changes ' +
+  'of sampled counts are biased), so a method may sit slightly above it.';
 
 /** One row per method, one column per metric, the best value of each column highlighted. */
 export function MetricsTable({ metrics, query, ceiling }: Props) {

@@ -119,13 +119,17 @@ describe('runBenchmark', () => {
     expect(seen).toHaveLength(3);
     for (const [i, evaluation] of seen.entries()) {
       const context = sim.tensor.contexts.indexOf(evaluation.context);
-      const truth = truthRows(
-        sim.tensor,
-        sim.truth,
-        context,
-        evaluation.queryPerturbations,
-        evaluation.genes,
-      );
+      const G = evaluation.genes.length;
+      const rowsOf = (names: string[]) => truthRows(sim.tensor, sim.truth, context, names, evaluation.genes);
+      const support = rowsOf(evaluation.supportPerturbations);
+      const S = evaluation.supportPerturbations.length;
+      expect(S).toBe(evaluation.support);
+      // The truth plus the context's offset measured on the support (observed minus true support means).
+      const truth = rowsOf(evaluation.queryPerturbations).map((v, i) => {
+        let trueMean = 0;
+        for (let s = 0; s < S; s++) trueMean += support[s * G + (i % G)] / S;
+        return v + evaluation.contextMean[i % G] - trueMean;
+      });
       const shape = {
         contextMean: evaluation.contextMean,
         queryCount: evaluation.query,

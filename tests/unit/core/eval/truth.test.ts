@@ -42,6 +42,7 @@ describe('truth scores', () => {
     const scores = truthScores({
       observed,
       truth: exact,
+      truthSupportMean: center,
       predictions,
       contextMean: center,
       queryCount: query.length,
@@ -65,6 +66,68 @@ describe('truth scores', () => {
     // The truth explains much of what is observed, not all of it (sampled counts).
     expect(scores.ceiling.pearson).toBeGreaterThan(0.5);
     expect(scores.ceiling.pearson).toBeLessThan(1);
+  });
+
+  it("adds the context's shared measurement offset to the truth: a control's noise does not lower the ceiling", () => {
+    const exact = truthRows(tensor, truth, 1, names, tensor.genes);
+    const support = [0, 1, 3, 4, 6, 7];
+    const truthSupport = truthRows(
+      tensor,
+      truth,
+      1,
+      support.map((p) => tensor.perturbations[p]),
+      tensor.genes,
+    );
+    const truthSupportMean = Float32Array.from({ length: G }, (_, g) => {
+      let sum = 0;
+      for (let s = 0; s < support.length; s++) sum += truthSupport[s * G + g];
+      return sum / support.length;
+    });
+    // One control sample's noise: the same offset on every gene's observed effect in the context.
+    const offset = Float32Array.from({ length: G }, (_, g) => 0.8 * Math.sin(3.7 * g));
+    const shifted = Float32Array.from(observed, (v, i) => v + offset[i % G]);
+    const observedSupportMean = rows(tensor.values, 1, support);
+    const m = Float32Array.from({ length: G }, (_, g) => {
+      let sum = 0;
+      for (let s = 0; s < support.length; s++) sum += observedSupportMean[s * G + g];
+      return sum / support.length;
+    });
+    const shiftedMean = Float32Array.from(m, (v, g) => v + offset[g]);
+    const predictions = Object.fromEntries(METHODS.map((method) => [method, shifted])) as Record<
+      Method,
+      Float32Array
+    >;
+    const score = (obs: Float32Array, contextMean: Float32Array) =>
+      truthScores({
+        observed: obs,
+        truth: exact,
+        truthSupportMean,
+        predictions,
+        contextMean,
+        queryCount: query.length,
+        geneCount: G,
+      });
+    const plain = score(observed, m);
+    const withOffset = score(shifted, shiftedMean);
+    expect(withOffset.ceiling.pearson_centered).toBeCloseTo(plain.ceiling.pearson_centered, 5);
+    // Scored without the offset, the truth would lose to the observations' own shared offset.
+    const naive = computeMetrics({
+      predicted: exact,
+      observed: shifted,
+      contextMean: shiftedMean,
+      queryCount: query.length,
+      geneCount: G,
+    });
+    expect(naive.mean.pearson_centered).toBeLessThan(withOffset.ceiling.pearson_centered - 0.05);
+    // Centred at m_t, the aligned truth is the truth centred at its own support mean.
+    const aligned = computeMetrics({
+      predicted: Float32Array.from(exact, (v, i) => v - truthSupportMean[i % G]),
+      observed: Float32Array.from(shifted, (v, i) => v - shiftedMean[i % G]),
+      contextMean: new Float32Array(G),
+      queryCount: query.length,
+      geneCount: G,
+    });
+    expect(withOffset.ceiling.pearson_centered).toBeCloseTo(aligned.mean.pearson_centered, 5);
   });
 
   it('is not clipped: a prediction of the observations beats the ceiling on them', () => {
