@@ -7,7 +7,7 @@ import type { EffectTensor } from '../data/tensor';
 import { evaluate } from './protocol';
 import { scoreAgainstTruth } from './truth';
 import type { TargetEvaluation } from './results';
-import type { ModelPreset, RunOptions } from './types';
+import type { ModelPreset, RunOptions, TrainInfo } from './types';
 import { mean, meanInterval, sampleSd } from './stats';
 import { METHODS, OTHER_METHODS, REFERENCE_METHOD, type Method, type OtherMethod } from './methods';
 import { METRICS, type Metric, type MetricValues } from './metric-info';
@@ -26,6 +26,11 @@ export interface BenchmarkRow {
   query: number;
   /** Mean over the query pairs, per method. */
   metrics: Record<Method, MetricValues>;
+  /**
+   * How C3TL's training went: the fixed form's epochs and best epoch, and the transfer path's (best epoch 0:
+   * its starting rule was kept; scale: the multiple kept, 0 = the path off).
+   */
+  train?: Pick<TrainInfo, 'epochs' | 'bestEpoch' | 'seconds' | 'transfer'>;
   /** Simulated data only: scores against the noise-free effects of the same query pairs and genes. */
   truth?: {
     /** The truth scored as a prediction of the observations: what no method can beat except by chance. */
@@ -184,6 +189,18 @@ export interface BenchmarkHooks {
   onTarget?: (at: BenchmarkProgress, evaluation: TargetEvaluation) => void;
 }
 
+function trainOfTarget(info: TrainInfo): NonNullable<BenchmarkRow['train']> {
+  const { epochs, bestEpoch, seconds, transfer } = info;
+  return {
+    epochs,
+    bestEpoch,
+    seconds,
+    ...(transfer && {
+      transfer: { epochs: transfer.epochs, bestEpoch: transfer.bestEpoch, scale: transfer.scale },
+    }),
+  };
+}
+
 function truthOfTarget(
   tensor: EffectTensor,
   truth: Float32Array,
@@ -221,6 +238,7 @@ export async function runBenchmark(
         const at = { dataset: dataset.name, seed, support: cell.support };
         hooks.onRun?.(at);
         const truthByTarget = new Map<string, NonNullable<BenchmarkRow['truth']>>();
+        const trainByTarget = new Map<string, NonNullable<BenchmarkRow['train']>>();
         const report = await evaluate(
           tensor,
           target,
@@ -228,6 +246,7 @@ export async function runBenchmark(
           {
             onTarget: (evaluation) => {
               if (truth) truthByTarget.set(evaluation.context, truthOfTarget(tensor, truth, evaluation));
+              trainByTarget.set(evaluation.context, trainOfTarget(evaluation.train));
               hooks.onTarget?.(at, evaluation);
             },
           },
@@ -235,12 +254,14 @@ export async function runBenchmark(
         cell.size ??= report.dataset;
         for (const t of report.targets) {
           const scores = truthByTarget.get(t.context);
+          const train = trainByTarget.get(t.context);
           cell.rows.push({
             target: t.context,
             seed,
             support: t.support,
             query: t.query,
             metrics: t.metrics,
+            ...(train && { train }),
             ...(scores && { truth: scores }),
           });
         }

@@ -274,7 +274,10 @@ describe('c3tl CLI', () => {
       expect(cell.targetRows[0].truth.vsTruth.c3tl.pearson_centered).toEqual(expect.any(Number));
       expect(report.notes.some((note: string) => note.startsWith('truth (simulated data only)'))).toBe(true);
       expect(r.stderr).toMatch(/benchmark preset full/);
-      expect(r.stderr).toMatch(/sim:default seed 2 support 0\.1 target ctx01/);
+      expect(r.stderr).toMatch(
+        /sim:default seed 2 support 0\.1 target ctx01: c3tl centred Pearson -?\d\.\d{4} \(1 epochs, [\d.]+ s; transfer best epoch [01], multiple [\d.]+\)/,
+      );
+      expect(cell.targetRows[0].train).toMatchObject({ epochs: 1, transfer: { scale: expect.any(Number) } });
     });
 
     it('reads a dataset of several files (comma-separated) and prints the tables of the fast preset', () => {

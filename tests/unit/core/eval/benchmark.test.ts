@@ -104,6 +104,11 @@ describe('runBenchmark', () => {
     }
     expect(report.datasets[0].targetRows[0].support).toBeLessThan(report.datasets[1].targetRows[0].support);
     expect(report.datasets[0].truth).toBeUndefined();
+    for (const r of report.datasets[0].targetRows) {
+      expect(r.train?.epochs).toBe(1);
+      expect(r.train?.bestEpoch).toBeLessThanOrEqual(1);
+      expect(r.train?.transfer?.scale).toEqual(expect.any(Number));
+    }
   });
 
   it('scores simulated data against its truth: the ceiling from the same pairs, every method against the truth', async () => {
