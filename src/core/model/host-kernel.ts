@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 
 /*
  * What a custom kernel needs on a backend whose tensors JS can read in place (cpu, wasm): the inputs' backing
@@ -14,6 +14,7 @@ interface CpuBackend {
 interface WasmBackend {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
   makeOutput(shape: number[], dtype: 'float32', memoryOffset: undefined, values: Float32Array): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
 }
 
 /** An input's backing typed array: a view, not a copy (on wasm, into the heap). */
@@ -41,5 +42,37 @@ export function hostAccess(name: HostBackendName, backend: unknown): { read: Rea
   return {
     read: (t) => wasm.typedArrayFromHeap(t),
     output: (shape, values) => wasm.makeOutput(shape, 'float32', undefined, values),
+  };
+}
+
+/** A matrix product: op(a) [m, k] times op(b) [k, n], row-major (transfer-maths.ts Product's shape). */
+export type HostProduct = (
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+) => Float32Array;
+
+/**
+ * The wasm backend's own matMul (XNNPACK) called inside a kernel on arrays copied into its heap: a function
+ * call, not a kernel the engine dispatches. Allocates on the heap, so views of it taken before are stale.
+ */
+export function wasmProduct(backend: unknown): HostProduct {
+  const wasm = backend as WasmBackend;
+  const matMul = tf.getKernel(tf.BatchMatMul, 'wasm')!.kernelFunc;
+  return (a, b, m, k, n, transposeA, transposeB) => {
+    const left = wasm.makeOutput(transposeA ? [1, k, m] : [1, m, k], 'float32', undefined, a);
+    const right = wasm.makeOutput(transposeB ? [1, n, k] : [1, k, n], 'float32', undefined, b);
+    const out = matMul({
+      inputs: { a: left, b: right },
+      backend: backend as tf.KernelBackend,
+      attrs: { transposeA, transposeB },
+    }) as tf.TensorInfo;
+    const values = wasm.typedArrayFromHeap(out).slice() as Float32Array;
+    for (const info of [left, right, out]) wasm.disposeData(info.dataId);
+    return values;
   };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { HOST_BACKENDS, hostAccess, type HostBackendName } from './host-kernel';
+import { HOST_BACKENDS, hostAccess, wasmProduct, type HostBackendName } from './host-kernel';
 import {
   meanSquaredError,
   transferForward,
@@ -8,6 +8,7 @@ import {
   type TransferSwitches,
 } from './transfer';
 import {
+  hostProduct,
   TRANSFER_INPUT_NAMES,
   transferLossAndGradient,
   transferPredict,
@@ -39,19 +40,24 @@ function hostBodies(name: HostBackendName) {
   const arraysOf = (inputs: TransferInputInfos, backend: unknown) => {
     const { read, output } = hostAccess(name, backend);
     const names = TRANSFER_INPUT_NAMES.filter((n) => inputs[n] !== undefined);
-    const arrays = Object.fromEntries(names.map((n) => [n, read(inputs[n]!)])) as unknown as TransferArrays;
-    return { arrays, output, sizes: sizesOf(inputs) };
+    // On wasm the products allocate on the heap, which may move it: the inputs are copied off it first.
+    const own = (values: Float32Array) => (name === 'wasm' ? values.slice() : values);
+    const arrays = Object.fromEntries(
+      names.map((n) => [n, own(read(inputs[n]!) as Float32Array)]),
+    ) as unknown as TransferArrays;
+    const product = name === 'wasm' ? wasmProduct(backend) : hostProduct;
+    return { arrays, output, product, sizes: sizesOf(inputs) };
   };
   const lossAndGradient = (inputs: TransferInputInfos, flags: TransferFlags, backend: unknown) => {
-    const { arrays, output, sizes } = arraysOf(inputs, backend);
+    const { arrays, output, product, sizes } = arraysOf(inputs, backend);
     const gradient = new Float32Array(inputs.packed.shape[0]);
-    const loss = transferLossAndGradient(arrays, sizes, flags, gradient);
+    const loss = transferLossAndGradient(arrays, sizes, flags, gradient, product);
     return [output([], Float32Array.of(loss)), output(inputs.packed.shape, gradient)];
   };
   const predict = (inputs: TransferInputInfos, flags: TransferFlags, backend: unknown) => {
-    const { arrays, output, sizes } = arraysOf(inputs, backend);
+    const { arrays, output, product, sizes } = arraysOf(inputs, backend);
     const predicted = new Float32Array(sizes.Q * sizes.G);
-    transferPredict(arrays, sizes, flags, predicted);
+    transferPredict(arrays, sizes, flags, predicted, product);
     return output([sizes.Q, sizes.G], predicted);
   };
   return { lossAndGradient, predict };

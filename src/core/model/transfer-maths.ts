@@ -60,67 +60,135 @@ export interface TransferSizes {
 /** A self pair's logit shift in the context representation (transfer.ts contextRepresentation). */
 const SELF_LOGIT = -1e4;
 
-/** Rows of x [N, D] (centred first when asked) times w (period F), scaled to unit length. */
-interface UnitRows {
-  /** The rows before weighting (centred when asked), [N, D]. */
-  base: Float64Array;
-  unit: Float64Array;
+/**
+ * op(a) [m, k] times op(b) [k, n], row-major, op transposing when asked: the host's large products (the
+ * wasm body runs them in the backend's matMul; hostProduct is plain loops).
+ */
+export type Product = (
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+) => Float32Array | Float64Array;
+
+/** Product in plain loops (float64 sums), for the cases the kernels use: (a, b), (a, b^T) and (a^T, b). */
+export const hostProduct: Product = (a, b, m, k, n, transposeA, transposeB) => {
+  const out = new Float64Array(m * n);
+  if (transposeB) {
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let l = 0; l < k; l++) sum += a[i * k + l] * b[j * k + l];
+        out[i * n + j] = sum;
+      }
+    return out;
+  }
+  for (let l = 0; l < k; l++)
+    for (let i = 0; i < m; i++) {
+      const v = transposeA ? a[l * m + i] : a[i * k + l];
+      if (v === 0) continue;
+      for (let j = 0; j < n; j++) out[i * n + j] += v * b[l * n + j];
+    }
+  return out;
+};
+
+/** Rows x [N, D] (D = K F) compared after weighting by w (period F): |x_n * w| per row (with 1e-12). */
+interface Rows {
+  x: Float32Array;
+  N: number;
   norm: Float64Array;
 }
 
-function unitRows(
-  x: Float32Array,
-  N: number,
-  D: number,
-  w: Float32Array,
-  F: number,
-  centre: boolean,
-): UnitRows {
-  const base = new Float64Array(N * D);
-  const unit = new Float64Array(N * D);
+function weightedRows(x: Float32Array, N: number, D: number, w: Float32Array): Rows {
+  const F = w.length;
   const norm = new Float64Array(N);
   for (let n = 0; n < N; n++) {
-    let mean = 0;
-    if (centre) {
-      for (let j = 0; j < D; j++) mean += x[n * D + j];
-      mean /= D;
-    }
     let squares = 0;
-    for (let j = 0; j < D; j++) {
-      base[n * D + j] = x[n * D + j] - mean;
-      const z = base[n * D + j] * w[j % F];
-      unit[n * D + j] = z;
-      squares += z * z;
-    }
+    for (let j = n * D; j < (n + 1) * D; j += F)
+      for (let f = 0; f < F; f++) {
+        const z = x[j + f] * w[f];
+        squares += z * z;
+      }
     norm[n] = Math.sqrt(squares + 1e-12);
-    for (let j = 0; j < D; j++) unit[n * D + j] /= norm[n];
   }
-  return { base, unit, norm };
+  return { x, N, norm };
 }
 
-/** Given the gradient dUnit [N, D] of a's unit rows, adds the weight's gradient into dw (period F). */
-function unitRowsBackward(a: UnitRows, dUnit: Float64Array, D: number, dw: Float64Array, F: number): void {
-  const N = a.norm.length;
+/** Each row of x [N, D] less its mean (transfer.ts centreRows). */
+function centred(x: Float32Array, N: number, D: number): Float32Array {
+  const out = new Float32Array(N * D);
   for (let n = 0; n < N; n++) {
-    let along = 0;
-    for (let j = 0; j < D; j++) along += a.unit[n * D + j] * dUnit[n * D + j];
-    for (let j = 0; j < D; j++) {
-      const dz = (dUnit[n * D + j] - a.unit[n * D + j] * along) / a.norm[n];
-      dw[j % F] += dz * a.base[n * D + j];
-    }
+    let mean = 0;
+    for (let j = 0; j < D; j++) mean += x[n * D + j];
+    mean /= D;
+    for (let j = 0; j < D; j++) out[n * D + j] = x[n * D + j] - mean;
   }
+  return out;
 }
 
-/** Dot products of rows of a [Na, D] with rows of b [Nb, D]: [Na, Nb]. */
-function cross(a: ArrayLike<number>, Na: number, b: ArrayLike<number>, Nb: number, D: number): Float64Array {
-  const out = new Float64Array(Na * Nb);
-  for (let i = 0; i < Na; i++)
-    for (let k = 0; k < Nb; k++) {
-      let sum = 0;
-      for (let j = 0; j < D; j++) sum += a[i * D + j] * b[k * D + j];
-      out[i * Nb + k] = sum;
-    }
+/** x [N, D] times w^2 (period F). */
+function timesWeightSquared(x: Float32Array, w: Float32Array): Float32Array {
+  const F = w.length;
+  const out = new Float32Array(x.length);
+  for (let j = 0; j < x.length; j += F) for (let f = 0; f < F; f++) out[j + f] = x[j + f] * w[f] * w[f];
   return out;
+}
+
+/** Cosines [Na, Nb] of the weighted rows of a and b, from the product a.x (b.x w^2)^T [Na, Nb]. */
+function cosines(products: ArrayLike<number>, a: Rows, b: Rows, stride = b.N): Float64Array {
+  const out = new Float64Array(a.N * b.N);
+  for (let i = 0; i < a.N; i++)
+    for (let k = 0; k < b.N; k++) out[i * b.N + k] = products[i * stride + k] / (a.norm[i] * b.norm[k]);
+  return out;
+}
+
+/**
+ * Adds into dw [F] the gradient of sum_ab c_ab cos_ab with respect to w, cos_ab the cosine of rows a_i * w
+ * and b_k * w (D = K F, w repeated over the K blocks), in closed form with one product: with
+ * M = (c / |z_a|)^T a.x [Nb, D] and the rows' c-weighted cosine sums r,
+ *   dw_f = w_f ( 2 sum_bk M_bkf x_bkf / |z_b| - sum_{rows of a and b} r / |z|^2 sum_k x_kf^2 ).
+ */
+function cosineWeightGradient(
+  c: Float64Array,
+  cos: Float64Array,
+  a: Rows,
+  b: Rows,
+  D: number,
+  w: Float32Array,
+  product: Product,
+  dw: Float64Array,
+): void {
+  const F = w.length;
+  const scaled = new Float32Array(a.N * b.N);
+  const sums = { a: new Float64Array(a.N), b: new Float64Array(b.N) };
+  for (let i = 0; i < a.N; i++)
+    for (let k = 0; k < b.N; k++) {
+      const weight = c[i * b.N + k];
+      scaled[i * b.N + k] = weight / a.norm[i];
+      sums.a[i] += weight * cos[i * b.N + k];
+      sums.b[k] += weight * cos[i * b.N + k];
+    }
+  const M = product(scaled, a.x, b.N, a.N, D, true, false);
+  const inner = new Float64Array(F);
+  for (let k = 0; k < b.N; k++) {
+    const inverse = 1 / b.norm[k];
+    const squared = sums.b[k] * inverse * inverse;
+    for (let j = k * D; j < (k + 1) * D; j += F)
+      for (let f = 0; f < F; f++) {
+        const v = b.x[j + f];
+        inner[f] += 2 * M[j + f] * v * inverse - squared * v * v;
+      }
+  }
+  for (let i = 0; i < a.N; i++) {
+    const squared = sums.a[i] / (a.norm[i] * a.norm[i]);
+    if (squared === 0) continue;
+    for (let j = i * D; j < (i + 1) * D; j += F)
+      for (let f = 0; f < F; f++) inner[f] -= squared * a.x[j + f] * a.x[j + f];
+  }
+  for (let f = 0; f < F; f++) dw[f] += w[f] * inner[f];
 }
 
 /** Softmax of each row of logits [N, S] with a sink column: the shares [N, S] and the sink's [N]. */
@@ -155,20 +223,22 @@ function attendBackward(
   return dSink;
 }
 
-/** Row-major product a [N, J] times b [J, M]: [N, M]. */
-function product(a: ArrayLike<number>, b: ArrayLike<number>, N: number, J: number, M: number): Float64Array {
-  const out = new Float64Array(N * M);
-  for (let n = 0; n < N; n++)
-    for (let j = 0; j < J; j++) {
-      const v = a[n * J + j];
-      if (v === 0) continue;
-      for (let m = 0; m < M; m++) out[n * M + m] += v * b[j * M + m];
-    }
-  return out;
+/** Products of float64 values (small: [Q, S], [S, S], [Q, G]) through the host's product. */
+function productOf(
+  product: Product,
+  a: Float64Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  transposeB = false,
+) {
+  const out = product(Float32Array.from(a), b, m, k, n, false, transposeB);
+  return out instanceof Float64Array ? out : Float64Array.from(out);
 }
 
 /** The forward pass's values that the backward pass reads. */
-function forwardPass(a: TransferArrays, z: TransferSizes, flags: TransferFlags) {
+function forwardPass(a: TransferArrays, z: TransferSizes, flags: TransferFlags, product: Product) {
   const { Q, S, K, F, G } = z;
   const weight = (at: number, size: number) => a.packed.subarray(at, at + size);
   const devWeight = weight(0, F);
@@ -180,19 +250,28 @@ function forwardPass(a: TransferArrays, z: TransferSizes, flags: TransferFlags) 
   const betaMean = Math.exp(logBetaMean);
   const KF = K * F;
   const mean = {
-    q: unitRows(a.meanQuery, Q, F, meanWeight, F, true),
-    s: unitRows(a.meanSupport, S, F, meanWeight, F, true),
+    q: weightedRows(centred(a.meanQuery, Q, F), Q, F, meanWeight),
+    s: weightedRows(centred(a.meanSupport, S, F), S, F, meanWeight),
   };
+  const meanSupportW = timesWeightSquared(mean.s.x, meanWeight);
   const dev = flags.deviations
-    ? {
-        q: unitRows(a.devQuery, Q, KF, devWeight, F, false),
-        s: unitRows(a.devSupport, S, KF, devWeight, F, false),
-      }
+    ? { q: weightedRows(a.devQuery, Q, KF, devWeight), s: weightedRows(a.devSupport, S, KF, devWeight) }
     : undefined;
+  const devSupportW = dev && timesWeightSquared(a.devSupport, devWeight);
+  // The queries' dev products with the weighted support rows and, for the linear transfer, the plain ones.
+  const right = [...(devSupportW ? [devSupportW] : []), ...(a.supportInverse ? [a.devSupport] : [])];
+  const stacked = new Float32Array(right.length * S * KF);
+  right.forEach((r, i) => stacked.set(r, i * S * KF));
+  const queryDev =
+    right.length > 0 ? product(a.devQuery, stacked, Q, KF, right.length * S, false, true) : undefined;
   /** Cosines of the mean and dev rows of x to the support's, and the similarity logits. */
   const similarity = (x: 'q' | 's', N: number) => {
-    const cosMean = cross(mean[x].unit, N, mean.s.unit, S, F);
-    const cosDev = dev ? cross(dev[x].unit, N, dev.s.unit, S, KF) : undefined;
+    const cosMean = cosines(product(mean[x].x, meanSupportW, N, F, S, false, true), mean[x], mean.s);
+    let cosDev: Float64Array | undefined;
+    if (dev && devSupportW) {
+      const products = x === 'q' ? queryDev! : product(a.devSupport, devSupportW, S, KF, S, false, true);
+      cosDev = cosines(products, dev[x], dev.s, x === 'q' ? right.length * S : S);
+    }
     const logits = cosMean.map((c, i) => betaMean * c + (cosDev ? betaDev * cosDev[i] : 0));
     return { cosMean, cosDev, logits };
   };
@@ -200,19 +279,25 @@ function forwardPass(a: TransferArrays, z: TransferSizes, flags: TransferFlags) 
   const attention = attend(query.logits, Q, S, sink);
   let weights = attention.shares;
   if (a.supportInverse) {
-    const linear = product(cross(a.devQuery, Q, a.devSupport, S, KF), a.supportInverse, Q, S, S);
+    const plain = new Float64Array(Q * S);
+    const offset = (right.length - 1) * S;
+    for (let q = 0; q < Q; q++)
+      for (let s = 0; s < S; s++) plain[q * S + s] = queryDev![q * right.length * S + offset + s];
+    const linear = productOf(product, plain, a.supportInverse, Q, S, S);
     weights = attention.shares.map((v, i) => 0.5 * (v + linear[i]));
   }
-  const transferred = product(weights, a.residual, Q, S, G);
+  const transferred = productOf(product, weights, a.residual, Q, S, G);
   if (a.mix) for (let i = 0; i < Q * G; i++) transferred[i] += a.mix[i];
   const context =
-    flags.context && S >= 2 ? contextPass(a.residual, z, similarity('s', S), sink, kappa) : undefined;
+    flags.context && S >= 2
+      ? contextPass(a.residual, z, similarity('s', S), sink, kappa, product)
+      : undefined;
   const scale = Float64Array.from(gain, (v, g) => v * (context ? context.factor[g] : 1));
   const predicted = new Float64Array(Q * G);
   for (let q = 0; q < Q; q++)
     for (let g = 0; g < G; g++) predicted[q * G + g] = transferred[q * G + g] * scale[g];
   return {
-    ...{ gain, kappa, betaDev, betaMean, mean, dev, query, attention },
+    ...{ meanWeight, devWeight, gain, kappa, betaDev, betaMean, mean, dev, query, attention },
     ...{ transferred, context, scale, predicted },
   };
 }
@@ -224,11 +309,12 @@ function contextPass(
   self: { cosMean: Float64Array; cosDev: Float64Array | undefined; logits: Float64Array },
   sink: number,
   kappa: number,
+  product: Product,
 ) {
   const { S, G } = z;
   const logits = self.logits.map((v, i) => (i % (S + 1) === 0 ? v + SELF_LOGIT : v));
   const attention = attend(logits, S, S, sink);
-  const loo = product(attention.shares, residual, S, S, G);
+  const loo = productOf(product, attention.shares, residual, S, S, G);
   const covariance = new Float64Array(G);
   const looSquares = new Float64Array(G);
   const squares = new Float64Array(G);
@@ -252,8 +338,9 @@ export function transferPredict(
   sizes: TransferSizes,
   flags: TransferFlags,
   predicted: Float32Array,
+  product: Product = hostProduct,
 ): void {
-  predicted.set(forwardPass(a, sizes, flags).predicted);
+  predicted.set(forwardPass(a, sizes, flags, product).predicted);
 }
 
 /**
@@ -265,10 +352,11 @@ export function transferLossAndGradient(
   sizes: TransferSizes,
   flags: TransferFlags,
   gradient: Float32Array,
+  product: Product = hostProduct,
 ): number {
   const { Q, S, K, F, G } = sizes;
   const KF = K * F;
-  const f = forwardPass(a, sizes, flags);
+  const f = forwardPass(a, sizes, flags, product);
   const target = a.target!;
   const dPredicted = new Float64Array(Q * G);
   let loss = 0;
@@ -290,59 +378,37 @@ export function transferLossAndGradient(
   const LOGITS = 2 * F + G;
   for (let g = 0; g < G; g++) grad[2 * F + g] = dScale[g] * (f.context ? f.context.factor[g] : 1);
 
-  // Gradients of the unit rows, filled by both attentions.
-  const dMean = { q: new Float64Array(Q * F), s: new Float64Array(S * F) };
-  const dDev = { q: new Float64Array(Q * KF), s: new Float64Array(S * KF) };
-  /** Back through logits = beta_mean cosMean + beta_dev cosDev of rows x against the support's. */
+  /** Back through logits [N, S] = beta_mean cosMean + beta_dev cosDev of rows x against the support's. */
   const similarityBackward = (
     dLogits: Float64Array,
     sim: { cosMean: Float64Array; cosDev: Float64Array | undefined },
     x: 'q' | 's',
-    N: number,
   ) => {
-    const rows = (
-      D: number,
-      own: Float64Array,
-      support: Float64Array,
-      dOwn: Float64Array,
-      dSupport: Float64Array,
+    const through = (
       beta: number,
+      cos: Float64Array,
+      rows: Rows,
+      support: Rows,
+      D: number,
+      w: Float32Array,
+      dw: Float64Array,
     ) => {
-      for (let n = 0; n < N; n++)
-        for (let s = 0; s < S; s++) {
-          const d = beta * dLogits[n * S + s];
-          if (d === 0) continue;
-          for (let j = 0; j < D; j++) {
-            dOwn[n * D + j] += d * support[s * D + j];
-            dSupport[s * D + j] += d * own[n * D + j];
-          }
-        }
+      const c = dLogits.map((d) => beta * d);
+      let dLogBeta = 0;
+      for (let i = 0; i < c.length; i++) dLogBeta += c[i] * cos[i];
+      cosineWeightGradient(c, cos, rows, support, D, w, product, dw);
+      return dLogBeta;
     };
-    let dCosMean = 0;
-    let dCosDev = 0;
-    for (let i = 0; i < N * S; i++) {
-      dCosMean += dLogits[i] * sim.cosMean[i];
-      if (sim.cosDev) dCosDev += dLogits[i] * sim.cosDev[i];
-    }
-    grad[LOGITS + 1] += f.betaMean * dCosMean;
-    rows(F, f.mean[x].unit, f.mean.s.unit, dMean[x], dMean.s, f.betaMean);
-    if (f.dev) {
-      grad[LOGITS] += f.betaDev * dCosDev;
-      rows(KF, f.dev[x].unit, f.dev.s.unit, dDev[x], dDev.s, f.betaDev);
-    }
+    grad[LOGITS + 1] += through(f.betaMean, sim.cosMean, f.mean[x], f.mean.s, F, f.meanWeight, dMeanWeight);
+    if (f.dev && sim.cosDev)
+      grad[LOGITS] += through(f.betaDev, sim.cosDev, f.dev[x], f.dev.s, KF, f.devWeight, dDevWeight);
   };
 
-  const dWeights = new Float64Array(Q * S);
   const half = a.supportInverse ? 0.5 : 1;
-  for (let q = 0; q < Q; q++)
-    for (let s = 0; s < S; s++) {
-      let sum = 0;
-      for (let g = 0; g < G; g++) sum += dTransferred[q * G + g] * a.residual[s * G + g];
-      dWeights[q * S + s] = half * sum;
-    }
+  const dWeights = productOf(product, dTransferred, a.residual, Q, G, S, true).map((v) => half * v);
   const dLogits = new Float64Array(Q * S);
   grad[LOGITS + 2] += attendBackward(f.attention, dWeights, S, dLogits);
-  similarityBackward(dLogits, f.query, 'q', Q);
+  similarityBackward(dLogits, f.query, 'q');
 
   if (f.context) {
     const c = f.context;
@@ -357,18 +423,12 @@ export function transferLossAndGradient(
       for (let s = 0; s < S; s++)
         dLoo[s * G + g] = dCovariance * a.residual[s * G + g] + 2 * dLooSquares * c.loo[s * G + g];
     }
-    const dShares = cross(dLoo, S, a.residual, S, G);
+    const dShares = productOf(product, dLoo, a.residual, S, G, S, true);
     const dSelf = new Float64Array(S * S);
     grad[LOGITS + 2] += attendBackward(c.attention, dShares, S, dSelf);
-    similarityBackward(dSelf, c.self, 's', S);
+    similarityBackward(dSelf, c.self, 's');
   }
 
-  unitRowsBackward(f.mean.q, dMean.q, F, dMeanWeight, F);
-  unitRowsBackward(f.mean.s, dMean.s, F, dMeanWeight, F);
-  if (f.dev) {
-    unitRowsBackward(f.dev.q, dDev.q, KF, dDevWeight, F);
-    unitRowsBackward(f.dev.s, dDev.s, KF, dDevWeight, F);
-  }
   gradient.set(grad);
   return loss / (Q * G);
 }
