@@ -95,26 +95,29 @@ export const hostProduct: Product = (a, b, m, k, n, transposeA, transposeB) => {
   return out;
 };
 
-/** Rows x [N, D] (D = K F) compared after weighting by w (period F): |x_n * w| per row (with 1e-12). */
+/**
+ * Rows x [N, D] (D = K F) compared after weighting by w (period F): |x_n * w| per row (with 1e-12), and
+ * squares [N, F], sum over the K blocks of x^2.
+ */
 interface Rows {
   x: Float32Array;
   N: number;
   norm: Float64Array;
+  squares: Float64Array;
 }
 
 function weightedRows(x: Float32Array, N: number, D: number, w: Float32Array): Rows {
   const F = w.length;
   const norm = new Float64Array(N);
+  const squares = new Float64Array(N * F);
   for (let n = 0; n < N; n++) {
-    let squares = 0;
     for (let j = n * D; j < (n + 1) * D; j += F)
-      for (let f = 0; f < F; f++) {
-        const z = x[j + f] * w[f];
-        squares += z * z;
-      }
-    norm[n] = Math.sqrt(squares + 1e-12);
+      for (let f = 0; f < F; f++) squares[n * F + f] += x[j + f] * x[j + f];
+    let sum = 0;
+    for (let f = 0; f < F; f++) sum += squares[n * F + f] * w[f] * w[f];
+    norm[n] = Math.sqrt(sum + 1e-12);
   }
-  return { x, N, norm };
+  return { x, N, norm, squares };
 }
 
 /** Each row of x [N, D] less its mean (transfer.ts centreRows). */
@@ -175,19 +178,17 @@ function cosineWeightGradient(
   const inner = new Float64Array(F);
   for (let k = 0; k < b.N; k++) {
     const inverse = 1 / b.norm[k];
-    const squared = sums.b[k] * inverse * inverse;
     for (let j = k * D; j < (k + 1) * D; j += F)
-      for (let f = 0; f < F; f++) {
-        const v = b.x[j + f];
-        inner[f] += 2 * M[j + f] * v * inverse - squared * v * v;
-      }
+      for (let f = 0; f < F; f++) inner[f] += 2 * M[j + f] * b.x[j + f] * inverse;
   }
-  for (let i = 0; i < a.N; i++) {
-    const squared = sums.a[i] / (a.norm[i] * a.norm[i]);
-    if (squared === 0) continue;
-    for (let j = i * D; j < (i + 1) * D; j += F)
-      for (let f = 0; f < F; f++) inner[f] -= squared * a.x[j + f] * a.x[j + f];
-  }
+  for (const [rows, rowSums] of [
+    [a, sums.a],
+    [b, sums.b],
+  ] as const)
+    for (let r = 0; r < rows.N; r++) {
+      const scale = rowSums[r] / (rows.norm[r] * rows.norm[r]);
+      for (let f = 0; f < F; f++) inner[f] -= scale * rows.squares[r * F + f];
+    }
   for (let f = 0; f < F; f++) dw[f] += w[f] * inner[f];
 }
 
