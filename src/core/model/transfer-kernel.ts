@@ -16,18 +16,17 @@ import {
   type TransferFlags,
   type TransferSizes,
 } from './transfer-maths';
+import { transferWebGpu, type TransferInputInfos } from './transfer-webgpu';
 
 /*
  * The transfer path's training step and held-out predictions in one tfjs kernel each (instead of about 350
  * and 60 small kernels from autodiff and transferForward), registered for cpu and wasm, which run
- * transfer-maths.ts on the tensors' own arrays. WebGPU has no body: there the step stays autodiff.
+ * transfer-maths.ts on the tensors' own arrays (wasm's large products in its own matMul), and for webgpu,
+ * which runs transfer-webgpu.ts's programs (a dozen dispatches for a step, six for predictions).
  */
 
 export const TRANSFER_KERNEL = 'C3tlTransferGrad';
 export const TRANSFER_PREDICT_KERNEL = 'C3tlTransferPredict';
-
-type TransferInputInfos = Partial<Record<(typeof TRANSFER_INPUT_NAMES)[number], tf.TensorInfo>> &
-  Record<'packed' | 'devQuery' | 'residual', tf.TensorInfo>;
 
 function sizesOf(inputs: TransferInputInfos): TransferSizes {
   const [Q, K, F] = inputs.devQuery.shape;
@@ -63,9 +62,27 @@ function hostBodies(name: HostBackendName) {
   return { lossAndGradient, predict };
 }
 
+type Body = (
+  inputs: TransferInputInfos,
+  flags: TransferFlags,
+  backend: unknown,
+) => tf.TensorInfo[] | tf.TensorInfo;
+
+/** Each backend's bodies of the two kernels. */
+function bodiesOf(backendName: string): { lossAndGradient: Body; predict: Body } {
+  if (backendName === 'webgpu')
+    return {
+      lossAndGradient: (inputs, flags, backend) => transferWebGpu('gradient', inputs, flags, backend),
+      predict: (inputs, flags, backend) => transferWebGpu('predict', inputs, flags, backend)[0],
+    };
+  return hostBodies(backendName as HostBackendName);
+}
+
+const BACKENDS = [...HOST_BACKENDS, 'webgpu'];
+
 function registerTransferKernels(): void {
-  for (const backendName of HOST_BACKENDS) {
-    const bodies = hostBodies(backendName);
+  for (const backendName of BACKENDS) {
+    const bodies = bodiesOf(backendName);
     for (const [kernelName, body] of [
       [TRANSFER_KERNEL, bodies.lossAndGradient],
       [TRANSFER_PREDICT_KERNEL, bodies.predict],
@@ -81,9 +98,9 @@ function registerTransferKernels(): void {
   }
 }
 
-/** Whether the fused transfer kernels run on the active backend (cpu and wasm). */
+/** Whether the fused transfer kernels run on the active backend (cpu, wasm and webgpu). */
 export function transferKernelServes(): boolean {
-  return (HOST_BACKENDS as readonly string[]).includes(tf.getBackend());
+  return BACKENDS.includes(tf.getBackend());
 }
 
 function kernelInputs(params: TransferParameters, inputs: TransferInputs, target?: tf.Tensor2D) {

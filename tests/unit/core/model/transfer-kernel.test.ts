@@ -1,112 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTransferParameters,
-  disposeTransferInputs,
-  meanSquaredError,
-  transferForward,
-  transferInputs,
-  type TransferSwitches,
-} from '../../../../src/core/model/transfer';
-import { transferLossAndGradients, transferPredictions } from '../../../../src/core/model/transfer-kernel';
-import { buildEpisode, featureGenes, type TransferSource } from '../../../../src/core/model/transfer-data';
-import { withSupportRules } from '../../../../src/core/model/transfer-support';
-import { DEFAULT_TRANSFER_OPTIONS, trainTransfer } from '../../../../src/core/model/transfer-train';
 import { evaluationSplit } from '../../../../src/core/eval/split';
-import { createRng } from '../../../../src/core/random';
+import { DEFAULT_TRANSFER_OPTIONS, trainTransfer } from '../../../../src/core/model/transfer-train';
 import { simulate } from '../../../../src/core/simulate/simulator';
+import {
+  relativeError,
+  TRANSFER_COMBINATIONS as COMBINATIONS,
+  transferFixture,
+  transferLabel as label,
+} from './transfer-fixture';
 
-const C = 4;
-const P = 30;
-const G = 24;
-const F = 12;
-const { tensor } = simulate({ contexts: C, perturbations: P, genes: G, counts: false, seed: 11 });
-const mask = tensor.observed.slice();
-// Unreadable pairs, so some profiles hold zero rows.
-for (const pair of [4, 33, 70]) mask[pair] = 0;
-const source: TransferSource = {
-  tensor,
-  mask,
-  scale: new Float32Array(G).fill(0.5),
-  features: featureGenes(tensor, mask, F),
-};
-
-/** Every combination of the four switches. */
-const COMBINATIONS: TransferSwitches[] = Array.from({ length: 16 }, (_, i) => ({
-  deviations: (i & 1) !== 0,
-  context: (i & 2) !== 0,
-  mix: (i & 4) !== 0,
-  linear: (i & 8) !== 0,
-}));
-const label = (s: TransferSwitches) =>
-  (['deviations', 'context', 'mix', 'linear'] as const).map((k) => (s[k] ? k : `no-${k}`)).join(' ');
-
-/** Gradient blocks of the packed variable, [start, end), and their names. */
-const BLOCKS = [
-  ['devWeight', 0, F],
-  ['meanWeight', F, 2 * F],
-  ['gain', 2 * F, 2 * F + G],
-  ['logits', 2 * F + G, 2 * F + G + 3],
-  ['context', 2 * F + G + 3, 2 * F + G + 4],
-] as const;
-
-/** Largest |ours - theirs| over a block, relative to the block's largest |theirs| (0 when both are zero). */
-function relativeError(ours: Float32Array, theirs: Float32Array): number {
-  let worst = 0;
-  let scale = 0;
-  theirs.forEach((v, i) => {
-    worst = Math.max(worst, Math.abs(ours[i] - v));
-    scale = Math.max(scale, Math.abs(v));
-  });
-  return scale === 0 ? worst : worst / scale;
-}
-
-/**
- * Random weights away from the initial rule (so every term has a gradient), an episode of `supportSize`
- * support pairs in context 2 with the switches' support rules and random support residuals, and a random
- * target: the fused kernels' loss,
- * gradient and predictions next to autodiff's and transferForward's.
- */
-function bothWays(switches: TransferSwitches, supportSize: number, seed: number) {
-  const rng = createRng(seed);
-  const around = (size: number, centre: number, spread: number) =>
-    Float32Array.from({ length: size }, () => centre + spread * (rng.next() - 0.5));
-  const params = createTransferParameters(F, G, {
-    devWeight: around(F, 1, 1),
-    meanWeight: around(F, 1, 1),
-    gain: around(G, 1, 1),
-    // The sink open: with one support pair and the sink shut, its share is 1 - 1e-7 and autodiff's float32
-    // softmax gradient is mostly rounding (measured: 3e-4 relative on devWeight).
-    logits: Float32Array.of(Math.log(10) + rng.next() - 0.5, Math.log(5) + rng.next() - 0.5, 4),
-    context: Float32Array.of(0.8),
-  });
-  const order = Array.from({ length: P }, (_, p) => p).filter((p) => mask[2 * P + p]);
-  const support = order.slice(0, supportSize);
-  const queries = order.slice(supportSize, supportSize + 9);
-  const episode = withSupportRules(source, buildEpisode(source, 2, support, queries), switches);
-  // A lone support pair's residual is zero (its own mean); random residuals give every weight a gradient.
-  episode.residual = around(supportSize * G, 0, 2);
-  const inputs = transferInputs(episode, F);
-  const target = tf.tensor2d(around(queries.length * G, 0, 2), [queries.length, G]);
-  const theirs = tf.variableGrads(
-    () => meanSquaredError(transferForward(params, switches, inputs), target),
-    [params.packed],
-  );
-  const ours = transferLossAndGradients(params, switches, inputs, target);
-  const theirPredictions = tf.tidy(() => transferForward(params, switches, inputs));
-  const ourPredictions = transferPredictions(params, switches, inputs);
-  const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
-  const out = {
-    loss: [read(ours.loss)[0], read(theirs.value)[0]],
-    gradient: [read(ours.gradient), read(theirs.grads[params.packed.name])],
-    predictions: [read(ourPredictions), read(theirPredictions)],
-  };
-  tf.dispose([ours.loss, ours.gradient, theirs.value, ...Object.values(theirs.grads)]);
-  tf.dispose([ourPredictions, theirPredictions, target, params.packed]);
-  disposeTransferInputs(inputs);
-  return out;
-}
+const { bothWays, blocks: BLOCKS } = transferFixture(30, 24, 12);
 
 describe.each(['cpu', 'wasm'])('the fused transfer kernels on %s', (backend) => {
   beforeAll(async () => {
@@ -118,7 +23,7 @@ describe.each(['cpu', 'wasm'])('the fused transfer kernels on %s', (backend) => 
 
   it.each(COMBINATIONS.map((s) => [label(s), s] as const))(
     "give meanSquaredError of transferForward, its autodiff gradient and transferForward's predictions within 1e-5 relative (measured: 3.2e-6), leaking nothing: %s",
-    (_, switches) => {
+    async (_, switches) => {
       const before = tf.memory().numTensors;
       // S = 1: the context representation is off whatever its switch says; S = 2 and 5: on when asked.
       for (const [supportSize, seed] of [
@@ -126,7 +31,7 @@ describe.each(['cpu', 'wasm'])('the fused transfer kernels on %s', (backend) => 
         [2, 5],
         [5, 8],
       ]) {
-        const out = bothWays(switches, supportSize, seed);
+        const out = await bothWays(switches, supportSize, seed);
         const at = `S = ${supportSize}`;
         expect(Math.abs(out.loss[0] - out.loss[1]) / out.loss[1], `loss, ${at}`).toBeLessThan(1e-5);
         expect(relativeError(out.predictions[0], out.predictions[1]), `predictions, ${at}`).toBeLessThan(
