@@ -22,7 +22,7 @@ import { transferWebGpu, type TransferInputInfos } from './transfer-webgpu';
  * The transfer path's training step and held-out predictions in one tfjs kernel each (instead of about 350
  * and 60 small kernels from autodiff and transferForward), registered for cpu and wasm, which run
  * transfer-maths.ts on the tensors' own arrays (wasm's large products in its own matMul), and for webgpu,
- * which runs transfer-webgpu.ts's programs (a dozen dispatches for a step, six for predictions).
+ * which runs transfer-webgpu.ts (14 dispatches for a step, 6 for predictions).
  */
 
 export const TRANSFER_KERNEL = 'C3tlTransferGrad';
