@@ -1,11 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../../src/cli/backend';
 import {
   relativeError,
   TRANSFER_COMBINATIONS,
   transferFixture,
   transferLabel,
 } from '../unit/core/model/transfer-fixture';
+import { runAgreement } from './agreement';
 
 /*
  * The fused transfer kernels on WebGPU in Node (Dawn) against autodiff and transferForward, the unit test's
@@ -16,14 +15,9 @@ import {
  *     XDG_RUNTIME_DIR=/tmp/xdg npx tsx tests/webgpu/transfer-agreement.ts
  */
 
-const TOLERANCE = 1e-5;
-
-async function main(): Promise<number> {
-  const { adapter } = await useBackend('webgpu');
-  console.log(`adapter: ${adapter}`);
+runAgreement(async () => {
   const { bothWays, blocks } = transferFixture(90, 200, 64);
   let worst = 0;
-  const before = tf.memory().numTensors;
   for (const switches of TRANSFER_COMBINATIONS) {
     const parts: string[] = [];
     for (const [supportSize, seed] of [
@@ -44,17 +38,6 @@ async function main(): Promise<number> {
     }
     console.log(`${transferLabel(switches)}: ${parts.join('; ')}`);
   }
-  const leaked = tf.memory().numTensors - before;
   console.log('columns: loss, predictions, gradient of devWeight, meanWeight, gain, logits, context');
-  console.log(`largest: ${worst.toExponential(1)} (tolerance ${TOLERANCE}); tensors leaked: ${leaked}`);
-  return worst <= TOLERANCE && leaked === 0 ? 0 : 1;
-}
-
-// Dawn keeps the event loop alive: exit explicitly.
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+  return worst;
+});

@@ -12,7 +12,15 @@ import {
   WEBGPU_MAX_CONTEXTS,
   type FixedFormInputInfos,
 } from './fixed-form-webgpu';
-import { hostAccess, type HostBackendName, type Output, type Reader } from './host-kernel';
+import {
+  hostAccess,
+  registerKernelPair,
+  type HostBackendName,
+  type KernelBody,
+  type KernelPair,
+  type Output,
+  type Reader,
+} from './host-kernel';
 
 /*
  * The fixed form (network off) in two tfjs kernels registered for cpu, wasm and webgpu: the training loss
@@ -61,14 +69,10 @@ function hostBodies(read: Reader, output: Output) {
 }
 
 /** A kernel body: a list of outputs (loss and gradient) or one output (predictions, returned as one tensor). */
-type Body = (
-  inputs: FixedFormInputInfos,
-  flags: FixedFormFlags,
-  backend: unknown,
-) => tf.TensorInfo | tf.TensorInfo[];
+type Body = KernelBody<FixedFormInputInfos, FixedFormFlags>;
 
 /** A host backend's bodies of the two kernels, given the backend object tfjs hands the kernel. */
-function hostBodiesOn(name: HostBackendName): { lossAndGradient: Body; predict: Body } {
+function hostBodiesOn(name: HostBackendName): KernelPair<Body> {
   const bodies = (backend: unknown) => {
     const { read, output } = hostAccess(name, backend);
     return hostBodies(read, output);
@@ -80,27 +84,14 @@ function hostBodiesOn(name: HostBackendName): { lossAndGradient: Body; predict: 
 }
 
 /** Each backend's bodies of the two kernels. */
-const BODIES: Record<string, { lossAndGradient: Body; predict: Body }> = {
+const BODIES: Record<string, KernelPair<Body>> = {
   cpu: hostBodiesOn('cpu'),
   wasm: hostBodiesOn('wasm'),
   webgpu: { lossAndGradient: fixedFormWebGpu, predict: fixedFormPredictWebGpu },
 };
 
 function registerFixedFormKernels(): void {
-  for (const [backendName, bodies] of Object.entries(BODIES)) {
-    for (const [kernelName, body] of [
-      [FIXED_FORM_KERNEL, bodies.lossAndGradient],
-      [FIXED_FORM_PREDICT_KERNEL, bodies.predict],
-    ] as const) {
-      if (tf.getKernel(kernelName, backendName)) continue;
-      tf.registerKernel({
-        kernelName,
-        backendName,
-        kernelFunc: ({ inputs, attrs, backend }) =>
-          body(inputs as unknown as FixedFormInputInfos, attrs as unknown as FixedFormFlags, backend),
-      });
-    }
-  }
+  registerKernelPair({ lossAndGradient: FIXED_FORM_KERNEL, predict: FIXED_FORM_PREDICT_KERNEL }, BODIES);
 }
 
 /** Whether the fused kernel serves a step of C contexts on the active backend. */

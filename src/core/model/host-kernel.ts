@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Product } from './transfer-maths';
 
 /*
  * What a custom kernel needs on a backend whose tensors JS can read in place (cpu, wasm): the inputs' backing
@@ -23,8 +24,7 @@ export type Reader = (info: tf.TensorInfo) => unknown;
 export type Output = (shape: number[], values: Float32Array) => tf.TensorInfo;
 
 /** The backends whose kernels run on the host. */
-export const HOST_BACKENDS = ['cpu', 'wasm'] as const;
-export type HostBackendName = (typeof HOST_BACKENDS)[number];
+export type HostBackendName = 'cpu' | 'wasm';
 
 /**
  * Reading and output on backend `name`, given the backend object tfjs hands a kernel. Read every input
@@ -45,22 +45,11 @@ export function hostAccess(name: HostBackendName, backend: unknown): { read: Rea
   };
 }
 
-/** A matrix product: op(a) [m, k] times op(b) [k, n], row-major (transfer-maths.ts Product's shape). */
-export type HostProduct = (
-  a: Float32Array,
-  b: Float32Array,
-  m: number,
-  k: number,
-  n: number,
-  transposeA: boolean,
-  transposeB: boolean,
-) => Float32Array;
-
 /**
  * The wasm backend's own matMul (XNNPACK) called inside a kernel on arrays copied into its heap: a function
  * call, not a kernel the engine dispatches. Allocates on the heap, so views of it taken before are stale.
  */
-export function wasmProduct(backend: unknown): HostProduct {
+export function wasmProduct(backend: unknown): Product {
   const wasm = backend as WasmBackend;
   const matMul = tf.getKernel(tf.BatchMatMul, 'wasm')!.kernelFunc;
   return (a, b, m, k, n, transposeA, transposeB) => {
@@ -75,4 +64,36 @@ export function wasmProduct(backend: unknown): HostProduct {
     for (const info of [left, right, out]) wasm.disposeData(info.dataId);
     return values;
   };
+}
+
+/** A fused kernel's body: its inputs and attributes as the kernel's own types, and the backend object. */
+export type KernelBody<Inputs, Attrs> = (
+  inputs: Inputs,
+  attrs: Attrs,
+  backend: unknown,
+) => tf.TensorInfo | tf.TensorInfo[];
+
+/** A pair of fused kernels: the training loss with its gradient, and the predictions. */
+export interface KernelPair<T> {
+  lossAndGradient: T;
+  predict: T;
+}
+
+/** Registers each backend's bodies of the two kernels named, once (tfjs's registry is global). */
+export function registerKernelPair<Inputs, Attrs>(
+  names: KernelPair<string>,
+  bodies: Record<string, KernelPair<KernelBody<Inputs, Attrs>>>,
+): void {
+  for (const [backendName, pair] of Object.entries(bodies)) {
+    for (const role of ['lossAndGradient', 'predict'] as const) {
+      const body = pair[role];
+      if (tf.getKernel(names[role], backendName)) continue;
+      tf.registerKernel({
+        kernelName: names[role],
+        backendName,
+        kernelFunc: ({ inputs, attrs, backend }) =>
+          body(inputs as unknown as Inputs, attrs as unknown as Attrs, backend),
+      });
+    }
+  }
 }

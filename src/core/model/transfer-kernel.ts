@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { HOST_BACKENDS, hostAccess, wasmProduct, type HostBackendName } from './host-kernel';
+import {
+  hostAccess,
+  registerKernelPair,
+  wasmProduct,
+  type HostBackendName,
+  type KernelBody,
+  type KernelPair,
+} from './host-kernel';
 import {
   meanSquaredError,
   transferForward,
@@ -62,45 +69,25 @@ function hostBodies(name: HostBackendName) {
   return { lossAndGradient, predict };
 }
 
-type Body = (
-  inputs: TransferInputInfos,
-  flags: TransferFlags,
-  backend: unknown,
-) => tf.TensorInfo[] | tf.TensorInfo;
+type Body = KernelBody<TransferInputInfos, TransferFlags>;
 
 /** Each backend's bodies of the two kernels. */
-function bodiesOf(backendName: string): { lossAndGradient: Body; predict: Body } {
-  if (backendName === 'webgpu')
-    return {
-      lossAndGradient: (inputs, flags, backend) => transferWebGpu('gradient', inputs, flags, backend),
-      predict: (inputs, flags, backend) => transferWebGpu('predict', inputs, flags, backend)[0],
-    };
-  return hostBodies(backendName as HostBackendName);
-}
-
-const BACKENDS = [...HOST_BACKENDS, 'webgpu'];
+const BODIES: Record<string, KernelPair<Body>> = {
+  cpu: hostBodies('cpu'),
+  wasm: hostBodies('wasm'),
+  webgpu: {
+    lossAndGradient: (inputs, flags, backend) => transferWebGpu('gradient', inputs, flags, backend),
+    predict: (inputs, flags, backend) => transferWebGpu('predict', inputs, flags, backend)[0],
+  },
+};
 
 function registerTransferKernels(): void {
-  for (const backendName of BACKENDS) {
-    const bodies = bodiesOf(backendName);
-    for (const [kernelName, body] of [
-      [TRANSFER_KERNEL, bodies.lossAndGradient],
-      [TRANSFER_PREDICT_KERNEL, bodies.predict],
-    ] as const) {
-      if (tf.getKernel(kernelName, backendName)) continue;
-      tf.registerKernel({
-        kernelName,
-        backendName,
-        kernelFunc: ({ inputs, attrs, backend }) =>
-          body(inputs as unknown as TransferInputInfos, attrs as unknown as TransferFlags, backend),
-      });
-    }
-  }
+  registerKernelPair({ lossAndGradient: TRANSFER_KERNEL, predict: TRANSFER_PREDICT_KERNEL }, BODIES);
 }
 
 /** Whether the fused transfer kernels run on the active backend (cpu, wasm and webgpu). */
 export function transferKernelServes(): boolean {
-  return BACKENDS.includes(tf.getBackend());
+  return tf.getBackend() in BODIES;
 }
 
 function kernelInputs(params: TransferParameters, inputs: TransferInputs, target?: tf.Tensor2D) {
