@@ -1,8 +1,10 @@
 /*
  * The transfer path's forward pass, squared-error loss and gradient with respect to the packed weights, by
  * hand (transfer.ts `transferForward` and `meanSquaredError`), over plain typed arrays: the cpu and wasm
- * bodies of the fused transfer kernels (transfer-kernel.ts). No imports, so that both backends share it as is.
- * Intermediates are float64; the results agree with tfjs's float32 autodiff to its rounding.
+ * bodies of the fused transfer kernels (transfer-kernel.ts). No imports, so that both backends share it as is;
+ * the matrix products come in as a function (`Product`: plain loops on cpu, the backend's matMul on wasm).
+ * Sums are float64 except inside wasm's products; the results agree with tfjs's float32 autodiff to its
+ * rounding. The WebGPU programs (transfer-wgsl.ts) are the same algorithm.
  *
  * Shapes (row-major): Q queries, S support, K references, F feature genes, G genes. With Mx the unit rows of
  * centre(mean_x) * w_mean and Dx those of dev_x * w_dev ([N, K F]):
@@ -12,8 +14,8 @@
  *   rho_g = sum_s loo_sg R_sg / sqrt(sum_s loo_sg^2 sum_s R_sg^2 + 1e-12),  loo = Ass R,
  *   Ass = softmax over [Lss - 1e4 I, sink] without the sink's column (Lss: L of the support with itself)
  *   loss = mean over Q G of (pred - target)^2.
- * The backward pass runs the same chain in reverse; the support's unit rows gather gradient from both
- * attentions before the unit-row and weight steps.
+ * The backward pass runs the same chain in reverse; the weights' gradient through the cosines is in closed
+ * form (cosineWeightGradient), one product per attention.
  */
 
 /** The switches the kernels read (TransferSwitches.deviations and .context; mix and linear are inputs). */
