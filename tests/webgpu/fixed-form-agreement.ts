@@ -1,11 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../../src/cli/backend';
 import {
   COMBINATIONS,
   disagreement,
   fixedFormFixture,
   switchLabel,
 } from '../unit/core/model/fixed-form-fixture';
+import { runAgreement } from './agreement';
 
 /*
  * The fused fixed-form kernels on WebGPU in Node (Dawn) against autodiff and forward, the unit test's
@@ -16,14 +15,9 @@ import {
  *     XDG_RUNTIME_DIR=/tmp/xdg npx tsx tests/webgpu/fixed-form-agreement.ts
  */
 
-const TOLERANCE = 1e-5;
-
-async function main(): Promise<number> {
-  const { adapter } = await useBackend('webgpu');
-  console.log(`adapter: ${adapter}`);
+runAgreement(async () => {
   const { bothWays } = fixedFormFixture(600, 300);
   let worst = 0;
-  const before = tf.memory().numTensors;
   for (const [i, switches] of COMBINATIONS.entries()) {
     const error = disagreement(await bothWays(switches, 1, i + 1));
     const all = [error.loss, ...error.gradient, error.predictions];
@@ -33,16 +27,5 @@ async function main(): Promise<number> {
       `${switchLabel(switches)}: loss ${error.loss.toExponential(1)}, gradient rows ${gradient}, predictions ${error.predictions.toExponential(1)}`,
     );
   }
-  const leaked = tf.memory().numTensors - before;
-  console.log(`largest: ${worst.toExponential(1)} (tolerance ${TOLERANCE}); tensors leaked: ${leaked}`);
-  return worst <= TOLERANCE && leaked === 0 ? 0 : 1;
-}
-
-// Dawn keeps the event loop alive: exit explicitly.
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+  return worst;
+});

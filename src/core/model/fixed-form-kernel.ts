@@ -12,6 +12,15 @@ import {
   WEBGPU_MAX_CONTEXTS,
   type FixedFormInputInfos,
 } from './fixed-form-webgpu';
+import {
+  hostAccess,
+  registerKernelPair,
+  type HostBackendName,
+  type KernelBody,
+  type KernelPair,
+  type Output,
+  type Reader,
+} from './host-kernel';
 
 /*
  * The fixed form (network off) in two tfjs kernels registered for cpu, wasm and webgpu: the training loss
@@ -33,19 +42,6 @@ export interface FixedFormTensors {
   queryWeights: tf.Tensor1D;
   geneWeights: tf.Tensor1D;
 }
-
-/** The slice of the cpu and wasm backends the kernel uses (their classes are not exported types of tfjs). */
-interface CpuBackend {
-  data: { get(dataId: object): { values: unknown } };
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
-}
-interface WasmBackend {
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
-  makeOutput(shape: number[], dtype: 'float32', memoryOffset: undefined, values: Float32Array): tf.TensorInfo;
-}
-
-type Reader = (info: tf.TensorInfo) => unknown;
-type Output = (shape: number[], values: Float32Array) => tf.TensorInfo;
 
 /** The inputs' backing typed arrays (float32, and int32 for queryContexts): views, not copies. */
 function arraysOf(inputs: FixedFormInputInfos, read: Reader): FixedFormArrays {
@@ -73,56 +69,29 @@ function hostBodies(read: Reader, output: Output) {
 }
 
 /** A kernel body: a list of outputs (loss and gradient) or one output (predictions, returned as one tensor). */
-type Body = (
-  inputs: FixedFormInputInfos,
-  flags: FixedFormFlags,
-  backend: unknown,
-) => tf.TensorInfo | tf.TensorInfo[];
+type Body = KernelBody<FixedFormInputInfos, FixedFormFlags>;
 
-/** Each backend's bodies of the two kernels, given the backend object tfjs hands the kernel. */
-const BODIES: Record<string, { lossAndGradient: Body; predict: Body }> = {
-  cpu: {
-    lossAndGradient: (inputs, flags, backend) => cpuBodies(backend).lossAndGradient(inputs, flags),
-    predict: (inputs, flags, backend) => cpuBodies(backend).predict(inputs, flags),
-  },
-  wasm: {
-    lossAndGradient: (inputs, flags, backend) => wasmBodies(backend).lossAndGradient(inputs, flags),
-    predict: (inputs, flags, backend) => wasmBodies(backend).predict(inputs, flags),
-  },
+/** A host backend's bodies of the two kernels, given the backend object tfjs hands the kernel. */
+function hostBodiesOn(name: HostBackendName): KernelPair<Body> {
+  const bodies = (backend: unknown) => {
+    const { read, output } = hostAccess(name, backend);
+    return hostBodies(read, output);
+  };
+  return {
+    lossAndGradient: (inputs, flags, backend) => bodies(backend).lossAndGradient(inputs, flags),
+    predict: (inputs, flags, backend) => bodies(backend).predict(inputs, flags),
+  };
+}
+
+/** Each backend's bodies of the two kernels. */
+const BODIES: Record<string, KernelPair<Body>> = {
+  cpu: hostBodiesOn('cpu'),
+  wasm: hostBodiesOn('wasm'),
   webgpu: { lossAndGradient: fixedFormWebGpu, predict: fixedFormPredictWebGpu },
 };
 
-function cpuBodies(backend: unknown) {
-  const cpu = backend as CpuBackend;
-  return hostBodies(
-    (t) => cpu.data.get(t.dataId).values,
-    (shape, values) => cpu.makeTensorInfo(shape, 'float32', values),
-  );
-}
-
-function wasmBodies(backend: unknown) {
-  const wasm = backend as WasmBackend;
-  return hostBodies(
-    (t) => wasm.typedArrayFromHeap(t),
-    (shape, values) => wasm.makeOutput(shape, 'float32', undefined, values),
-  );
-}
-
 function registerFixedFormKernels(): void {
-  for (const [backendName, bodies] of Object.entries(BODIES)) {
-    for (const [kernelName, body] of [
-      [FIXED_FORM_KERNEL, bodies.lossAndGradient],
-      [FIXED_FORM_PREDICT_KERNEL, bodies.predict],
-    ] as const) {
-      if (tf.getKernel(kernelName, backendName)) continue;
-      tf.registerKernel({
-        kernelName,
-        backendName,
-        kernelFunc: ({ inputs, attrs, backend }) =>
-          body(inputs as unknown as FixedFormInputInfos, attrs as unknown as FixedFormFlags, backend),
-      });
-    }
-  }
+  registerKernelPair({ lossAndGradient: FIXED_FORM_KERNEL, predict: FIXED_FORM_PREDICT_KERNEL }, BODIES);
 }
 
 /** Whether the fused kernel serves a step of C contexts on the active backend. */

@@ -47,8 +47,9 @@ export interface TrainOptions {
   initialWeights?: Record<ParameterName, Float32Array>;
   /**
    * Whether the fixed form's network-off steps compute their loss and gradient in the fused kernel
-   * (fixed-form-kernel.ts; default) rather than by autodiff of episodeLoss: the same maths, to float32
-   * rounding. false exists for comparing the two.
+   * (fixed-form-kernel.ts; default) rather than by autodiff of episodeLoss, and the transfer path's steps
+   * theirs in its fused kernel (transfer-kernel.ts, cpu and wasm): the same maths, to float32 rounding.
+   * false exists for comparing the two.
    */
   fusedStep?: boolean;
   /** Per-gene scale to use instead of the one computed from the training pairs (a restored model's), G. */
@@ -56,7 +57,9 @@ export interface TrainOptions {
   /** A restored transfer path: its feature genes (tensor gene indices) and weights. */
   initialTransfer?: { features: Int32Array; weights: Record<TransferParameterName, Float32Array> };
   /** Options of the transfer path's training (transfer-train.ts); defaults DEFAULT_TRANSFER_OPTIONS. */
-  transferOptions?: Partial<Omit<TransferTrainOptions, 'seed' | 'switches' | 'restore' | 'shouldStop'>>;
+  transferOptions?: Partial<
+    Omit<TransferTrainOptions, 'seed' | 'switches' | 'restore' | 'shouldStop' | 'fusedStep'>
+  >;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'preset' | 'seed'> = {

@@ -242,6 +242,7 @@ export async function trainC3tl(
         ),
         ...(options.initialTransfer && { maxEpochs: 0, restore: options.initialTransfer }),
         seed: options.seed,
+        fusedStep: options.fusedStep,
         switches: {
           deviations: switches.deviations,
           context: switches.context,

@@ -8,13 +8,12 @@ import { buildEpisode, featureGenes, type TransferEpisode, type TransferSource }
 import { withSupportRules, type SupportRules } from './transfer-support';
 import { centredPearson } from '../eval/metrics';
 import { mean, meanInterval } from '../eval/stats';
+import { transferKernelServes, transferOutput, transferStep } from './transfer-kernel';
 import {
   createTransferParameters,
-  meanSquaredError,
   scaleTransferGain,
   transferWeightValues,
   disposeTransferInputs,
-  transferForward,
   transferInputs,
   transferParameterCount,
   type TransferInputs,
@@ -44,6 +43,11 @@ export interface TransferTrainOptions {
   /** A restored path: its feature genes and weights (with maxEpochs 0 it predicts with exactly these). */
   restore?: { features: Int32Array; weights: Record<TransferParameterName, Float32Array> };
   shouldStop?: () => boolean;
+  /**
+   * Whether steps and held-out predictions run in the fused kernels (transfer-kernel.ts; default, where the
+   * backend has them) rather than autodiff and tfjs ops: the same maths, to float32 rounding.
+   */
+  fusedStep?: boolean;
 }
 
 export const DEFAULT_TRANSFER_OPTIONS: Omit<TransferTrainOptions, 'seed'> = {
@@ -229,9 +233,10 @@ export async function trainTransfer(
   const { switches } = options;
   const variables = [params.packed];
   const optimizer = tf.train.adam(options.learningRate);
+  const fused = (options.fusedStep ?? true) && transferKernelServes();
 
   const forwardValues = async (inputs: TransferInputs): Promise<Float32Array> => {
-    const out = tf.tidy(() => transferForward(params, switches, inputs));
+    const out = transferOutput(params, switches, inputs, fused);
     const values = (await out.data()) as Float32Array;
     out.dispose();
     return values;
@@ -304,11 +309,7 @@ export async function trainTransfer(
           Float32Array.from(episode.observed, (y, i) => y - episode.additive[i]),
           [Q, G],
         );
-        optimizer.minimize(
-          () => meanSquaredError(transferForward(params, switches, inputs), target),
-          false,
-          variables,
-        );
+        transferStep(optimizer, params, switches, inputs, target, fused);
         target.dispose();
         disposeTransferInputs(inputs);
       }

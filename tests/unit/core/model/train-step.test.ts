@@ -135,7 +135,7 @@ describe('trainStep', () => {
 });
 
 describe('step cost', () => {
-  it('stays within the kernels and bytes a step is allowed (cpu, a tiny simulated screen)', async () => {
+  it('stays within the kernels and bytes a step is allowed, fixed form and transfer path (cpu, a tiny simulated screen)', async () => {
     const split = evaluationSplit(tensor, 0, { supportFraction: 0.1, seed: 1 });
     const cost = await measureStepCost(tensor, split, {
       ...DEFAULT_TRAIN_OPTIONS,
@@ -154,5 +154,9 @@ describe('step cost', () => {
     const Gb = 17;
     const Q = DEFAULT_TRAIN_OPTIONS.episodes.maxQueryPairs;
     expect(cost.uploadBytesPerStep).toBeLessThanOrEqual(8 * C * Gb * 4 + 5 * Q * 4 + 1024);
+    // The transfer path's step, measured 2026-12-01: 23.2 kernels (356.2 with fusedStep false; 404.8 before
+    // issue 16): four gathers of resident profiles, the fused loss-and-gradient kernel and Adam's 18; the
+    // held-out predictions are one kernel per set per epoch. A fall-back to autodiff fails this.
+    expect(cost.transferKernelsPerStep).toBeLessThanOrEqual(24);
   });
 });
