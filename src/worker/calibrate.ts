@@ -49,10 +49,11 @@ export function calibrationProblem(limits: CalibrationLimits): CalibrationProble
     genesPerStep: genes,
     pseudoTargetPairs: 0,
     episodes: { ...DEFAULT_TRAIN_OPTIONS.episodes, supportFractionRange: [0.25, 0.25] },
-    // A run's time goes mostly to the transfer path's step (about 360 small kernels, not fused), so the
-    // timed step is the fixed form's unfused one (about 130 kernels), not the fused one (about 21): timed
-    // fused, SwiftShader's WebGPU won the calibration on a CPU-only machine and then trained many times
-    // slower than wasm (CI, 2026-12-01).
+    // The timed step is the fixed form's unfused one (about 130 kernels), not the fused one (about 21),
+    // which only the fixed form's stage reaches here: timed fused, SwiftShader's WebGPU won the calibration
+    // on a CPU-only machine (CI, 2026-12-01), yet a run's time goes mostly to the transfer path, whose fused
+    // step still runs its products over the deviation profiles in WGSL on the CPU there (demo, 2 epochs:
+    // 149 s on SwiftShader against about 33 s for a whole 26-epoch wasm run, reports/BENCHMARKS.md).
     fusedStep: false,
   };
   return { tensor, split, options };
