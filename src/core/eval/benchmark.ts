@@ -237,34 +237,28 @@ export async function runBenchmark(
       for (const cell of own) {
         const at = { dataset: dataset.name, seed, support: cell.support };
         hooks.onRun?.(at);
-        const truthByTarget = new Map<string, NonNullable<BenchmarkRow['truth']>>();
-        const trainByTarget = new Map<string, NonNullable<BenchmarkRow['train']>>();
+        // Every evaluated target reaches onTarget, in the report's order: its row is built there, where the
+        // predictions (for the truth scores) and the training notes are at hand.
         const report = await evaluate(
           tensor,
           target,
           { ...run, seed, supportFraction: cell.support },
           {
             onTarget: (evaluation) => {
-              if (truth) truthByTarget.set(evaluation.context, truthOfTarget(tensor, truth, evaluation));
-              trainByTarget.set(evaluation.context, trainOfTarget(evaluation.train));
+              cell.rows.push({
+                target: evaluation.context,
+                seed,
+                support: evaluation.support,
+                query: evaluation.query,
+                metrics: evaluation.metrics,
+                train: trainOfTarget(evaluation.train),
+                ...(truth && { truth: truthOfTarget(tensor, truth, evaluation) }),
+              });
               hooks.onTarget?.(at, evaluation);
             },
           },
         );
         cell.size ??= report.dataset;
-        for (const t of report.targets) {
-          const scores = truthByTarget.get(t.context);
-          const train = trainByTarget.get(t.context);
-          cell.rows.push({
-            target: t.context,
-            seed,
-            support: t.support,
-            query: t.query,
-            metrics: t.metrics,
-            ...(train && { train }),
-            ...(scores && { truth: scores }),
-          });
-        }
         for (const s of report.skipped) cell.skipped.push({ seed, ...s });
       }
     }
