@@ -137,6 +137,10 @@ describe('C3TL Studio in headless Chromium', () => {
     expect(await page.getByTestId('reference-mix').textContent()).toMatch(
       /mix of the other contexts: (ctx\d\d [+−]\d\.\d\d(, |\. )){5}/,
     );
+    // The transfer's multiple is judged on the target's validation pairs and on all five references.
+    expect(await page.getByTestId('transfer-info').textContent()).toMatch(
+      /epochs of its learnt transfer path.* on \d+ pairs in 6 contexts/,
+    );
     await page.locator('[data-testid=gene-heatmap] svg.main-svg').first().waitFor();
     await page.locator('[data-testid=loss-chart] svg.main-svg').first().waitFor();
     await snap(page.getByTestId('results-view'), '04-results');

@@ -196,7 +196,12 @@ function trainOfTarget(info: TrainInfo): NonNullable<BenchmarkRow['train']> {
     bestEpoch,
     seconds,
     ...(transfer && {
-      transfer: { epochs: transfer.epochs, bestEpoch: transfer.bestEpoch, scale: transfer.scale },
+      transfer: {
+        epochs: transfer.epochs,
+        bestEpoch: transfer.bestEpoch,
+        scale: transfer.scale,
+        judgedOn: transfer.judgedOn,
+      },
     }),
   };
 }

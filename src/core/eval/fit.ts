@@ -187,6 +187,7 @@ export async function fitSplit(
             epochs: model.transfer.epochs,
             bestEpoch: model.transfer.bestEpoch,
             scale: model.transfer.scale,
+            judgedOn: model.transfer.judgedOn,
             ...(mix && {
               mix: mix.contexts.map((c, i) => ({ context: selected.contexts[c], weight: mix.weights[i] })),
             }),

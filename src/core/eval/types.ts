@@ -64,6 +64,8 @@ export interface TrainInfo {
     epochs: number;
     bestEpoch: number;
     scale: number;
+    /** The contexts and pairs the multiple was judged on (absent in sessions saved before it was reported). */
+    judgedOn?: { contexts: number; pairs: number };
     mix?: { context: string; weight: number }[];
   };
 }

@@ -108,6 +108,8 @@ export interface TrainedC3tl {
     bestEpoch: number;
     /** The multiple of the trained transfer kept on held-out pairs (0: the path is off). */
     scale: number;
+    /** The contexts and pairs that multiple was judged on (0 and 0: nothing judged it). */
+    judgedOn: { contexts: number; pairs: number };
     parameters: number;
     features: Int32Array;
   };

@@ -286,6 +286,7 @@ export async function trainC3tl(
         epochs: transfer.epochs,
         bestEpoch: transfer.bestEpoch,
         scale: transfer.scale,
+        judgedOn: transfer.judgedOn,
         parameters: transfer.parameters,
         features: transfer.features,
       },

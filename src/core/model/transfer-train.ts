@@ -39,6 +39,11 @@ export interface TransferTrainOptions {
   holdout?: TransferHoldout;
   /** The fixed form the path is applied on; held-out pairs are judged on top of it, as the test is. */
   fixedForm?: FixedFormPredictor;
+  /**
+   * Whether the multiple kept after training is also judged on every other trainable reference context
+   * (referenceChecks; default true) rather than on the held-out sets alone.
+   */
+  checkReferences?: boolean;
   switches: TransferSwitches;
   /** A restored path: its feature genes and weights (with maxEpochs 0 it predicts with exactly these). */
   restore?: { features: Int32Array; weights: Record<TransferParameterName, Float32Array> };
@@ -84,10 +89,11 @@ export type FixedFormPredictor = (
 export const TRANSFER_SCALES = [1, 0.75, 1.25, 0.5, 1.5, 0.25, 0] as const;
 
 /**
- * The multiple kept: 1 unless another one beats it on the held-out pairs with the 95% t-interval of the paired
- * difference (per pair, pooled over the held-out sets) above zero; of those, the one with the largest mean
- * gain. The held-out pairs come from one or two contexts, so a mean difference alone is mostly that
- * context's noise (measured: on tahoe-5lines at 5% support it switched a helpful path off on 4 of 5 targets).
+ * The multiple kept: 1 unless another one beats it on the judged pairs with the 95% t-interval of the paired
+ * difference (per pair, pooled over the judged sets) above zero; of those, the one with the largest mean
+ * gain. Pairs of one context share that context's quirks, so a mean difference alone mostly follows them
+ * (measured: judged on one reference context, it switched a helpful path off on 4 of 5 targets of
+ * tahoe-5lines at 5% support).
  */
 export function chooseMultiple(pairScoresAt: (multiple: number) => readonly number[]): number {
   const atOne = pairScoresAt(1);
@@ -104,10 +110,43 @@ export function chooseMultiple(pairScoresAt: (multiple: number) => readonly numb
   return kept;
 }
 
+export interface ReferenceCheck {
+  context: number;
+  support: number[];
+  queries: number[];
+}
+
+/**
+ * After training, each trainable reference context but `skip` (the held-out one, judged already) plays the
+ * target once more: a seeded support of the target's size and up to maxQueries other usable pairs (indices
+ * into perturbations; usable[c] lists context c's). The fixed form and the path were fitted on these pairs,
+ * so they judge the multiple beside the held-out pairs rather than alone: they keep it from following the one
+ * held-out context (see chooseMultiple).
+ */
+export function referenceChecks(
+  trainable: readonly number[],
+  usable: readonly (readonly number[])[],
+  plan: { skip?: number; supportSize: number; maxQueries: number; seed: number },
+): ReferenceCheck[] {
+  const rng = createRng(plan.seed ^ 0xc4ec);
+  return trainable
+    .filter((context) => context !== plan.skip && usable[context].length > plan.supportSize)
+    .map((context) => {
+      const order = shuffled(usable[context], rng);
+      return {
+        context,
+        support: order.slice(0, plan.supportSize),
+        queries: order.slice(plan.supportSize, plan.supportSize + plan.maxQueries),
+      };
+    });
+}
+
 export interface TrainedTransfer {
   parameters: number;
   /** The multiple of the trained transfer kept (TRANSFER_SCALES; 1 when nothing judged it), folded into gain. */
   scale: number;
+  /** The contexts and pairs the multiple was judged on (0 and 0 when nothing judged it). */
+  judgedOn: { contexts: number; pairs: number };
   bestEpoch: number;
   epochs: number;
   /** Validation score per epoch (epoch 0: the initial rule), mean centred Pearson. */
@@ -249,9 +288,9 @@ export async function trainTransfer(
   };
   // The held-out episodes are fixed: their inputs are uploaded once and read by every validation.
   const heldOutInputs = validations.map((v) => transferInputs(v.episode, F));
-  /** Centred Pearson of base + multiple * transfer per held-out pair, over the held-out sets in turn. */
-  const heldOutPairScores = (transferred: Float32Array[], multiple: number): number[][] =>
-    validations.map((v, i) => {
+  /** Centred Pearson of base + multiple * transfer per pair of each scored set in turn. */
+  const pairScores = (sets: Scored[], transferred: Float32Array[], multiple: number): number[][] =>
+    sets.map((v, i) => {
       const r = transferred[i];
       const predicted = new Float32Array(G);
       const observed = new Float32Array(G);
@@ -267,7 +306,7 @@ export async function trainTransfer(
     });
   /** Mean over the held-out sets of each set's mean centred Pearson (the score early stopping reads). */
   const heldOutScore = (transferred: Float32Array[], multiple: number): number => {
-    const sets = heldOutPairScores(transferred, multiple);
+    const sets = pairScores(validations, transferred, multiple);
     return sets.length > 0 ? mean(sets.map(mean)) : 0;
   };
   const transferHeldOut = async (): Promise<Float32Array[]> => {
@@ -298,6 +337,7 @@ export async function trainTransfer(
   let bestEpoch = 0;
   let epochs = 0;
   let kept = 1;
+  let judgedOn = { contexts: 0, pairs: 0 };
   try {
     for (let epoch = 1; epoch <= epochLimit; epoch++) {
       if (options.shouldStop?.()) throw new AbortError();
@@ -327,9 +367,26 @@ export async function trainTransfer(
     }
     variables.forEach((v, i) => v.assign(best[i]));
     if (epochLimit > 0) {
+      const checks = [...validations];
+      if (options.checkReferences ?? true) {
+        const plans = referenceChecks(trainable, usableAfterHoldout, {
+          skip: holdout?.context,
+          supportSize,
+          maxQueries: options.maxQueryPairs,
+          seed: options.seed,
+        });
+        for (const { context, support, queries } of plans)
+          checks.push(await scored(source, context, support, queries, options.fixedForm, rules));
+      }
       const transferred = await transferHeldOut();
-      kept = chooseMultiple((multiple) => heldOutPairScores(transferred, multiple).flat());
+      for (const check of checks.slice(validations.length))
+        transferred.push(await predictScaled(check.episode));
+      kept = chooseMultiple((multiple) => pairScores(checks, transferred, multiple).flat());
       if (kept !== 1) scaleTransferGain(params, kept);
+      judgedOn = {
+        contexts: new Set(checks.map((check) => check.episode.context)).size,
+        pairs: checks.reduce((sum, check) => sum + check.episode.queries.length, 0),
+      };
     }
   } catch (error) {
     tf.dispose(variables);
@@ -351,6 +408,7 @@ export async function trainTransfer(
   return {
     parameters: transferParameterCount(F, G),
     scale: kept,
+    judgedOn,
     bestEpoch,
     epochs,
     scores,

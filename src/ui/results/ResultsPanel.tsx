@@ -103,9 +103,12 @@ function transferText(transfer: EvaluationView['train']['transfer']): string {
   if (transfer.epochs === 0)
     return 'its learnt transfer path untrained in this run (no held-out reference context could judge training, or the model was read from a file)';
   const epochs = `${transfer.epochs} epochs of its learnt transfer path`;
+  const judged = transfer.judgedOn
+    ? `${transfer.judgedOn.pairs} pairs in ${transfer.judgedOn.contexts} contexts`
+    : 'held-out pairs';
   if (transfer.scale === 0)
-    return `${epochs}, then switched off: on held-out pairs the fixed form alone did better`;
+    return `${epochs}, then switched off: on ${judged} the fixed form alone did better`;
   const best =
     transfer.bestEpoch === 0 ? 'no epoch beat its initial similarity rule' : `best ${transfer.bestEpoch}`;
-  return `${epochs} (${best}; applied at ${transfer.scale}x, the multiple held-out pairs preferred)`;
+  return `${epochs} (${best}; applied at ${transfer.scale}x, the multiple ${judged} preferred)`;
 }

@@ -277,7 +277,13 @@ describe('c3tl CLI', () => {
       expect(r.stderr).toMatch(
         /sim:default seed 2 support 0\.1 target ctx01: c3tl centred Pearson -?\d\.\d{4} \(1 epochs, [\d.]+ s; transfer best epoch [01], multiple [\d.]+\)/,
       );
-      expect(cell.targetRows[0].train).toMatchObject({ epochs: 1, transfer: { scale: expect.any(Number) } });
+      expect(cell.targetRows[0].train).toMatchObject({
+        epochs: 1,
+        transfer: {
+          scale: expect.any(Number),
+          judgedOn: { contexts: cell.dataset.contexts, pairs: expect.any(Number) },
+        },
+      });
     });
 
     it('reads a dataset of several files (comma-separated) and prints the tables of the fast preset', () => {

@@ -1,5 +1,14 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { chooseMultiple, TRANSFER_SCALES } from '../../../../src/core/model/transfer-train';
+import { evaluationSplit } from '../../../../src/core/eval/split';
+import {
+  chooseMultiple,
+  DEFAULT_TRANSFER_OPTIONS,
+  referenceChecks,
+  trainTransfer,
+  TRANSFER_SCALES,
+} from '../../../../src/core/model/transfer-train';
+import { simulate } from '../../../../src/core/simulate/simulator';
 
 /** Per-pair scores where each multiple m scores base + slope * m on every pair, plus a per-pair wobble. */
 function scoresOf(slope: (m: number) => number, wobble: number, pairs = 40) {
@@ -23,5 +32,63 @@ describe('chooseMultiple: the transfer multiple kept on held-out pairs', () => {
     const peak = (m: number) => -0.01 * (m - 1.5) ** 2;
     expect(chooseMultiple(scoresOf(peak, 0.0001))).toBe(1.5);
     expect(TRANSFER_SCALES).toContain(1.5);
+  });
+});
+
+describe('referenceChecks: the reference contexts that judge the multiple beside the held-out pairs', () => {
+  const usable = [[], [0, 1, 2, 3, 4, 5, 6, 7], [2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [1, 2, 3, 4, 5]];
+  const plan = { skip: 1, supportSize: 3, maxQueries: 4, seed: 5 };
+
+  it('plays each trainable context but the held-out one once, support and queries disjoint and usable', () => {
+    const checks = referenceChecks([1, 2, 3], usable, plan);
+    expect(checks.map((check) => check.context)).toEqual([2, 3]);
+    for (const { context, support, queries } of checks) {
+      expect(support).toHaveLength(3);
+      expect(queries.length).toBe(Math.min(4, usable[context].length - 3));
+      expect(new Set([...support, ...queries]).size).toBe(support.length + queries.length);
+      for (const p of [...support, ...queries]) expect(usable[context]).toContain(p);
+    }
+  });
+
+  it('draws the same supports for the same seed and others for another seed', () => {
+    expect(referenceChecks([1, 2, 3], usable, plan)).toEqual(referenceChecks([1, 2, 3], usable, plan));
+    const supports = (seed: number) =>
+      referenceChecks([2], usable, { ...plan, seed, maxQueries: 0 })[0].support.join();
+    expect(new Set([1, 2, 3, 4, 5, 6].map(supports)).size).toBeGreaterThan(1);
+  });
+
+  it('skips nothing without a held-out context and leaves out contexts too small to play the target', () => {
+    expect(referenceChecks([1, 2, 3], usable, { ...plan, skip: undefined }).map((c) => c.context)).toEqual([
+      1, 2, 3,
+    ]);
+    expect(referenceChecks([1, 3], usable, { ...plan, skip: undefined, supportSize: 5 })).toHaveLength(1);
+  });
+});
+
+describe('the multiple after a training: judged on every context that can play the target', () => {
+  it('pools the held-out context, the target and every other trainable reference (or the held-out sets alone)', async () => {
+    expect(await tf.setBackend('cpu')).toBe(true);
+    const P = 40;
+    const screen = simulate({ contexts: 5, perturbations: P, genes: 50, counts: false, seed: 6 });
+    const split = evaluationSplit(screen.tensor, 0, { supportFraction: 0.2, seed: 2 });
+    const holdout = { context: 1, support: [0, 1, 2, 3, 4, 5], queries: [20, 21, 22, 23, 24, 25, 26, 27] };
+    const judgedOn = async (checkReferences: boolean) => {
+      const trained = await trainTransfer(screen.tensor, split, new Float32Array(50).fill(0.7), {
+        ...DEFAULT_TRANSFER_OPTIONS,
+        seed: 9,
+        maxEpochs: 1,
+        featureGenes: 16,
+        holdout,
+        checkReferences,
+      });
+      trained.dispose();
+      return trained.judgedOn;
+    };
+    const heldOut = holdout.queries.length + split.supportVal.length;
+    expect(split.supportVal.length).toBeGreaterThan(0);
+    expect(await judgedOn(false)).toEqual({ contexts: 2, pairs: heldOut });
+    // Contexts 2, 3 and 4 each play the target with a support of the target's training-support size.
+    const supportSize = split.supportTrain.length;
+    expect(await judgedOn(true)).toEqual({ contexts: 5, pairs: heldOut + 3 * (P - supportSize) });
   });
 });
