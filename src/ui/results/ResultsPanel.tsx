@@ -110,5 +110,5 @@ function transferText(transfer: EvaluationView['train']['transfer']): string {
     return `${epochs}, then switched off: on ${judged} the fixed form alone did better`;
   const best =
     transfer.bestEpoch === 0 ? 'no epoch beat its initial similarity rule' : `best ${transfer.bestEpoch}`;
-  return `${epochs} (${best}; applied at ${transfer.scale}x, the multiple ${judged} preferred)`;
+  return `${epochs} (${best}; applied at ${transfer.scale}x, the multiple preferred on ${judged})`;
 }
