@@ -3,6 +3,7 @@ import type { BlockInputs, C3tlData, C3tlParameters, C3tlSwitches, GeneBlock } f
 import { SHARED_PARAMETER_NAMES, blockVariables, episodeLoss } from './c3tl';
 import type { Episode } from './episodes';
 import { disposeEpisode, episodeTensors, queryContextTensor, supportPairsOf } from './train-episodes';
+import { stepOptimizer, type StepOptimizer } from './adam-kernel';
 import { fixedFormKernelServes, fixedFormLossAndGradients } from './fixed-form-kernel';
 import {
   blockInputs,
@@ -65,8 +66,9 @@ export interface StepTrainer {
    * the network off and the kernel serving the active backend.
    */
   fused: boolean;
-  sharedOptimizer: tf.Optimizer;
-  blockOptimizers: tf.Optimizer[];
+  /** FusedAdam (adam-kernel.ts) when fused, else tf.train.adam: the same update, fewer kernels. */
+  sharedOptimizer: StepOptimizer;
+  blockOptimizers: StepOptimizer[];
 }
 
 export function createStepTrainer(
@@ -76,6 +78,7 @@ export function createStepTrainer(
   geneWeights: tf.Tensor1D[],
   options: { switches: C3tlSwitches; learningRate: number; residentBudget?: number; fused?: boolean },
 ): StepTrainer {
+  const fused = (options.fused ?? true) && !options.switches.network && fixedFormKernelServes(host.contexts);
   return {
     params,
     data,
@@ -83,11 +86,11 @@ export function createStepTrainer(
     geneWeights,
     switches: options.switches,
     resident: residentQueryRows(host, params.geneBlocks, options.residentBudget),
-    fused: (options.fused ?? true) && !options.switches.network && fixedFormKernelServes(host.contexts),
+    fused,
     // Adam keys its moments by the position of a gradient in the list it is given, so each optimiser must
     // always see the same variables: one for the shared weights, one per gene block.
-    sharedOptimizer: tf.train.adam(options.learningRate),
-    blockOptimizers: params.geneBlocks.map(() => tf.train.adam(options.learningRate)),
+    sharedOptimizer: stepOptimizer(options.learningRate, fused),
+    blockOptimizers: params.geneBlocks.map(() => stepOptimizer(options.learningRate, fused)),
   };
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { StepOptimizer } from './adam-kernel';
 import {
   hostAccess,
   registerKernelPair,
@@ -132,21 +133,26 @@ export function transferPredictions(
  * check transferKernelServes), else autodiff of meanSquaredError(transferForward).
  */
 export function transferStep(
-  optimizer: tf.Optimizer,
+  optimizer: StepOptimizer,
   params: TransferParameters,
   switches: TransferSwitches,
   inputs: TransferInputs,
   target: tf.Tensor2D,
   fused: boolean,
 ): void {
+  const { name } = params.packed;
   if (!fused) {
-    optimizer.minimize(() => meanSquaredError(transferForward(params, switches, inputs), target), false, [
-      params.packed,
-    ]);
+    // What tf.Optimizer.minimize does, on any StepOptimizer.
+    const { value, grads } = tf.variableGrads(
+      () => meanSquaredError(transferForward(params, switches, inputs), target),
+      [params.packed],
+    );
+    optimizer.applyGradients([{ name, tensor: grads[name] }]);
+    tf.dispose([value, ...Object.values(grads)]);
     return;
   }
   const { loss, gradient } = transferLossAndGradients(params, switches, inputs, target);
-  optimizer.applyGradients([{ name: params.packed.name, tensor: gradient }]);
+  optimizer.applyGradients([{ name, tensor: gradient }]);
   tf.dispose([loss, gradient]);
 }
 

@@ -8,6 +8,7 @@ import { buildEpisode, featureGenes, type TransferEpisode, type TransferSource }
 import { withSupportRules, type SupportRules } from './transfer-support';
 import { centredPearson } from '../eval/metrics';
 import { mean, meanInterval } from '../eval/stats';
+import { stepOptimizer } from './adam-kernel';
 import { transferKernelServes, transferOutput, transferStep } from './transfer-kernel';
 import {
   createTransferParameters,
@@ -271,8 +272,8 @@ export async function trainTransfer(
   const params = createTransferParameters(F, G, options.restore?.weights);
   const { switches } = options;
   const variables = [params.packed];
-  const optimizer = tf.train.adam(options.learningRate);
   const fused = (options.fusedStep ?? true) && transferKernelServes();
+  const optimizer = stepOptimizer(options.learningRate, fused);
 
   const forwardValues = async (inputs: TransferInputs): Promise<Float32Array> => {
     const out = transferOutput(params, switches, inputs, fused);
