@@ -79,8 +79,9 @@ describe('benchOne', () => {
     expect(row.peakTensorMiB).toBeGreaterThan(0);
     expect(row.peakTensorMiB).toBeLessThan(100);
 
-    // One metered epoch: every step dispatches kernels and uploads its episode; the epoch reads back its loss.
-    expect(row.kernelsPerStep).toBeGreaterThan(10);
+    // One metered epoch: every step dispatches kernels (at least the fused gradient and the fused Adam update)
+    // and uploads its episode; the epoch reads back its loss.
+    expect(row.kernelsPerStep).toBeGreaterThanOrEqual(2);
     expect(row.uploadBytesPerStep).toBeGreaterThan(1000);
     expect(row.downloadBytesPerStep).toBeGreaterThan(0);
   });
