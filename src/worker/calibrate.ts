@@ -49,7 +49,7 @@ export function calibrationProblem(limits: CalibrationLimits): CalibrationProble
     genesPerStep: genes,
     pseudoTargetPairs: 0,
     episodes: { ...DEFAULT_TRAIN_OPTIONS.episodes, supportFractionRange: [0.25, 0.25] },
-    // The timed step is the fixed form's unfused one (about 130 kernels), not the fused one (about 21),
+    // The timed step is the fixed form's unfused one (about 130 kernels), not the fused one (about 4),
     // which only the fixed form's stage reaches here: timed fused, SwiftShader's WebGPU won the calibration
     // on a CPU-only machine (CI, 2026-12-01), yet a run's time goes mostly to the transfer path, whose fused
     // step still runs its products over the deviation profiles in WGSL on the CPU there (demo, 2 epochs:

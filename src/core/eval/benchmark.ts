@@ -189,21 +189,12 @@ export interface BenchmarkHooks {
   onTarget?: (at: BenchmarkProgress, evaluation: TargetEvaluation) => void;
 }
 
+/** The row's training notes: the run's, without the reference mix's weights (the app shows those). */
 function trainOfTarget(info: TrainInfo): NonNullable<BenchmarkRow['train']> {
   const { epochs, bestEpoch, seconds, transfer } = info;
-  return {
-    epochs,
-    bestEpoch,
-    seconds,
-    ...(transfer && {
-      transfer: {
-        epochs: transfer.epochs,
-        bestEpoch: transfer.bestEpoch,
-        scale: transfer.scale,
-        judgedOn: transfer.judgedOn,
-      },
-    }),
-  };
+  if (!transfer) return { epochs, bestEpoch, seconds };
+  const { mix: _mix, ...record } = transfer;
+  return { epochs, bestEpoch, seconds, transfer: record };
 }
 
 function truthOfTarget(
