@@ -121,13 +121,17 @@ function restoredTransfer(tensor: EffectTensor, transfer: NonNullable<ModelFile[
     if (i === undefined) throw new Error(`The model's feature gene "${g}" is not among its genes.`);
     return i;
   });
-  return { features, weights: transfer.weights };
+  return { features, weights: transfer.weights, sparseMix: transfer.sparseMix };
 }
 
 async function transferSection(tensor: EffectTensor, model: TrainedC3tl): Promise<ModelFile['transfer']> {
   const weights = await model.transferWeights();
   if (!weights || !model.transfer) return null;
-  return { features: Array.from(model.transfer.features, (g) => tensor.genes[g]), weights };
+  return {
+    features: Array.from(model.transfer.features, (g) => tensor.genes[g]),
+    weights,
+    sparseMix: model.transfer.sparseMix,
+  };
 }
 
 /**
@@ -188,6 +192,7 @@ export async function fitSplit(
             bestEpoch: model.transfer.bestEpoch,
             scale: model.transfer.scale,
             judgedOn: model.transfer.judgedOn,
+            sparseMix: model.transfer.sparseMix,
             ...(mix && {
               mix: mix.contexts.map((c, i) => ({ context: selected.contexts[c], weight: mix.weights[i] })),
             }),

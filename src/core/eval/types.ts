@@ -66,6 +66,11 @@ export interface TrainInfo {
     scale: number;
     /** The contexts and pairs the multiple was judged on (absent in sessions saved before it was reported). */
     judgedOn?: { contexts: number; pairs: number };
+    /**
+     * Whether the reference mix read the references' sparse-denoised effects (absent in sessions saved before
+     * it could).
+     */
+    sparseMix?: boolean;
     mix?: { context: string; weight: number }[];
   };
 }

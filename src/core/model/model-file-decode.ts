@@ -107,7 +107,9 @@ function parseBody(json: Json, version: number): ModelFile {
         tShapes[name].reduce((a, b) => a * b, 1),
       );
     }
-    transfer = { features, weights: tWeights };
+    // Version 3 files predate the sparse-denoised mix: their mix read the raw effects.
+    const sparseMix = version >= 4 ? field(json, 'transfer.sparseMix', isBoolean, 'true or false') : false;
+    transfer = { features, weights: tWeights, sparseMix };
   }
   return {
     format: MODEL_FORMAT,
@@ -199,12 +201,17 @@ export function decodeModelFile(input: string | Uint8Array, file = 'model file')
   }
   try {
     const notes =
-      version < MODEL_FORMAT_VERSION
+      version === 2
         ? [
-            `Model format version ${version}: written before C3TL's transfer path gained the reference mix, ` +
+            "Model format version 2: written before C3TL's transfer path gained the reference mix, " +
               'so it predicts as it did then, without the mix and the linear transfer.',
           ]
-        : [];
+        : version === 3
+          ? [
+              'Model format version 3: written before the reference mix could read sparse-denoised effects, ' +
+                'so its mix reads the raw effects, as it did then.',
+            ]
+          : [];
     return { ok: true, data: parseBody(json, version), notes };
   } catch (error) {
     if (!(error instanceof Corrupt)) throw error;

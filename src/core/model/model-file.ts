@@ -2,14 +2,16 @@
  * The portable C3TL model file: one UTF-8 JSON document (browser, worker and CLI write and read the same
  * bytes) holding a trained model's weights and everything needed to rebuild it on a dataset.
  *
- * Layout (format "c3tl-model", formatVersion 3): a header of plain JSON fields (architecture, preprocessing,
+ * Layout (format "c3tl-model", formatVersion 4): a header of plain JSON fields (architecture, preprocessing,
  * target, support, settings, dataset hash, versions) and `weights`, one entry per parameter:
  * { shape: number[], data: base64 } where data holds the values as little-endian IEEE-754 float32, row-major,
  * gene axes in the order of preprocessing.genes. The standardisation's mean and scale are stored the same way.
- * `transfer` holds the learnt transfer path (transfer.ts), or null when it was off: its feature genes by name
- * and its weights in the same encoding, feature axes in the order of `transfer.features`.
+ * `transfer` holds the learnt transfer path (transfer.ts), or null when it was off: its feature genes by name,
+ * its weights in the same encoding, feature axes in the order of `transfer.features`, and `sparseMix`, whether
+ * its reference mix read the references' sparse-denoised effects.
  *
- * Version 2 files (before the transfer path's reference mix, architecture.switches.mix) are read with the mix
+ * Version 3 files (before the mix could read sparse-denoised effects) are read with sparseMix false, as they
+ * predicted. Version 2 files (before the transfer path's reference mix, architecture.switches.mix) are read with the mix
  * off, so they predict as they did when written. Version 1 files (before the transfer path) are refused with a message that says so: they hold only the
  * fixed form, which is no longer what "C3TL" predicts, so restoring them would show other numbers under the
  * same name.
@@ -29,7 +31,7 @@ import { TRANSFER_PARAMETER_NAMES, type TransferParameterName } from './transfer
 import type { GeneStandardisation } from './standardise';
 
 export const MODEL_FORMAT = 'c3tl-model';
-export const MODEL_FORMAT_VERSION = 3;
+export const MODEL_FORMAT_VERSION = 4;
 /** File name ending the app and the CLI use. */
 export const MODEL_FILE_EXTENSION = '.c3tl.json';
 
@@ -38,7 +40,10 @@ export type ModelMode = 'evaluate' | 'predict';
 /** A decoded model file; typed arrays are the decoded float32 values. */
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
-  /** Version 2 files are read as version 3 with the transfer path's reference mix off. */
+  /**
+   * Version 3 files are read as version 4 with transfer.sparseMix false; version 2 files also with the
+   * transfer path's reference mix and linear transfer off.
+   */
   formatVersion: typeof MODEL_FORMAT_VERSION;
   /** ISO 8601 time the file was written. */
   createdAt: string;
@@ -73,8 +78,15 @@ export interface ModelFile {
   training: { backend: string; epochs: number; bestEpoch: number; seconds: number };
   /** Every parameter, gene axes in preprocessing.genes order. */
   weights: Record<ParameterName, Float32Array>;
-  /** The transfer path: its feature genes (names, among preprocessing.genes) and weights; null when off. */
-  transfer: { features: string[]; weights: Record<TransferParameterName, Float32Array> } | null;
+  /**
+   * The transfer path: its feature genes (names, among preprocessing.genes), weights and whether its mix read
+   * sparse-denoised effects; null when off.
+   */
+  transfer: {
+    features: string[];
+    weights: Record<TransferParameterName, Float32Array>;
+    sparseMix: boolean;
+  } | null;
 }
 
 /** Shapes of the transfer path's weights for F feature genes and G genes. */
@@ -135,14 +147,17 @@ export function encodeModelFile(model: ModelFile): string {
     weights[name] = { shape: shapes[name], data: float32ToBase64(model.weights[name]) };
   }
   const { standardisation, ...preprocessing } = model.preprocessing;
-  let transfer: { features: string[]; weights: Record<string, { shape: number[]; data: string }> } | null =
-    null;
+  let transfer: {
+    features: string[];
+    weights: Record<string, { shape: number[]; data: string }>;
+    sparseMix: boolean;
+  } | null = null;
   if (model.transfer) {
     const tShapes = transferShapes(model.transfer.features.length, model.architecture.genes);
     const tWeights: Record<string, { shape: number[]; data: string }> = {};
     for (const name of TRANSFER_PARAMETER_NAMES)
       tWeights[name] = { shape: tShapes[name], data: float32ToBase64(model.transfer.weights[name]) };
-    transfer = { features: model.transfer.features, weights: tWeights };
+    transfer = { features: model.transfer.features, weights: tWeights, sparseMix: model.transfer.sparseMix };
   }
   return `${JSON.stringify({
     ...model,

@@ -55,7 +55,11 @@ export interface TrainOptions {
   /** Per-gene scale to use instead of the one computed from the training pairs (a restored model's), G. */
   standardisation?: GeneStandardisation;
   /** A restored transfer path: its feature genes (tensor gene indices) and weights. */
-  initialTransfer?: { features: Int32Array; weights: Record<TransferParameterName, Float32Array> };
+  initialTransfer?: {
+    features: Int32Array;
+    weights: Record<TransferParameterName, Float32Array>;
+    sparseMix: boolean;
+  };
   /** Options of the transfer path's training (transfer-train.ts); defaults DEFAULT_TRANSFER_OPTIONS. */
   transferOptions?: Partial<
     Omit<TransferTrainOptions, 'seed' | 'switches' | 'restore' | 'shouldStop' | 'fusedStep'>
@@ -110,6 +114,8 @@ export interface TrainedC3tl {
     scale: number;
     /** The contexts and pairs that multiple was judged on (0 and 0: nothing judged it). */
     judgedOn: { contexts: number; pairs: number };
+    /** Whether the reference mix reads the references' sparse-denoised effects (chosen on judged pairs). */
+    sparseMix: boolean;
     parameters: number;
     features: Int32Array;
   };

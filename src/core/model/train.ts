@@ -287,6 +287,7 @@ export async function trainC3tl(
         bestEpoch: transfer.bestEpoch,
         scale: transfer.scale,
         judgedOn: transfer.judgedOn,
+        sparseMix: transfer.sparseMix,
         parameters: transfer.parameters,
         features: transfer.features,
       },

@@ -1,5 +1,6 @@
 import { variableGeneIndices } from '../data/select';
 import type { EffectTensor } from '../data/tensor';
+import { sparsePosteriorMeans } from './sparse-maths';
 
 /**
  * Host-side views of a screen for the learnt transfer path (transfer.ts). Everything is in scaled units
@@ -14,6 +15,38 @@ export interface TransferSource {
   scale: Float32Array;
   /** Feature genes (indices into G), the most variable ones over the training pairs. */
   features: Int32Array;
+  /**
+   * C*P*G, the layout of tensor.values: each context's readable effects denoised as sparse
+   * (sparseReferenceEffects), scaled units; when present the reference mix reads these instead of the raw
+   * effects (transfer-support.ts).
+   */
+  sparse?: Float32Array;
+}
+
+/**
+ * Each context's readable effects (scaled units) replaced by their posterior means under a sparse prior fitted
+ * on that context's readable pairs alone (sparse-maths.ts); unreadable pairs stay 0. C*P*G like tensor.values.
+ */
+export function sparseReferenceEffects(
+  source: Pick<TransferSource, 'tensor' | 'mask' | 'scale'>,
+): Float32Array {
+  const { tensor, mask, scale } = source;
+  const C = tensor.contexts.length;
+  const P = tensor.perturbations.length;
+  const G = tensor.genes.length;
+  const out = new Float32Array(C * P * G);
+  for (let c = 0; c < C; c++) {
+    const rows: number[] = [];
+    for (let p = 0; p < P; p++) if (mask[c * P + p]) rows.push(p);
+    const block = new Float64Array(rows.length * G);
+    rows.forEach((p, i) => {
+      const at = (c * P + p) * G;
+      for (let g = 0; g < G; g++) block[i * G + g] = tensor.values[at + g] / scale[g];
+    });
+    const denoised = sparsePosteriorMeans(block, rows.length, G);
+    rows.forEach((p, i) => out.set(denoised.subarray(i * G, (i + 1) * G), (c * P + p) * G));
+  }
+  return out;
 }
 
 /**

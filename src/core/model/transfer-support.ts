@@ -76,7 +76,8 @@ export function invertSymmetric(M: Float64Array, n: number, ridge: number): Floa
  *    (centred the same way), over the feature genes; a query's mix is sum_k w_k (its deviation in reference k
  *    minus that reference's support mean), on every gene: where the target resembles reference k, a
  *    perturbation deviates in the target as it deviates in k. Sets mix [Q, G], mixWeights [K] and replaces
- *    residual by what the mix leaves of it (zero mix with fewer than two support pairs).
+ *    residual by what the mix leaves of it (zero mix with fewer than two support pairs). With source.sparse
+ *    the references' deviations are read from their sparse-denoised effects (transfer-data.ts).
  *  - linear: supportInverse [S, S] = (D D^T + ridge I)^-1, D [S, K F] the support's deviation profiles over
  *    the feature genes (the rows transfer.ts compares perturbations by, unweighted).
  */
@@ -106,12 +107,16 @@ export function withSupportRules(
       for (let g = 0; g < G; g++) out[k * G + g] = value(c, p, g) - mean[g];
     });
   };
-  const supportDev = new Float64Array(S * K * G);
   const row = new Float64Array(K * G);
-  support.forEach((p, s) => {
-    deviations(p, row);
-    supportDev.set(row, s * K * G);
-  });
+  const supportDeviations = (of: (p: number, out: Float64Array) => void): Float64Array => {
+    const all = new Float64Array(S * K * G);
+    support.forEach((p, s) => {
+      of(p, row);
+      all.set(row, s * K * G);
+    });
+    return all;
+  };
+  const supportDev = supportDeviations(deviations);
   const out: TransferEpisode = { ...episode };
   if (rules.linear && S > 0 && K > 0 && F > 0) {
     const gram = new Float64Array(S * S);
@@ -131,7 +136,30 @@ export function withSupportRules(
     if (trace > 0)
       out.supportInverse = Float32Array.from(invertSymmetric(gram, S, (LINEAR_RIDGE * trace) / S));
   }
-  if (rules.mix) Object.assign(out, referenceMix(episode, supportDev, K, G, features, deviations, row));
+  if (rules.mix) {
+    const sparse = source.sparse;
+    /** As deviations, from the sparse-denoised effects. */
+    const sparseDeviations = (p: number, out: Float64Array): void => {
+      out.fill(0);
+      if (!sparse) return;
+      mean.fill(0);
+      let n = 0;
+      for (const c of refs) {
+        if (!mask[c * P + p]) continue;
+        n++;
+        for (let g = 0; g < G; g++) mean[g] += sparse[(c * P + p) * G + g];
+      }
+      if (n === 0) return;
+      for (let g = 0; g < G; g++) mean[g] /= n;
+      refs.forEach((c, k) => {
+        if (!mask[c * P + p]) return;
+        for (let g = 0; g < G; g++) out[k * G + g] = sparse[(c * P + p) * G + g] - mean[g];
+      });
+    };
+    const mixDeviations = sparse ? sparseDeviations : deviations;
+    const mixSupport = sparse ? supportDeviations(sparseDeviations) : supportDev;
+    Object.assign(out, referenceMix(episode, mixSupport, K, G, features, mixDeviations, row));
+  }
   return out;
 }
 

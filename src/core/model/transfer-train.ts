@@ -4,7 +4,13 @@ import type { TargetSplit } from '../eval/types';
 import { createRng, shuffled, type Rng } from '../random';
 import { AbortError } from './abort';
 import { disposeProfiles, episodeInputs, residentProfiles } from './transfer-resident';
-import { buildEpisode, featureGenes, type TransferEpisode, type TransferSource } from './transfer-data';
+import {
+  buildEpisode,
+  featureGenes,
+  sparseReferenceEffects,
+  type TransferEpisode,
+  type TransferSource,
+} from './transfer-data';
 import { withSupportRules, type SupportRules } from './transfer-support';
 import { centredPearson } from '../eval/metrics';
 import { mean, meanInterval } from '../eval/stats';
@@ -45,9 +51,21 @@ export interface TransferTrainOptions {
    * (referenceChecks; default true) rather than on the held-out sets alone.
    */
   checkReferences?: boolean;
+  /**
+   * 'choose' (default): before training, the reference mix reads the references' sparse-denoised effects
+   * (transfer-data.ts) where the judged pairs prefer it to the raw effects (preferredOver); 'off': raw always.
+   */
+  sparseMix?: 'choose' | 'off';
   switches: TransferSwitches;
-  /** A restored path: its feature genes and weights (with maxEpochs 0 it predicts with exactly these). */
-  restore?: { features: Int32Array; weights: Record<TransferParameterName, Float32Array> };
+  /**
+   * A restored path: its feature genes, weights and whether its mix read sparse-denoised effects (with
+   * maxEpochs 0 it predicts with exactly these).
+   */
+  restore?: {
+    features: Int32Array;
+    weights: Record<TransferParameterName, Float32Array>;
+    sparseMix: boolean;
+  };
   shouldStop?: () => boolean;
   /**
    * Whether steps and held-out predictions run in the fused kernels (transfer-kernel.ts; default, where the
@@ -102,13 +120,25 @@ export function chooseMultiple(pairScoresAt: (multiple: number) => readonly numb
   let keptGain = 0;
   for (const multiple of TRANSFER_SCALES) {
     if (multiple === 1) continue;
-    const gain = meanInterval(pairScoresAt(multiple).map((score, i) => score - atOne[i]));
-    if (gain.lo > 0 && gain.mean > keptGain) {
+    const gain = preferredOver(pairScoresAt(multiple), atOne);
+    if (gain !== undefined && gain > keptGain) {
       kept = multiple;
-      keptGain = gain.mean;
+      keptGain = gain;
     }
   }
   return kept;
+}
+
+/**
+ * The mean gain of `candidate` over `incumbent` (scores of the same pairs) when the 95% t-interval of the
+ * paired difference lies above zero, else undefined: the rule every choice made on judged pairs follows.
+ */
+export function preferredOver(
+  candidate: readonly number[],
+  incumbent: readonly number[],
+): number | undefined {
+  const gain = meanInterval(candidate.map((score, i) => score - incumbent[i]));
+  return gain.lo > 0 ? gain.mean : undefined;
 }
 
 export interface ReferenceCheck {
@@ -148,6 +178,8 @@ export interface TrainedTransfer {
   scale: number;
   /** The contexts and pairs the multiple was judged on (0 and 0 when nothing judged it). */
   judgedOn: { contexts: number; pairs: number };
+  /** Whether the reference mix reads the references' sparse-denoised effects (chosen before training). */
+  sparseMix: boolean;
   bestEpoch: number;
   epochs: number;
   /** Validation score per epoch (epoch 0: the initial rule), mean centred Pearson. */
@@ -175,13 +207,13 @@ interface Scored {
   supportMean: Float32Array;
 }
 
-async function scored(
+/** A scored set before the support rules (scoredBase), to which each candidate source applies them. */
+async function scoredBase(
   source: TransferSource,
   context: number,
   support: number[],
   queries: number[],
   fixedForm: FixedFormPredictor | undefined,
-  rules: SupportRules,
 ): Promise<Scored> {
   const { tensor, scale } = source;
   const P = tensor.perturbations.length;
@@ -193,7 +225,7 @@ async function scored(
   });
   const supportMean = new Float32Array(G);
   for (const p of support) for (let g = 0; g < G; g++) supportMean[g] += row(p, g) / support.length;
-  let episode = buildEpisode(source, context, support, queries);
+  const episode = buildEpisode(source, context, support, queries);
   if (fixedForm) {
     // Judged as the test is: the transfer of each support pair's deviation from the fixed form, added to it.
     const base = await fixedForm(context, support, queries);
@@ -203,9 +235,13 @@ async function scored(
       for (let g = 0; g < G; g++) episode.residual[s * G + g] = row(p, g) - supportBase[s * G + g] / scale[g];
     });
   }
-  episode = withSupportRules(source, episode, rules);
   return { episode, observed, supportMean };
 }
+
+const withRules = (source: TransferSource, base: Scored, rules: SupportRules): Scored => ({
+  ...base,
+  episode: withSupportRules(source, base.episode, rules),
+});
 
 /**
  * Trains the learnt transfer path for one target split by episodes that mirror the test: a reference
@@ -248,26 +284,40 @@ export async function trainTransfer(
   );
   const holdout = references.length >= 2 ? options.holdout : undefined;
   if (holdout) for (const p of holdout.queries) mask[holdout.context * P + p] = 0;
-  const source: TransferSource = {
+  const rawSource: TransferSource = {
     tensor,
     mask,
     scale,
     features: options.restore?.features ?? featureGenes(tensor, mask, Math.min(G, options.featureGenes)),
   };
-  const F = source.features.length;
+  const F = rawSource.features.length;
   const rules: SupportRules = { mix: options.switches.mix, linear: options.switches.linear };
-  const validations: Scored[] = [];
+  const validationBases: Scored[] = [];
   if (holdout)
-    validations.push(
-      await scored(source, holdout.context, holdout.support, holdout.queries, options.fixedForm, rules),
+    validationBases.push(
+      await scoredBase(rawSource, holdout.context, holdout.support, holdout.queries, options.fixedForm),
     );
   if (split.supportVal.length > 0 && split.supportTrain.length > 0)
-    validations.push(
-      await scored(source, split.target, split.supportTrain, split.supportVal, options.fixedForm, rules),
+    validationBases.push(
+      await scoredBase(rawSource, split.target, split.supportTrain, split.supportVal, options.fixedForm),
     );
   // The mask is final from here: each context's usable pairs are listed once, not at every step.
   const usableAfterHoldout = Array.from({ length: C }, (_, c) => usable(c));
   const trainable = references.filter((c) => usableAfterHoldout[c].length >= supportSize + 2);
+  // Without a held-out reference (fewer than two reference contexts) nothing judges learning: the path keeps
+  // its initial rule.
+  const epochLimit = holdout && trainable.length > 0 ? options.maxEpochs : 0;
+  const checkBases: Scored[] = [];
+  if (epochLimit > 0 && (options.checkReferences ?? true)) {
+    const plans = referenceChecks(trainable, usableAfterHoldout, {
+      skip: holdout?.context,
+      supportSize,
+      maxQueries: options.maxQueryPairs,
+      seed: options.seed,
+    });
+    for (const { context, support, queries } of plans)
+      checkBases.push(await scoredBase(rawSource, context, support, queries, options.fixedForm));
+  }
 
   const params = createTransferParameters(F, G, options.restore?.weights);
   const { switches } = options;
@@ -287,8 +337,6 @@ export async function trainTransfer(
     disposeTransferInputs(inputs);
     return values;
   };
-  // The held-out episodes are fixed: their inputs are uploaded once and read by every validation.
-  const heldOutInputs = validations.map((v) => transferInputs(v.episode, F));
   /** Centred Pearson of base + multiple * transfer per pair of each scored set in turn. */
   const pairScores = (sets: Scored[], transferred: Float32Array[], multiple: number): number[][] =>
     sets.map((v, i) => {
@@ -305,6 +353,35 @@ export async function trainTransfer(
         return centredPearson(predicted, observed, centre);
       });
     });
+  /** Per pair of every judged set, centred Pearson of the path as it stands with `source`'s support rules. */
+  const judgedScores = async (source: TransferSource): Promise<number[]> => {
+    const sets = [...validationBases, ...checkBases].map((base) => withRules(source, base, rules));
+    const transferred: Float32Array[] = [];
+    for (const set of sets) transferred.push(await predictScaled(set.episode));
+    return pairScores(sets, transferred, 1).flat();
+  };
+  const sparseSourceOf = (from: TransferSource): TransferSource => ({
+    ...from,
+    sparse: sparseReferenceEffects(from),
+  });
+  let sparseMix = options.restore?.sparseMix ?? false;
+  let source = sparseMix ? sparseSourceOf(rawSource) : rawSource;
+  if (!options.restore && epochLimit > 0 && rules.mix && (options.sparseMix ?? 'choose') === 'choose') {
+    try {
+      const sparseSource = sparseSourceOf(rawSource);
+      if (preferredOver(await judgedScores(sparseSource), await judgedScores(rawSource)) !== undefined) {
+        source = sparseSource;
+        sparseMix = true;
+      }
+    } catch (error) {
+      tf.dispose(variables);
+      optimizer.dispose();
+      throw error;
+    }
+  }
+  const validations = validationBases.map((base) => withRules(source, base, rules));
+  // The held-out episodes are fixed: their inputs are uploaded once and read by every validation.
+  const heldOutInputs = validations.map((v) => transferInputs(v.episode, F));
   /** Mean over the held-out sets of each set's mean centred Pearson (the score early stopping reads). */
   const heldOutScore = (transferred: Float32Array[], multiple: number): number => {
     const sets = pairScores(validations, transferred, multiple);
@@ -326,9 +403,6 @@ export async function trainTransfer(
     return withSupportRules(source, episode, rules);
   };
 
-  // Without a held-out reference (fewer than two reference contexts) nothing judges learning: the path keeps
-  // its initial rule.
-  const epochLimit = holdout && trainable.length > 0 ? options.maxEpochs : 0;
   // Each trainable context's profiles sit on the device while the path trains (none without epochs).
   const profiles = epochLimit > 0 ? residentProfiles(source, trainable) : undefined;
   // Without epochs nothing is compared: the held-out score would only cost time.
@@ -368,17 +442,7 @@ export async function trainTransfer(
     }
     variables.forEach((v, i) => v.assign(best[i]));
     if (epochLimit > 0) {
-      const checks = [...validations];
-      if (options.checkReferences ?? true) {
-        const plans = referenceChecks(trainable, usableAfterHoldout, {
-          skip: holdout?.context,
-          supportSize,
-          maxQueries: options.maxQueryPairs,
-          seed: options.seed,
-        });
-        for (const { context, support, queries } of plans)
-          checks.push(await scored(source, context, support, queries, options.fixedForm, rules));
-      }
+      const checks = [...validations, ...checkBases.map((base) => withRules(source, base, rules))];
       const transferred = await transferHeldOut();
       for (const check of checks.slice(validations.length))
         transferred.push(await predictScaled(check.episode));
@@ -405,11 +469,14 @@ export async function trainTransfer(
   if (holdout)
     for (const p of holdout.queries)
       finalMask[holdout.context * P + p] = tensor.observed[holdout.context * P + p];
-  const finalSource: TransferSource = { ...source, mask: finalMask };
+  const finalSource: TransferSource = sparseMix
+    ? sparseSourceOf({ ...rawSource, mask: finalMask })
+    : { ...rawSource, mask: finalMask };
   return {
     parameters: transferParameterCount(F, G),
     scale: kept,
     judgedOn,
+    sparseMix,
     bestEpoch,
     epochs,
     scores,

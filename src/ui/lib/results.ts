@@ -209,7 +209,10 @@ const MIX_NAMED = 5;
  * The transfer path's reference mix in words: the target as a combination of its reference contexts, fitted
  * on its support, largest weights first; undefined without a mix.
  */
-export function referenceMixText(mix: { context: string; weight: number }[] | undefined): string | undefined {
+export function referenceMixText(
+  mix: { context: string; weight: number }[] | undefined,
+  sparse = false,
+): string | undefined {
   if (!mix || mix.length === 0) return undefined;
   const ranked = [...mix].sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
   const named = ranked
@@ -221,6 +224,10 @@ export function referenceMixText(mix: { context: string; weight: number }[] | un
     named.join(', ') +
     (rest > 0 ? `, and ${rest} more` : '') +
     ". C3TL carries each perturbation's deviations in those contexts over in these proportions " +
-    '(0 everywhere: the target is like none of them in particular).'
+    '(0 everywhere: the target is like none of them in particular)' +
+    (sparse
+      ? ", reading each context's effects denoised as sparse (most perturbations move few genes; noise " +
+        'around no effect is set to none), which the judged pairs preferred to the raw effects.'
+      : '.')
   );
 }

@@ -25,7 +25,7 @@ export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: 
   const [x, setX] = useState<'observed' | 'truth'>('observed');
   const baselineLabel = METHOD_INFO[view.bestBaseline].label;
   const { train } = view;
-  const mixText = referenceMixText(train.transfer?.mix);
+  const mixText = referenceMixText(train.transfer?.mix, train.transfer?.sparseMix);
 
   return (
     <section className="panel" aria-labelledby="results-heading" data-testid="results-view">

@@ -90,7 +90,7 @@ describe('model file encoding', () => {
     const model = decoded(evaluation.modelFile);
     expect(model).toMatchObject({
       format: 'c3tl-model',
-      formatVersion: 3,
+      formatVersion: 4,
       target: dense.contexts[1],
       mode: 'evaluate',
       query: evaluation.queryPerturbations,
@@ -153,6 +153,11 @@ describe('decodeModelFile refusals', () => {
       'a missing field',
       () => edit((j) => delete j.target),
       /damaged content: "target" should be a context name/,
+    ],
+    [
+      'a transfer path without its sparseMix flag',
+      () => edit((j) => delete (j.transfer as Record<string, unknown>).sparseMix),
+      /damaged content: "transfer\.sparseMix" should be true or false/,
     ],
     ['bytes that are not UTF-8', () => Uint8Array.of(0xff, 0xfe, 0x00), /not UTF-8/],
   ])('refuses %s', (_what, input, message) => {
@@ -261,6 +266,7 @@ describe('predictWithModelFile (cpu)', () => {
     const weights = await trained.weights();
     const transferWeights = await trained.transferWeights();
     const features = trained.transfer?.features;
+    const sparseMix = trained.transfer?.sparseMix ?? false;
     const standardisation = trained.standardisation;
     trained.dispose();
     if (!transferWeights || !features) throw new Error('The transfer path is on by default.');
@@ -269,7 +275,7 @@ describe('predictWithModelFile (cpu)', () => {
       ...options,
       maxEpochs: 0,
       initialWeights: weights,
-      initialTransfer: { features, weights: transferWeights },
+      initialTransfer: { features, weights: transferWeights, sparseMix },
       standardisation,
     });
     expect(rebuilt.history).toEqual([]);
@@ -369,20 +375,35 @@ describe('CLI --save-model and --model', () => {
   });
 });
 
-describe('model files of format 2 (before the reference mix)', () => {
-  const fixture = (name: string) => join(FIXTURES, 'v2', name);
+describe.each([
+  {
+    version: 2,
+    what: 'before the reference mix',
+    note: /note: Model format version 2: .*without the mix/,
+    switches: { transfer: true, mix: false, linear: false },
+  },
+  {
+    version: 3,
+    what: 'before the sparse-denoised mix',
+    note: /note: Model format version 3: .*reads the raw effects/,
+    switches: { transfer: true, mix: true, linear: true },
+  },
+])('model files of format $version ($what)', ({ version, note, switches }) => {
+  const fixture = (name: string) => join(FIXTURES, `v${version}`, name);
+  const model = `format${version}.c3tl.json`;
 
-  it('are read with the mix off and a note that says so', () => {
-    const result = decodeModelFile(readFileSync(fixture('format2.c3tl.json'), 'utf8'), 'format2.c3tl.json');
+  it('are read as they predicted then, with a note that says so', () => {
+    const result = decodeModelFile(readFileSync(fixture(model), 'utf8'), model);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.data.formatVersion).toBe(MODEL_FORMAT_VERSION);
-    expect(result.data.architecture.switches).toMatchObject({ transfer: true, mix: false });
-    expect(result.notes.join(' ')).toMatch(/format version 2.*without the mix/);
+    expect(result.data.architecture.switches).toMatchObject(switches);
+    expect(result.data.transfer?.sparseMix).toBe(false);
+    expect(`note: ${result.notes.join(' ')}`).toMatch(note);
   });
 
   it('predict what they predicted when they were written (stored predictions of that version)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'c3tl-format2-'));
+    const dir = mkdtempSync(join(tmpdir(), `c3tl-format${version}-`));
     const out = join(dir, 'predicted.csv');
     const r = spawnSync(
       process.execPath,
@@ -392,11 +413,11 @@ describe('model files of format 2 (before the reference mix)', () => {
         'src/cli/main.ts',
         'predict',
         '--data',
-        fixture('screen.csv'),
+        join(FIXTURES, 'v2', 'screen.csv'),
         '--target',
         'ctx01',
         '--model',
-        fixture('format2.c3tl.json'),
+        fixture(model),
         '--out',
         out,
         '--backend',
@@ -405,13 +426,13 @@ describe('model files of format 2 (before the reference mix)', () => {
       { encoding: 'utf8', timeout: 120_000 },
     );
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/note: Model format version 2: .*without the mix/);
+    expect(r.stderr).toMatch(note);
     const rows = (path: string) =>
       readFileSync(path, 'utf8')
         .trim()
         .split('\n')
         .map((line) => line.split(','));
-    const [now, then] = [rows(out), rows(fixture('format2-predicted.csv'))];
+    const [now, then] = [rows(out), rows(fixture(`format${version}-predicted.csv`))];
     expect(now.map((row) => row.slice(0, 2))).toEqual(then.map((row) => row.slice(0, 2)));
     const gap = Math.max(
       ...now.slice(1).flatMap((row, i) => row.slice(2).map((v, j) => Math.abs(+v - +then[i + 1][j + 2]))),

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { EffectTensor } from '../../../../src/core/data/tensor';
-import { buildEpisode, type TransferSource } from '../../../../src/core/model/transfer-data';
+import {
+  buildEpisode,
+  sparseReferenceEffects,
+  type TransferSource,
+} from '../../../../src/core/model/transfer-data';
 import { invertSymmetric, withSupportRules } from '../../../../src/core/model/transfer-support';
 import { createRng } from '../../../../src/core/random';
 
@@ -76,6 +80,24 @@ describe('reference mix', () => {
     expect(dirty.supportInverse).toEqual(clean.supportInverse);
   });
 
+  it('reads the sparse-denoised effects when the source has them', () => {
+    const raw = withSupportRules(source, buildEpisode(source, 0, support, queries), MIX);
+    const same = withSupportRules(
+      { ...source, sparse: Float32Array.from(tensor.values) },
+      buildEpisode(source, 0, support, queries),
+      MIX,
+    );
+    (same.mix as Float32Array).forEach((v, i) => expect(v).toBeCloseTo((raw.mix as Float32Array)[i], 5));
+    // References without deviations in their denoised effects leave nothing to mix.
+    const flat = withSupportRules(
+      { ...source, sparse: new Float32Array(tensor.values.length) },
+      buildEpisode(source, 0, support, queries),
+      MIX,
+    );
+    expect(Array.from(flat.mix as Float32Array).every((v) => v === 0)).toBe(true);
+    expect(flat.residual).toEqual(buildEpisode(source, 0, support, queries).residual);
+  });
+
   it('is zero with fewer than two support pairs', () => {
     const episode = withSupportRules(source, buildEpisode(source, 0, [0], queries), MIX);
     expect(Array.from(episode.mix as Float32Array).every((v) => v === 0)).toBe(true);
@@ -130,5 +152,23 @@ describe('linear transfer inverse', () => {
           product += (gram(i, k) + (i === k ? (0.1 * trace) / S : 0)) * inverse[k * S + j];
         expect(product).toBeCloseTo(i === j ? 1 : 0, 4);
       }
+  });
+});
+
+describe('sparseReferenceEffects', () => {
+  const { tensor } = mixedScreen();
+  const mask = tensor.observed.slice();
+  for (const p of [5, 6, 7]) mask[p] = 0;
+  mask[2 * P + 4] = 0;
+  const source = { tensor, mask, scale: new Float32Array(G).fill(2) };
+
+  it('denoises each context on its readable pairs alone and leaves unreadable pairs 0', () => {
+    const sparse = sparseReferenceEffects(source);
+    expect(sparse).toHaveLength(tensor.values.length);
+    for (const pair of [5, 6, 7, 2 * P + 4])
+      expect(Array.from(sparse.subarray(pair * G, (pair + 1) * G)).every((v) => v === 0)).toBe(true);
+    const poisoned = { ...tensor, values: tensor.values.slice() };
+    for (const pair of [5, 6, 7, 2 * P + 4]) poisoned.values.fill(1e6, pair * G, (pair + 1) * G);
+    expect(sparseReferenceEffects({ ...source, tensor: poisoned })).toEqual(sparse);
   });
 });

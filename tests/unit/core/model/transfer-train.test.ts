@@ -9,6 +9,8 @@ import {
   TRANSFER_SCALES,
 } from '../../../../src/core/model/transfer-train';
 import { simulate } from '../../../../src/core/simulate/simulator';
+import { createRng } from '../../../../src/core/random';
+import type { EffectTensor } from '../../../../src/core/data/tensor';
 
 /** Per-pair scores where each multiple m scores base + slope * m on every pair, plus a per-pair wobble. */
 function scoresOf(slope: (m: number) => number, wobble: number, pairs = 40) {
@@ -90,5 +92,98 @@ describe('the multiple after a training: judged on every context that can play t
     // Contexts 2, 3 and 4 each play the target with a support of the target's training-support size.
     const supportSize = split.supportTrain.length;
     expect(await judgedOn(true)).toEqual({ contexts: 5, pairs: heldOut + 3 * (P - supportSize) });
+  });
+});
+
+describe('the sparse-denoised mix: chosen before training where the judged pairs prefer it', () => {
+  const P = 80;
+  const G = 60;
+  /**
+   * Six contexts in sibling pairs: every effect is sparse (each perturbation moves 3 genes by 2) plus noise
+   * of SD `noise`; a sibling pair shares how it changes 10 of the perturbations (a sparse deviation), so a
+   * target is its sibling's deviations plus noise.
+   */
+  function siblingScreen(noise: number, dense: boolean): EffectTensor {
+    const rng = createRng(21);
+    const C = 6;
+    const base = new Float32Array(P * G);
+    for (let p = 0; p < P; p++)
+      for (let g = 0; g < G; g++)
+        base[p * G + g] = dense ? rng.normal() : (p * 7 + g) % 10 === 0 ? 2 * (g % 2 ? 1 : -1) : 0;
+    const lineage = Array.from({ length: C / 2 }, () => {
+      const deviation = new Float32Array(P * G);
+      for (let p = 0; p < P; p++)
+        if (rng.next() < 0.5)
+          for (let g = 0; g < G; g++)
+            deviation[p * G + g] = dense ? rng.normal() : base[p * G + g] !== 0 ? 1.5 * base[p * G + g] : 0;
+      return deviation;
+    });
+    const values = new Float32Array(C * P * G);
+    for (let c = 0; c < C; c++)
+      for (let i = 0; i < P * G; i++)
+        values[c * P * G + i] = base[i] + lineage[c >> 1][i] + noise * rng.normal();
+    return {
+      contexts: Array.from({ length: C }, (_, c) => `c${c}`),
+      perturbations: Array.from({ length: P }, (_, p) => `p${p}`),
+      genes: Array.from({ length: G }, (_, g) => `g${g}`),
+      values,
+      observed: new Uint8Array(C * P).fill(1),
+      replicates: new Uint16Array(C * P).fill(1),
+    } as EffectTensor;
+  }
+  const holdout = {
+    context: 2,
+    support: Array.from({ length: 20 }, (_, i) => i),
+    queries: Array.from({ length: 40 }, (_, i) => 20 + i),
+  };
+  const sparseMixOf = async (tensor: EffectTensor, sparseMix: 'choose' | 'off') => {
+    expect(await tf.setBackend('cpu')).toBe(true);
+    const split = evaluationSplit(tensor, 0, { supportFraction: 0.25, seed: 3 });
+    const trained = await trainTransfer(tensor, split, new Float32Array(G).fill(1), {
+      ...DEFAULT_TRANSFER_OPTIONS,
+      seed: 5,
+      maxEpochs: 1,
+      featureGenes: 40,
+      holdout,
+      sparseMix,
+    });
+    trained.dispose();
+    return trained.sparseMix;
+  };
+
+  it('restores the choice with the weights: the same transfer, and another without it', async () => {
+    expect(await tf.setBackend('cpu')).toBe(true);
+    const tensor = siblingScreen(1.2, false);
+    const split = evaluationSplit(tensor, 0, { supportFraction: 0.25, seed: 3 });
+    const options = { ...DEFAULT_TRANSFER_OPTIONS, seed: 5, featureGenes: 40 };
+    const trained = await trainTransfer(tensor, split, new Float32Array(G).fill(1), {
+      ...options,
+      maxEpochs: 1,
+      holdout,
+    });
+    expect(trained.sparseMix).toBe(true);
+    const support = [...split.supportTrain, ...split.supportVal];
+    const residual = Float32Array.from({ length: support.length * G }, (_, i) => Math.sin(i));
+    const weights = await trained.weights();
+    const transferOf = async (sparseMix: boolean) => {
+      const restored = await trainTransfer(tensor, split, new Float32Array(G).fill(1), {
+        ...options,
+        maxEpochs: 0,
+        restore: { features: trained.features, weights, sparseMix },
+      });
+      const { deviations } = await restored.transfer(support, split.query, residual);
+      restored.dispose();
+      return deviations;
+    };
+    const expected = (await trained.transfer(support, split.query, residual)).deviations;
+    trained.dispose();
+    expect(Array.from(await transferOf(true))).toEqual(Array.from(expected));
+    expect(Array.from(await transferOf(false))).not.toEqual(Array.from(expected));
+  });
+
+  it('reads sparse-denoised effects where effects are sparse and noisy, raw ones where they are dense', async () => {
+    expect(await sparseMixOf(siblingScreen(1.2, false), 'choose')).toBe(true);
+    expect(await sparseMixOf(siblingScreen(0.4, false), 'off')).toBe(false);
+    expect(await sparseMixOf(siblingScreen(0.1, true), 'choose')).toBe(false);
   });
 });

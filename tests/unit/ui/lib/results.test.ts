@@ -242,6 +242,13 @@ describe('referenceMixText', () => {
     );
   });
 
+  it('says whether the contexts were read denoised as sparse', () => {
+    const mix = [{ context: 'a', weight: 0.5 }];
+    expect(referenceMixText(mix)).toMatch(/in particular\)\.$/);
+    expect(referenceMixText(mix, false)).not.toMatch(/sparse/);
+    expect(referenceMixText(mix, true)).toMatch(/denoised as sparse .* preferred to the raw effects\.$/);
+  });
+
   it('says nothing without a mix', () => {
     expect(referenceMixText(undefined)).toBeUndefined();
     expect(referenceMixText([])).toBeUndefined();
