@@ -26,9 +26,11 @@ export interface TransferSource {
 /**
  * Each context's readable effects (scaled units) replaced by their posterior means under a sparse prior fitted
  * on that context's readable pairs alone (sparse-maths.ts); unreadable pairs stay 0. C*P*G like tensor.values.
+ * `reuse` (the same tensor and scale under another mask) gives the contexts whose readable pairs are the same.
  */
 export function sparseReferenceEffects(
   source: Pick<TransferSource, 'tensor' | 'mask' | 'scale'>,
+  reuse?: { mask: Uint8Array; sparse: Float32Array },
 ): Float32Array {
   const { tensor, mask, scale } = source;
   const C = tensor.contexts.length;
@@ -36,6 +38,10 @@ export function sparseReferenceEffects(
   const G = tensor.genes.length;
   const out = new Float32Array(C * P * G);
   for (let c = 0; c < C; c++) {
+    if (reuse && reuse.mask.subarray(c * P, (c + 1) * P).every((read, p) => read === mask[c * P + p])) {
+      out.set(reuse.sparse.subarray(c * P * G, (c + 1) * P * G), c * P * G);
+      continue;
+    }
     const rows: number[] = [];
     for (let p = 0; p < P; p++) if (mask[c * P + p]) rows.push(p);
     const block = new Float64Array(rows.length * G);

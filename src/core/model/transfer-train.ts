@@ -360,9 +360,9 @@ export async function trainTransfer(
     for (const set of sets) transferred.push(await predictScaled(set.episode));
     return pairScores(sets, transferred, 1).flat();
   };
-  const sparseSourceOf = (from: TransferSource): TransferSource => ({
+  const sparseSourceOf = (from: TransferSource, reuse?: TransferSource): TransferSource => ({
     ...from,
-    sparse: sparseReferenceEffects(from),
+    sparse: sparseReferenceEffects(from, reuse?.sparse && { mask: reuse.mask, sparse: reuse.sparse }),
   });
   let sparseMix = options.restore?.sparseMix ?? false;
   let source = sparseMix ? sparseSourceOf(rawSource) : rawSource;
@@ -470,7 +470,7 @@ export async function trainTransfer(
     for (const p of holdout.queries)
       finalMask[holdout.context * P + p] = tensor.observed[holdout.context * P + p];
   const finalSource: TransferSource = sparseMix
-    ? sparseSourceOf({ ...rawSource, mask: finalMask })
+    ? sparseSourceOf({ ...rawSource, mask: finalMask }, source)
     : { ...rawSource, mask: finalMask };
   return {
     parameters: transferParameterCount(F, G),

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SPARSE_MIN_ROWS, sparsePosteriorMeans } from '../../../../src/core/model/sparse-maths';
+import {
+  SPARSE_FIT_ROWS,
+  SPARSE_MIN_ROWS,
+  sparsePosteriorMeans,
+} from '../../../../src/core/model/sparse-maths';
 import { createRng } from '../../../../src/core/random';
 
 /** n rows x G genes: baseline per gene plus noise of SD 0.1; every 10th row holds a real effect of size 2. */
@@ -42,6 +46,18 @@ describe('sparsePosteriorMeans: effects denoised under a spike-and-slab prior pe
       }
     // Raw noise of SD 0.1 is 0.08 off on average; what is left is mostly the median's own error.
     expect(nullError / nulls).toBeLessThan(0.03);
+  });
+
+  it('fits the prior on evenly spaced rows of a wide block and denoises every row', () => {
+    const n = SPARSE_FIT_ROWS + 300;
+    const G = 4;
+    const { truth, values } = sparseBlock(n, G, 5);
+    const denoised = sparsePosteriorMeans(values, n, G);
+    expect(squaredError(denoised, truth)).toBeLessThan(0.2 * squaredError(values, truth));
+    const tail = n * G - 100 * G;
+    expect(squaredError(denoised.subarray(tail), truth.subarray(tail))).toBeLessThan(
+      0.2 * squaredError(values.subarray(tail), truth.subarray(tail)),
+    );
   });
 
   it('moves with a gene-wide offset (the baseline is the median, not zero)', () => {

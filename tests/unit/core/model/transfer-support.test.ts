@@ -171,4 +171,16 @@ describe('sparseReferenceEffects', () => {
     for (const pair of [5, 6, 7, 2 * P + 4]) poisoned.values.fill(1e6, pair * G, (pair + 1) * G);
     expect(sparseReferenceEffects({ ...source, tensor: poisoned })).toEqual(sparse);
   });
+
+  it('reuses the contexts whose readable pairs did not change, and only those', () => {
+    const sparse = sparseReferenceEffects(source);
+    const wider = mask.slice();
+    wider[2 * P + 4] = 1;
+    const fresh = sparseReferenceEffects({ ...source, mask: wider });
+    // Stale values planted in the reused result show where reuse was taken.
+    const planted = Float32Array.from(sparse, (v, i) => (i < P * G ? v + 1 : v));
+    const reused = sparseReferenceEffects({ ...source, mask: wider }, { mask, sparse: planted });
+    expect(Array.from(reused.subarray(P * G))).toEqual(Array.from(fresh.subarray(P * G)));
+    expect(reused[0]).toBe(planted[0]);
+  });
 });
