@@ -5,6 +5,7 @@ import { BASELINE_METHODS } from '../../../../src/core/eval/methods';
 import { contextMean, perturbationMeans, predictBaselines } from '../../../../src/core/model/baselines';
 import { DEFAULT_RIDGE_LAMBDAS, fitRidge } from '../../../../src/core/model/ridge';
 import { createRng } from '../../../../src/core/random';
+import { denseTensor } from './dense-tensor';
 
 /** A dense tensor from a list of measured pairs [context, perturbation, effect vector]. */
 function makeTensor(C: number, P: number, G: number, pairs: [number, number, number[]][]): EffectTensor {
@@ -266,14 +267,7 @@ describe('speed sanity', () => {
     const rng = createRng(1);
     const values = new Float32Array(C * P * G);
     for (let i = 0; i < values.length; i++) values[i] = rng.normal();
-    const tensor: EffectTensor = {
-      contexts: ['a', 'b', 'c', 'd'],
-      perturbations: Array.from({ length: P }, (_, i) => `p${i}`),
-      genes: Array.from({ length: G }, (_, i) => `g${i}`),
-      values,
-      observed: new Uint8Array(C * P).fill(1),
-      replicates: new Uint16Array(C * P).fill(1),
-    };
+    const tensor = denseTensor(values, C, P, G);
     const support = Array.from({ length: 200 }, (_, i) => i);
     const query = Array.from({ length: 1800 }, (_, i) => i + 200);
     const t0 = performance.now();

@@ -7,6 +7,7 @@ import {
 } from '../../../../src/core/model/transfer-data';
 import { invertSymmetric, withSupportRules } from '../../../../src/core/model/transfer-support';
 import { createRng } from '../../../../src/core/random';
+import { denseTensor } from './dense-tensor';
 
 const P = 12;
 const MIX = { mix: true, linear: false };
@@ -26,15 +27,7 @@ function mixedScreen(): { tensor: EffectTensor; truth: (p: number, g: number) =>
   const mean = (p: number, g: number) => (at(1, p, g) + at(2, p, g) + at(3, p, g)) / 3;
   const truth = (p: number, g: number) => 0.7 * (at(1, p, g) - mean(p, g));
   for (let p = 0; p < P; p++) for (let g = 0; g < G; g++) values[p * G + g] = mean(p, g) + truth(p, g);
-  const tensor: EffectTensor = {
-    contexts: ['target', 'a', 'b', 'c'],
-    perturbations: Array.from({ length: P }, (_, p) => `p${p}`),
-    genes: Array.from({ length: G }, (_, g) => `g${g}`),
-    values,
-    observed: new Uint8Array(C * P).fill(1),
-    replicates: new Uint16Array(C * P).fill(1),
-  } as EffectTensor;
-  return { tensor, truth };
+  return { tensor: denseTensor(values, C, P, G), truth };
 }
 
 describe('reference mix', () => {

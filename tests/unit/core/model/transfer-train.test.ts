@@ -11,6 +11,7 @@ import {
 import { simulate } from '../../../../src/core/simulate/simulator';
 import { createRng } from '../../../../src/core/random';
 import type { EffectTensor } from '../../../../src/core/data/tensor';
+import { denseTensor } from './dense-tensor';
 
 /** Per-pair scores where each multiple m scores base + slope * m on every pair, plus a per-pair wobble. */
 function scoresOf(slope: (m: number) => number, wobble: number, pairs = 40) {
@@ -122,14 +123,7 @@ describe('the sparse-denoised mix: chosen before training where the judged pairs
     for (let c = 0; c < C; c++)
       for (let i = 0; i < P * G; i++)
         values[c * P * G + i] = base[i] + lineage[c >> 1][i] + noise * rng.normal();
-    return {
-      contexts: Array.from({ length: C }, (_, c) => `c${c}`),
-      perturbations: Array.from({ length: P }, (_, p) => `p${p}`),
-      genes: Array.from({ length: G }, (_, g) => `g${g}`),
-      values,
-      observed: new Uint8Array(C * P).fill(1),
-      replicates: new Uint16Array(C * P).fill(1),
-    } as EffectTensor;
+    return denseTensor(values, C, P, G);
   }
   const holdout = {
     context: 2,
