@@ -275,15 +275,23 @@ describe('c3tl CLI', () => {
       expect(report.notes.some((note: string) => note.startsWith('truth (simulated data only)'))).toBe(true);
       expect(r.stderr).toMatch(/benchmark preset full/);
       expect(r.stderr).toMatch(
-        /sim:default seed 2 support 0\.1 target ctx01: c3tl centred Pearson -?\d\.\d{4} \(1 epochs, [\d.]+ s; transfer best epoch [01], multiple [\d.]+\)/,
+        /sim:default seed 2 support 0\.1 target ctx01: c3tl centred Pearson -?\d\.\d{4} \(1 epochs, [\d.]+ s; transfer best epoch [01], multiple [\d.]+(, sparse mix)?\)/,
       );
       expect(cell.targetRows[0].train).toMatchObject({
         epochs: 1,
         transfer: {
           scale: expect.any(Number),
           judgedOn: { contexts: cell.dataset.contexts, pairs: expect.any(Number) },
+          sparseMix: expect.any(Boolean),
         },
       });
+      // The progress line says "sparse mix" on the rows whose mix read denoised effects, and only there.
+      const sparseRows = report.datasets
+        .flatMap((d: { targetRows: { train: { transfer: { sparseMix: boolean } } }[] }) => d.targetRows)
+        .filter(
+          (row: { train: { transfer: { sparseMix: boolean } } }) => row.train.transfer.sparseMix,
+        ).length;
+      expect(r.stderr.match(/, sparse mix\)/g)?.length ?? 0).toBe(sparseRows);
     });
 
     it('reads a dataset of several files (comma-separated) and prints the tables of the fast preset', () => {
