@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { evaluationSplit } from '../../../../src/core/eval/split';
+import { DEFAULT_TRANSFER_OPTIONS, trainTransfer } from '../../../../src/core/model/transfer-train';
 import {
   chooseMultiple,
-  DEFAULT_TRANSFER_OPTIONS,
+  preferredOver,
   referenceChecks,
-  trainTransfer,
   TRANSFER_SCALES,
-} from '../../../../src/core/model/transfer-train';
+} from '../../../../src/core/model/transfer-judge';
 import { simulate } from '../../../../src/core/simulate/simulator';
 import { createRng } from '../../../../src/core/random';
 import type { EffectTensor } from '../../../../src/core/data/tensor';
@@ -35,6 +35,17 @@ describe('chooseMultiple: the transfer multiple kept on held-out pairs', () => {
     const peak = (m: number) => -0.01 * (m - 1.5) ** 2;
     expect(chooseMultiple(scoresOf(peak, 0.0001))).toBe(1.5);
     expect(TRANSFER_SCALES).toContain(1.5);
+  });
+});
+
+describe('preferredOver: the rule of every choice made on judged pairs', () => {
+  it('gives the mean gain only when the paired interval lies above zero', () => {
+    const incumbent = Array.from({ length: 30 }, (_, i) => 0.5 + 0.1 * Math.sin(i));
+    const better = incumbent.map((s, i) => s + 0.01 + 0.002 * Math.cos(i * 3));
+    expect(preferredOver(better, incumbent)).toBeCloseTo(0.01, 2);
+    const noisy = incumbent.map((s, i) => s + 0.001 + 0.05 * Math.cos(i * 3));
+    expect(preferredOver(noisy, incumbent)).toBeUndefined();
+    expect(preferredOver(incumbent, better)).toBeUndefined();
   });
 });
 
