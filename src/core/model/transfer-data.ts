@@ -95,13 +95,15 @@ export function featureGenes(tensor: EffectTensor, mask: Uint8Array, count: numb
 
 /**
  * Mean of perturbation p over the reference contexts `refs` where it is readable, written to out [G] (scaled
- * units); returns how many were read (0 leaves zeros).
+ * units); returns how many were read (0 leaves zeros). `scaled` (C*P*G, e.g. source.sparse) is read instead of
+ * the tensor's effects divided by their scale.
  */
 export function referenceMean(
   source: TransferSource,
   refs: readonly number[],
   p: number,
   out: Float64Array,
+  scaled?: Float32Array,
 ): number {
   const { tensor, mask, scale } = source;
   const P = tensor.perturbations.length;
@@ -112,7 +114,8 @@ export function referenceMean(
     if (!mask[c * P + p]) continue;
     n++;
     const row = (c * P + p) * G;
-    for (let g = 0; g < G; g++) out[g] += tensor.values[row + g] / scale[g];
+    if (scaled) for (let g = 0; g < G; g++) out[g] += scaled[row + g];
+    else for (let g = 0; g < G; g++) out[g] += tensor.values[row + g] / scale[g];
   }
   if (n > 0) for (let g = 0; g < G; g++) out[g] /= n;
   return n;

@@ -96,17 +96,24 @@ export function withSupportRules(
   const refs: number[] = [];
   for (let c = 0; c < tensor.contexts.length; c++) if (c !== episode.context) refs.push(c);
   const K = refs.length;
-  const value = (c: number, p: number, g: number) => tensor.values[(c * P + p) * G + g] / scale[g];
   const mean = new Float64Array(G);
-  /** Deviations of p from its mean over the readable references, [K, G] (0 where p is not read in k). */
-  const deviations = (p: number, out: Float64Array): void => {
-    out.fill(0);
-    if (referenceMean(source, refs, p, mean) === 0) return;
-    refs.forEach((c, k) => {
-      if (!mask[c * P + p]) return;
-      for (let g = 0; g < G; g++) out[k * G + g] = value(c, p, g) - mean[g];
-    });
-  };
+  /**
+   * Deviations of p from its mean over the readable references, [K, G] (0 where p is not read in k), of the
+   * tensor's effects or of `scaled` (C*P*G, scaled units) when given.
+   */
+  const deviationsOf =
+    (scaled?: Float32Array) =>
+    (p: number, out: Float64Array): void => {
+      out.fill(0);
+      if (referenceMean(source, refs, p, mean, scaled) === 0) return;
+      refs.forEach((c, k) => {
+        if (!mask[c * P + p]) return;
+        const at = (c * P + p) * G;
+        for (let g = 0; g < G; g++)
+          out[k * G + g] = (scaled ? scaled[at + g] : tensor.values[at + g] / scale[g]) - mean[g];
+      });
+    };
+  const deviations = deviationsOf();
   const row = new Float64Array(K * G);
   const supportDeviations = (of: (p: number, out: Float64Array) => void): Float64Array => {
     const all = new Float64Array(S * K * G);
@@ -138,26 +145,8 @@ export function withSupportRules(
   }
   if (rules.mix) {
     const sparse = source.sparse;
-    /** As deviations, from the sparse-denoised effects. */
-    const sparseDeviations = (p: number, out: Float64Array): void => {
-      out.fill(0);
-      if (!sparse) return;
-      mean.fill(0);
-      let n = 0;
-      for (const c of refs) {
-        if (!mask[c * P + p]) continue;
-        n++;
-        for (let g = 0; g < G; g++) mean[g] += sparse[(c * P + p) * G + g];
-      }
-      if (n === 0) return;
-      for (let g = 0; g < G; g++) mean[g] /= n;
-      refs.forEach((c, k) => {
-        if (!mask[c * P + p]) return;
-        for (let g = 0; g < G; g++) out[k * G + g] = sparse[(c * P + p) * G + g] - mean[g];
-      });
-    };
-    const mixDeviations = sparse ? sparseDeviations : deviations;
-    const mixSupport = sparse ? supportDeviations(sparseDeviations) : supportDev;
+    const mixDeviations = sparse ? deviationsOf(sparse) : deviations;
+    const mixSupport = sparse ? supportDeviations(mixDeviations) : supportDev;
     Object.assign(out, referenceMix(episode, mixSupport, K, G, features, mixDeviations, row));
   }
   return out;

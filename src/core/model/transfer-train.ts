@@ -282,9 +282,11 @@ export async function trainTransfer(
         return centredPearson(predicted, observed, centre);
       });
     });
-  /** Per pair of every judged set, centred Pearson of the path as it stands with `source`'s support rules. */
-  const judgedScores = async (source: TransferSource): Promise<number[]> => {
-    const sets = [...validationBases, ...checkBases].map((base) => withRules(source, base, rules));
+  /** The judged sets (held-out sets, then reference checks) with `source`'s support rules. */
+  const judgedSets = (source: TransferSource): Scored[] =>
+    [...validationBases, ...checkBases].map((base) => withRules(source, base, rules));
+  /** Per pair of the sets, centred Pearson of the path as it stands. */
+  const scoresOf = async (sets: Scored[]): Promise<number[]> => {
     const transferred: Float32Array[] = [];
     for (const set of sets) transferred.push(await predictScaled(set.episode));
     return pairScores(sets, transferred, 1).flat();
@@ -295,20 +297,20 @@ export async function trainTransfer(
   });
   let sparseMix = options.restore?.sparseMix ?? false;
   let source = sparseMix ? sparseSourceOf(rawSource) : rawSource;
+  let judged: Scored[];
   if (!options.restore && epochLimit > 0 && rules.mix && (options.sparseMix ?? 'choose') === 'choose') {
     try {
       const sparseSource = sparseSourceOf(rawSource);
-      if (preferredOver(await judgedScores(sparseSource), await judgedScores(rawSource)) !== undefined) {
-        source = sparseSource;
-        sparseMix = true;
-      }
+      const [rawSets, sparseSets] = [judgedSets(rawSource), judgedSets(sparseSource)];
+      sparseMix = preferredOver(await scoresOf(sparseSets), await scoresOf(rawSets)) !== undefined;
+      [source, judged] = sparseMix ? [sparseSource, sparseSets] : [rawSource, rawSets];
     } catch (error) {
       tf.dispose(variables);
       optimizer.dispose();
       throw error;
     }
-  }
-  const validations = validationBases.map((base) => withRules(source, base, rules));
+  } else judged = judgedSets(source);
+  const validations = judged.slice(0, validationBases.length);
   // The held-out episodes are fixed: their inputs are uploaded once and read by every validation.
   const heldOutInputs = validations.map((v) => transferInputs(v.episode, F));
   /** Mean over the held-out sets of each set's mean centred Pearson (the score early stopping reads). */
@@ -371,7 +373,7 @@ export async function trainTransfer(
     }
     variables.forEach((v, i) => v.assign(best[i]));
     if (epochLimit > 0) {
-      const checks = [...validations, ...checkBases.map((base) => withRules(source, base, rules))];
+      const checks = judged;
       const transferred = await transferHeldOut();
       for (const check of checks.slice(validations.length))
         transferred.push(await predictScaled(check.episode));
