@@ -45,20 +45,31 @@ export function hostAccess(name: HostBackendName, backend: unknown): { read: Rea
   };
 }
 
+/** x [rows, cols] row-major transposed to [cols, rows]. */
+function transposed(x: Float32Array | Float64Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
+  return out;
+}
+
 /**
  * The wasm backend's own matMul (XNNPACK) called inside a kernel on arrays copied into its heap: a function
  * call, not a kernel the engine dispatches. Allocates on the heap, so views of it taken before are stale.
+ * Transposed operands are transposed here first: the backend's matMul with transposeA or transposeB leaves
+ * XNNPACK for a plain loop, 8 to 30 times slower at the transfer path's sizes (measured on the 2-core machine:
+ * [200, 256]^T [256, 3072] 406 -> 12 ms; [256, 3072] [200, 3072]^T 103 -> 10 ms), while a transposition
+ * costs one pass over the operand.
  */
 export function wasmProduct(backend: unknown): Product {
   const wasm = backend as WasmBackend;
   const matMul = tf.getKernel(tf.BatchMatMul, 'wasm')!.kernelFunc;
   return (a, b, m, k, n, transposeA, transposeB) => {
-    const left = wasm.makeOutput(transposeA ? [1, k, m] : [1, m, k], 'float32', undefined, a);
-    const right = wasm.makeOutput(transposeB ? [1, n, k] : [1, k, n], 'float32', undefined, b);
+    const left = wasm.makeOutput([1, m, k], 'float32', undefined, transposeA ? transposed(a, k, m) : a);
+    const right = wasm.makeOutput([1, k, n], 'float32', undefined, transposeB ? transposed(b, n, k) : b);
     const out = matMul({
       inputs: { a: left, b: right },
       backend: backend as tf.KernelBackend,
-      attrs: { transposeA, transposeB },
+      attrs: { transposeA: false, transposeB: false },
     }) as tf.TensorInfo;
     const values = wasm.typedArrayFromHeap(out).slice() as Float32Array;
     for (const info of [left, right, out]) wasm.disposeData(info.dataId);

@@ -126,15 +126,20 @@ export function withSupportRules(
   const supportDev = supportDeviations(deviations);
   const out: TransferEpisode = { ...episode };
   if (rules.linear && S > 0 && K > 0 && F > 0) {
+    // The profiles gathered contiguous first: the Gram matrix is S^2 K F / 2 multiply-adds.
+    const D = K * F;
+    const profiles = new Float64Array(S * D);
+    for (let s = 0; s < S; s++)
+      for (let k = 0; k < K; k++) {
+        const from = (s * K + k) * G;
+        const to = s * D + k * F;
+        for (let f = 0; f < F; f++) profiles[to + f] = supportDev[from + features[f]];
+      }
     const gram = new Float64Array(S * S);
     for (let a = 0; a < S; a++)
       for (let b = 0; b <= a; b++) {
         let dot = 0;
-        for (let k = 0; k < K; k++) {
-          const ra = (a * K + k) * G;
-          const rb = (b * K + k) * G;
-          for (const g of features) dot += supportDev[ra + g] * supportDev[rb + g];
-        }
+        for (let i = 0, ra = a * D, rb = b * D; i < D; i++) dot += profiles[ra + i] * profiles[rb + i];
         gram[a * S + b] = dot;
         gram[b * S + a] = dot;
       }
