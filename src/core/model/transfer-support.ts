@@ -123,9 +123,12 @@ export function withSupportRules(
     });
     return all;
   };
-  const supportDev = supportDeviations(deviations);
+  // Built on first use: with the sparse mix and the linear transfer off nothing reads the raw deviations.
+  let rawSupport: Float64Array | undefined;
+  const supportDev = (): Float64Array => (rawSupport ??= supportDeviations(deviations));
   const out: TransferEpisode = { ...episode };
   if (rules.linear && S > 0 && K > 0 && F > 0) {
+    const raw = supportDev();
     // The profiles gathered contiguous first: the Gram matrix is S^2 K F / 2 multiply-adds.
     const D = K * F;
     const profiles = new Float64Array(S * D);
@@ -133,7 +136,7 @@ export function withSupportRules(
       for (let k = 0; k < K; k++) {
         const from = (s * K + k) * G;
         const to = s * D + k * F;
-        for (let f = 0; f < F; f++) profiles[to + f] = supportDev[from + features[f]];
+        for (let f = 0; f < F; f++) profiles[to + f] = raw[from + features[f]];
       }
     const gram = new Float64Array(S * S);
     for (let a = 0; a < S; a++)
@@ -151,7 +154,7 @@ export function withSupportRules(
   if (rules.mix) {
     const sparse = source.sparse;
     const mixDeviations = sparse ? deviationsOf(sparse) : deviations;
-    const mixSupport = sparse ? supportDeviations(mixDeviations) : supportDev;
+    const mixSupport = sparse ? supportDeviations(mixDeviations) : supportDev();
     Object.assign(out, referenceMix(episode, mixSupport, K, G, features, mixDeviations, row));
   }
   return out;

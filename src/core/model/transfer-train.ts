@@ -373,15 +373,14 @@ export async function trainTransfer(
     }
     variables.forEach((v, i) => v.assign(best[i]));
     if (epochLimit > 0) {
-      const checks = judged;
       const transferred = await transferHeldOut();
-      for (const check of checks.slice(validations.length))
+      for (const check of judged.slice(validations.length))
         transferred.push(await predictScaled(check.episode));
-      kept = chooseMultiple((multiple) => pairScores(checks, transferred, multiple).flat());
+      kept = chooseMultiple((multiple) => pairScores(judged, transferred, multiple).flat());
       if (kept !== 1) scaleTransferGain(params, kept);
       judgedOn = {
-        contexts: new Set(checks.map((check) => check.episode.context)).size,
-        pairs: checks.reduce((sum, check) => sum + check.episode.queries.length, 0),
+        contexts: new Set(judged.map((check) => check.episode.context)).size,
+        pairs: judged.reduce((sum, check) => sum + check.episode.queries.length, 0),
       };
     }
   } catch (error) {
