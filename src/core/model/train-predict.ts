@@ -8,6 +8,7 @@ import {
   parameterValues,
 } from './c3tl';
 import { fixedSupportWeights } from './episodes';
+import { applyHeldGenes, heldGenes } from './held-genes';
 import type { GeneStandardisation } from './standardise';
 import { disposeEpisode, episodeTensors, supportPairsOf } from './train-episodes';
 import { blockInputs, disposeInputs, type HostData } from './train-host';
@@ -32,7 +33,8 @@ export interface FixedFormModel {
 /**
  * The fixed form's effects of the given perturbations in a context whose known pairs are `support`
  * (original units, tensor gene order): Q*G. It reads the current host data: the training pairs until the
- * final model's data replace them.
+ * final model's data replace them. Genes that do not respond in the context (held-genes.ts) are predicted at
+ * their held value.
  */
 export async function predictFixedForm(
   model: FixedFormModel,
@@ -71,6 +73,7 @@ export async function predictFixedForm(
     }
     disposeEpisode(episode);
   }
+  applyHeldGenes(out, G, heldGenes(host.source, P, G, context, support));
   return out;
 }
 

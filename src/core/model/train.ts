@@ -12,6 +12,7 @@ import {
 } from './c3tl';
 import type { EpisodePool } from './episodes';
 import { fixedSupportWeights, sampleEpisode } from './episodes';
+import { applyHeldGenes, heldGenes } from './held-genes';
 import { principalBasis } from './basis';
 import { geneStandardisation } from './standardise';
 import { AbortError } from './abort';
@@ -39,7 +40,7 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Trains C3TL for one target split by episodes (docs/DESIGN.md §2.5) and keeps the weights of the best epoch;
- * epoch 0, the untrained model, is the additive baseline. "Best" is judged on held-out pairs only, by the
+ * epoch 0, the untrained model, is the additive baseline (but for held genes, held-genes.ts). "Best" is judged on held-out pairs only, by the
  * evaluation's own metric: the mean centred Pearson over the target's validation pairs, averaged with the
  * same over up to pseudoTargetPairs pairs of a pseudo-target, a reference context that is trained as the
  * target is (a support of as many pairs as the target's) and whose other pairs are never training queries.
@@ -307,6 +308,8 @@ export async function trainC3tl(
       }
       const { deviations, mixWeights } = await transfer.transfer(support, perturbations, residual);
       const c3tl = Float32Array.from(calibrated, (v, i) => v + deviations[i]);
+      // The mix reads the references' deviations on every gene; a gene held in the target stays held.
+      applyHeldGenes(c3tl, G, heldGenes(tensor.values, P, G, split.target, support));
       if (!mixWeights) return { c3tl, calibrated };
       const contexts = tensor.contexts.map((_, c) => c).filter((c) => c !== split.target);
       return { c3tl, calibrated, mix: { contexts, weights: Array.from(mixWeights) } };
