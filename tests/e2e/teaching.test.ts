@@ -61,6 +61,10 @@ describe('teaching mode', () => {
       await expect(network.locator('svg[role="img"]').count()).resolves.toBe(1);
       await page.getByTestId('scatter-x').getByLabel('truth (noise-free)').check();
       await expect(page.getByTestId('verdict').getAttribute('data-verdict')).resolves.toBe('better');
+      // The simulator silences about 5% of the genes in each context: the target's are held at 0.
+      await expect(page.getByTestId('held-genes').textContent()).resolves.toMatch(
+        /^\d+ genes? ha(s|ve) the same/,
+      );
       const modulated = await verdictInterval(page);
       await snap(page, 'teaching-default');
 
@@ -74,6 +78,8 @@ describe('teaching mode', () => {
       // keeps +0.0007 to +0.0013 with a tight interval, against +0.0065 to +0.0163 with modulation 3, and as
       // much when the contexts also share their basal expression (see the issue notes).
       const flat = await verdictInterval(page);
+      // Without modulation no gene is silenced, so none is held.
+      await expect(page.getByTestId('held-genes').count()).resolves.toBe(0);
       expect(flat.lo).toBeGreaterThan(-0.005);
       expect(flat.hi).toBeLessThan(0.005);
       expect(flat.mean).toBeLessThan(modulated.mean);

@@ -7,6 +7,7 @@ import { version as appVersion } from '../../../package.json';
 import { selectVariableGenes } from '../data/select';
 import type { EffectTensor } from '../data/tensor';
 import { contextMean, predictBaselines } from '../model/baselines';
+import { heldGenes } from '../model/held-genes';
 import {
   datasetHash,
   encodeModelFile,
@@ -186,6 +187,13 @@ export async function fitSplit(
         parameters: model.parameters,
         trainedParameters: model.trainedParameters,
         history: model.history,
+        heldGenes: heldGenes(
+          selected.values,
+          selected.perturbations.length,
+          selected.genes.length,
+          split.target,
+          support,
+        ).genes.length,
         ...(model.transfer && {
           transfer: {
             epochs: model.transfer.epochs,

@@ -56,6 +56,11 @@ export interface TrainInfo {
   /** Epochs of the fixed form; history logs them. */
   history: EpochLog[];
   /**
+   * Genes held at one value in the target (src/core/model/held-genes.ts): the same effect on every support
+   * pair, predicted at that value by C3TL and calibrated. Absent in sessions saved before it was counted.
+   */
+  heldGenes?: number;
+  /**
    * The transfer path's epochs, best epoch and the multiple of it kept (0: off, the fixed form won); with
    * the reference mix on, its weight per reference context fitted on the whole support (before the path's
    * per-gene gain and multiple).

@@ -7,6 +7,7 @@ import { isBetter, METRICS } from '../../core/eval/metric-info';
 import { meanInterval, type MeanInterval } from '../../core/eval/stats';
 import { bestBaseline } from '../../core/eval/best-baseline';
 import { formatNumber } from './format';
+import { plural } from '../../core/text';
 
 /** Per metric, the method with the best finite value (METRIC_INFO's direction); null if none. */
 export function bestPerMetric(metrics: Record<Method, MetricValues>): Record<Metric, Method | null> {
@@ -200,6 +201,19 @@ export function sweepSeries(points: readonly SweepPoint[]): SweepSeries {
     baseline: sorted.map((p) => p.metrics[bestBaseline(p.metrics)].pearson_centered),
     baselineName: sorted.map((p) => METHOD_INFO[bestBaseline(p.metrics)].label),
   };
+}
+
+/**
+ * The held genes in words (src/core/model/held-genes.ts): how many genes showed the same effect on every
+ * support perturbation and what the model did with them; undefined when none (or not counted).
+ */
+export function heldGenesText(count: number | undefined): string | undefined {
+  if (!count) return undefined;
+  return (
+    `${plural(count, 'gene')} ${count === 1 ? 'has' : 'have'} the same effect on every support perturbation ` +
+    '(typically a gene this context does not express): C3TL and calibrated predict that value for every ' +
+    'held-out perturbation, whatever the other contexts show.'
+  );
 }
 
 /** Most reference contexts the mix sentence names (by the size of their weight); the rest are counted. */

@@ -3,7 +3,7 @@ import type { EvaluationView } from '../../worker/api-types';
 import type { EngineClient } from '../state/engine-client';
 import { formatSeconds } from '../lib/format';
 import { METHOD_INFO } from '../../core/eval/methods';
-import { rankPairs, referenceMixText, verdict } from '../lib/results';
+import { heldGenesText, rankPairs, referenceMixText, verdict } from '../lib/results';
 import { DataWarnings } from './DataWarnings';
 import { GeneHeatmap } from './GeneHeatmap';
 import { MetricsTable } from './MetricsTable';
@@ -25,6 +25,7 @@ export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: 
   const [x, setX] = useState<'observed' | 'truth'>('observed');
   const baselineLabel = METHOD_INFO[view.bestBaseline].label;
   const { train } = view;
+  const heldText = heldGenesText(train.heldGenes);
   const mixText = referenceMixText(train.transfer?.mix, train.transfer?.sparseMix);
 
   return (
@@ -41,6 +42,11 @@ export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: 
         <span data-testid="transfer-info">{transferText(train.transfer)}</span>, in{' '}
         {formatSeconds(train.seconds)} on {train.backend}.
       </p>
+      {heldText && (
+        <p className="hint" data-testid="held-genes">
+          {heldText}
+        </p>
+      )}
       {mixText && (
         <p className="hint" data-testid="reference-mix">
           {mixText}

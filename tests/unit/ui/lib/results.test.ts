@@ -9,6 +9,7 @@ import {
   etaSeconds,
   predictionsCsv,
   rankPairs,
+  heldGenesText,
   referenceMixText,
   robustLimit,
   strongestRows,
@@ -222,6 +223,17 @@ describe('sweepSeries', () => {
     expect(series.c3tl).toEqual([0.2, 0.6]);
     expect(series.baseline).toEqual([0.25, 0.5]);
     expect(series.baselineName).toEqual(['Additive', 'Ridge']);
+  });
+});
+
+describe('heldGenesText', () => {
+  it('counts the held genes and says what the model did with them; nothing when there are none', () => {
+    expect(heldGenesText(12)).toMatch(
+      /^12 genes have the same effect on every support perturbation .*predict that value/,
+    );
+    expect(heldGenesText(1)).toMatch(/^1 gene has the same effect/);
+    expect(heldGenesText(0)).toBeUndefined();
+    expect(heldGenesText(undefined)).toBeUndefined();
   });
 });
 
