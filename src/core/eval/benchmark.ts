@@ -30,7 +30,7 @@ export interface BenchmarkRow {
    * How C3TL's training went: the fixed form's epochs and best epoch, and the transfer path's (best epoch 0:
    * its starting rule was kept; scale: the multiple kept, 0 = the path off).
    */
-  train?: Pick<TrainInfo, 'epochs' | 'bestEpoch' | 'seconds' | 'transfer'>;
+  train?: Pick<TrainInfo, 'epochs' | 'bestEpoch' | 'seconds' | 'transfer' | 'sparseBase' | 'heldGenes'>;
   /** Simulated data only: scores against the noise-free effects of the same query pairs and genes. */
   truth?: {
     /** The truth scored as a prediction of the observations: what no method can beat except by chance. */
@@ -191,10 +191,11 @@ export interface BenchmarkHooks {
 
 /** The row's training notes: the run's, without the reference mix's weights (the app shows those). */
 function trainOfTarget(info: TrainInfo): NonNullable<BenchmarkRow['train']> {
-  const { epochs, bestEpoch, seconds, transfer } = info;
-  if (!transfer) return { epochs, bestEpoch, seconds };
+  const { epochs, bestEpoch, seconds, transfer, sparseBase, heldGenes } = info;
+  const fixed = { epochs, bestEpoch, seconds, sparseBase, heldGenes };
+  if (!transfer) return fixed;
   const { mix: _mix, ...record } = transfer;
-  return { epochs, bestEpoch, seconds, transfer: record };
+  return { ...fixed, transfer: record };
 }
 
 function truthOfTarget(

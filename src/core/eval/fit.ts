@@ -84,6 +84,7 @@ async function modelFileOf(
       genes: [...selected.genes],
       geneLimit: options.geneLimit,
       standardisation: model.standardisation,
+      sparseBase: model.sparseBase,
     },
     target: tensor.contexts[split.target],
     mode: keep.mode,
@@ -168,6 +169,7 @@ export async function fitSplit(
           switches: restored.architecture.switches,
           initialWeights: restored.weights,
           standardisation: restored.preprocessing.standardisation,
+          sparseBase: restored.preprocessing.sparseBase,
           ...(restored.transfer && { initialTransfer: restoredTransfer(selected, restored.transfer) }),
         }),
       },
@@ -187,6 +189,7 @@ export async function fitSplit(
         parameters: model.parameters,
         trainedParameters: model.trainedParameters,
         history: model.history,
+        sparseBase: model.sparseBase,
         heldGenes: heldGenes(
           selected.values,
           selected.perturbations.length,

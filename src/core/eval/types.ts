@@ -61,6 +61,11 @@ export interface TrainInfo {
    */
   heldGenes?: number;
   /**
+   * Whether the fixed form's perturbation means read each context's sparse-denoised effects
+   * (src/core/model/sparse-base.ts), chosen on judged pairs. Absent in sessions saved before it could.
+   */
+  sparseBase?: boolean;
+  /**
    * The transfer path's epochs, best epoch and the multiple of it kept (0: off, the fixed form won); with
    * the reference mix on, its weight per reference context fitted on the whole support (before the path's
    * per-gene gain and multiple).

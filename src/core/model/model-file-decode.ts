@@ -128,6 +128,8 @@ function parseBody(json: Json, version: number): ModelFile {
         mean: floats(json, 'preprocessing.standardisation.mean', genes.length),
         scale: floats(json, 'preprocessing.standardisation.scale', genes.length),
       },
+      // Version 4 files predate the sparse-denoised means: their fixed form read the observed effects.
+      sparseBase: version >= 5 ? field(json, 'preprocessing.sparseBase', isBoolean, 'true or false') : false,
     },
     target: field(json, 'target', isString, 'a context name'),
     mode: field(json, 'mode', isMode, '"evaluate" or "predict"'),
@@ -211,7 +213,12 @@ export function decodeModelFile(input: string | Uint8Array, file = 'model file')
               'Model format version 3: written before the reference mix could read sparse-denoised effects, ' +
                 'so its mix reads the raw effects, as it did then.',
             ]
-          : [];
+          : version === 4
+            ? [
+                "Model format version 4: written before the fixed form's perturbation means could read " +
+                  'sparse-denoised effects, so they read the observed effects, as they did then.',
+              ]
+            : [];
     return { ok: true, data: parseBody(json, version), notes };
   } catch (error) {
     if (!(error instanceof Corrupt)) throw error;

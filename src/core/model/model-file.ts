@@ -2,7 +2,7 @@
  * The portable C3TL model file: one UTF-8 JSON document (browser, worker and CLI write and read the same
  * bytes) holding a trained model's weights and everything needed to rebuild it on a dataset.
  *
- * Layout (format "c3tl-model", formatVersion 4): a header of plain JSON fields (architecture, preprocessing,
+ * Layout (format "c3tl-model", formatVersion 5): a header of plain JSON fields (architecture, preprocessing,
  * target, support, settings, dataset hash, versions) and `weights`, one entry per parameter:
  * { shape: number[], data: base64 } where data holds the values as little-endian IEEE-754 float32, row-major,
  * gene axes in the order of preprocessing.genes. The standardisation's mean and scale are stored the same way.
@@ -10,8 +10,10 @@
  * its weights in the same encoding, feature axes in the order of `transfer.features`, and `sparseMix`, whether
  * its reference mix read the references' sparse-denoised effects.
  *
- * Version 3 files (before the mix could read sparse-denoised effects) are read with sparseMix false, as they
- * predicted. Version 2 files (before the transfer path's reference mix, architecture.switches.mix) are read with the mix
+ * `preprocessing.sparseBase` says whether the fixed form's perturbation means read each context's
+ * sparse-denoised effects (sparse-base.ts). Version 4 files (before it could) are read with sparseBase false, as
+ * they predicted. Version 3 files (before the mix could read sparse-denoised effects) are also read with
+ * sparseMix false. Version 2 files (before the transfer path's reference mix, architecture.switches.mix) are read with the mix
  * off, so they predict as they did when written. Version 1 files (before the transfer path) are refused with a message that says so: they hold only the
  * fixed form, which is no longer what "C3TL" predicts, so restoring them would show other numbers under the
  * same name.
@@ -31,7 +33,7 @@ import { TRANSFER_PARAMETER_NAMES, type TransferParameterName } from './transfer
 import type { GeneStandardisation } from './standardise';
 
 export const MODEL_FORMAT = 'c3tl-model';
-export const MODEL_FORMAT_VERSION = 4;
+export const MODEL_FORMAT_VERSION = 5;
 /** File name ending the app and the CLI use. */
 export const MODEL_FILE_EXTENSION = '.c3tl.json';
 
@@ -41,8 +43,9 @@ export type ModelMode = 'evaluate' | 'predict';
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
   /**
-   * Version 3 files are read as version 4 with transfer.sparseMix false; version 2 files also with the
-   * transfer path's reference mix and linear transfer off.
+   * Version 4 files are read as version 5 with preprocessing.sparseBase false; version 3 files also with
+   * transfer.sparseMix false; version 2 files also with the transfer path's reference mix and linear transfer
+   * off.
    */
   formatVersion: typeof MODEL_FORMAT_VERSION;
   /** ISO 8601 time the file was written. */
@@ -56,6 +59,8 @@ export interface ModelFile {
     geneLimit: number;
     /** Per-gene location and scale (length genes.length) the weights are expressed in. */
     standardisation: GeneStandardisation;
+    /** Whether the fixed form's perturbation means read sparse-denoised effects (sparse-base.ts). */
+    sparseBase: boolean;
   };
   /** Name of the target context. */
   target: string;

@@ -50,6 +50,12 @@ export interface HostData {
    * shapes the learnt network's loss.)
    */
   geneWeights: Float32Array;
+  /**
+   * C*P*G in the tensor's gene order, scaled units: each pair's perturbation mean pm_p(-c), read instead of
+   * the mean of the observed effects (sparse-base.ts: the means denoised as sparse). The pair's own effect y
+   * and the noise variance always come from the observations.
+   */
+  means?: Float32Array;
 }
 
 /** Scaled effect of a pair at model gene position i; 0 for pairs that are not training pairs. */
@@ -58,12 +64,16 @@ function scaledEffect(host: HostData, pair: number, i: number): number {
   return Math.fround(host.source[pair * host.genes + host.geneOrder[i]] * host.inverseScale[i]);
 }
 
-/** The host data of the training pairs `mask` (C*P) for genes in model order (see HostData). */
+/**
+ * The host data of the training pairs `mask` (C*P) for genes in model order (see HostData); `means`, when
+ * given, are the perturbation means to read (HostData.means).
+ */
 export function hostData(
   tensor: EffectTensor,
   mask: Uint8Array,
   standard: GeneStandardisation,
   genes: Int32Array,
+  means?: Float32Array,
 ): HostData {
   const C = tensor.contexts.length;
   const P = tensor.perturbations.length;
@@ -87,6 +97,7 @@ export function hostData(
     invOther,
     noiseVariance: new Float32Array(G),
     geneWeights,
+    ...(means && { means }),
   };
   for (let pair = 0; pair < C * P; pair++) {
     if (!mask[pair]) continue;
@@ -136,7 +147,7 @@ export function fillPairRow(
   block: GeneBlock,
   out: { observed: Float32Array; mean: Float32Array; denoise: Float32Array; offset: number },
 ): void {
-  const { perturbations: P, genes: G, sum, noiseVariance } = host;
+  const { perturbations: P, genes: G, sum, noiseVariance, means, geneOrder } = host;
   const { observed, mean, denoise, offset } = out;
   const p = pair % P;
   const inv = host.invOther[pair];
@@ -144,7 +155,7 @@ export function fillPairRow(
   for (let i = 0; i < block.size; i++) {
     const g = block.begin + i;
     const y = scaledEffect(host, pair, g);
-    const m = (sum[p * G + g] - own * y) * inv;
+    const m = means ? means[pair * G + geneOrder[g]] : (sum[p * G + g] - own * y) * inv;
     const nu = noiseVariance[g] * inv + 1e-6;
     observed[offset + i] = y;
     mean[offset + i] = m;

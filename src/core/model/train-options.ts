@@ -52,6 +52,12 @@ export interface TrainOptions {
    * false exists for comparing the two.
    */
   fusedStep?: boolean;
+  /**
+   * Whether the fixed form's perturbation means read each context's sparse-denoised effects (sparse-base.ts):
+   * 'choose' (default) decides on judged pairs before training; true or false imposes it (a restored model's
+   * choice, ablations).
+   */
+  sparseBase?: boolean | 'choose';
   /** Per-gene scale to use instead of the one computed from the training pairs (a restored model's), G. */
   standardisation?: GeneStandardisation;
   /** A restored transfer path: its feature genes (tensor gene indices) and weights. */
@@ -119,6 +125,8 @@ export interface TrainedC3tl {
     parameters: number;
     features: Int32Array;
   };
+  /** Whether the fixed form's perturbation means read sparse-denoised effects (sparse-base.ts). */
+  sparseBase: boolean;
   standardisation: GeneStandardisation;
   history: EpochLog[];
   bestEpoch: number;

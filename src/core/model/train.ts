@@ -13,6 +13,7 @@ import {
 import type { EpisodePool } from './episodes';
 import { fixedSupportWeights, sampleEpisode } from './episodes';
 import { applyHeldGenes, heldGenes } from './held-genes';
+import { baseJudgedSets, chooseSparseBase, perturbationMeans } from './sparse-base';
 import { principalBasis } from './basis';
 import { geneStandardisation } from './standardise';
 import { AbortError } from './abort';
@@ -93,7 +94,8 @@ export async function trainC3tl(
     throw new Error(`The standardisation has ${standard.scale.length} genes; the tensor has ${G}.`);
   }
 
-  let host = hostData(tensor, mask, standard, geneOrder);
+  const sparseMeans = baseMeans(tensor, split, mask, standard.scale, options, pseudo);
+  let host = hostData(tensor, mask, standard, geneOrder, sparseMeans);
   const modelScale = Float32Array.from(geneOrder, (g) => standard.scale[g]);
   // The gene basis is fitted once, on the training pairs, and reused for the final model's data; only the
   // learnt network uses it.
@@ -270,7 +272,14 @@ export async function trainC3tl(
 
   // The final model sees the whole support (training and validation pairs) as the target's known pairs.
   disposeData(data);
-  host = hostData(tensor, trainingMask(tensor, split, split.supportVal), standard, geneOrder);
+  const finalMask = trainingMask(tensor, split, split.supportVal);
+  host = hostData(
+    tensor,
+    finalMask,
+    standard,
+    geneOrder,
+    sparseMeans && perturbationMeans(tensor, finalMask, standard.scale, true),
+  );
   data = switches.network
     ? deviceData(host, basis, architecture.basisRank, architecture.embedDim)
     : undefined;
@@ -293,6 +302,7 @@ export async function trainC3tl(
         features: transfer.features,
       },
     }),
+    sparseBase: sparseMeans !== undefined,
     standardisation: standard,
     history,
     bestEpoch,
@@ -325,4 +335,37 @@ export async function trainC3tl(
       transfer?.dispose();
     },
   };
+}
+
+/**
+ * The sparse-denoised effects the fixed form's means read (sparse-base.ts), or undefined for the observed
+ * ones: imposed by options.sparseBase, else chosen on judged pairs when the fixed form trains at all.
+ */
+function baseMeans(
+  tensor: EffectTensor,
+  split: TargetSplit,
+  mask: Uint8Array,
+  scale: Float32Array,
+  options: TrainOptions,
+  pseudo: { context: number; support: { pairs: number[] }; queryPairs: Int32Array } | undefined,
+): Float32Array | undefined {
+  const P = tensor.perturbations.length;
+  const wanted = options.sparseBase ?? 'choose';
+  if (wanted !== 'choose') return wanted ? perturbationMeans(tensor, mask, scale, true) : undefined;
+  if (tensor.contexts.length < 3 || options.maxEpochs === 0) return undefined;
+  const sets = baseJudgedSets(tensor, mask, {
+    target: split.target,
+    supportTrain: split.supportTrain,
+    supportVal: split.supportVal,
+    ...(pseudo && {
+      pseudo: {
+        context: pseudo.context,
+        support: pseudo.support.pairs.map((pair) => pair - pseudo.context * P),
+        queries: Array.from(pseudo.queryPairs, (pair) => pair - pseudo.context * P),
+      },
+    }),
+    maxQueries: options.pseudoTargetPairs ?? DEFAULT_TRAIN_OPTIONS.pseudoTargetPairs ?? 0,
+    seed: options.seed,
+  });
+  return chooseSparseBase(tensor, mask, scale, sets);
 }

@@ -216,6 +216,19 @@ export function heldGenesText(count: number | undefined): string | undefined {
   );
 }
 
+/**
+ * The fixed form's choice of means in words (src/core/model/sparse-base.ts), or undefined when it read the
+ * observed effects (or the session predates the choice).
+ */
+export function sparseBaseText(sparseBase: boolean | undefined): string | undefined {
+  if (!sparseBase) return undefined;
+  return (
+    "The fixed form read each perturbation's mean over the other contexts from their effects denoised as " +
+    'sparse (most perturbations move few genes; noise around no effect is set to none), which the judged ' +
+    'pairs preferred to the observed effects.'
+  );
+}
+
 /** Most reference contexts the mix sentence names (by the size of their weight); the rest are counted. */
 const MIX_NAMED = 5;
 

@@ -3,7 +3,7 @@ import type { EvaluationView } from '../../worker/api-types';
 import type { EngineClient } from '../state/engine-client';
 import { formatSeconds } from '../lib/format';
 import { METHOD_INFO } from '../../core/eval/methods';
-import { heldGenesText, rankPairs, referenceMixText, verdict } from '../lib/results';
+import { heldGenesText, rankPairs, referenceMixText, sparseBaseText, verdict } from '../lib/results';
 import { DataWarnings } from './DataWarnings';
 import { GeneHeatmap } from './GeneHeatmap';
 import { MetricsTable } from './MetricsTable';
@@ -26,6 +26,7 @@ export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: 
   const baselineLabel = METHOD_INFO[view.bestBaseline].label;
   const { train } = view;
   const heldText = heldGenesText(train.heldGenes);
+  const baseText = sparseBaseText(train.sparseBase);
   const mixText = referenceMixText(train.transfer?.mix, train.transfer?.sparseMix);
 
   return (
@@ -42,6 +43,11 @@ export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: 
         <span data-testid="transfer-info">{transferText(train.transfer)}</span>, in{' '}
         {formatSeconds(train.seconds)} on {train.backend}.
       </p>
+      {baseText && (
+        <p className="hint" data-testid="sparse-base">
+          {baseText}
+        </p>
+      )}
       {heldText && (
         <p className="hint" data-testid="held-genes">
           {heldText}

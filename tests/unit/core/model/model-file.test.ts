@@ -90,7 +90,7 @@ describe('model file encoding', () => {
     const model = decoded(evaluation.modelFile);
     expect(model).toMatchObject({
       format: 'c3tl-model',
-      formatVersion: 4,
+      formatVersion: MODEL_FORMAT_VERSION,
       target: dense.contexts[1],
       mode: 'evaluate',
       query: evaluation.queryPerturbations,
@@ -100,6 +100,7 @@ describe('model file encoding', () => {
       versions: { tfjs: tf.version_core },
     });
     expect(model.preprocessing.genes).toEqual(evaluation.genes);
+    expect(model.preprocessing.sparseBase).toBe(evaluation.train.sparseBase);
     expect(model.support.train.length + model.support.validation.length).toBe(evaluation.support);
     expect(model.dataset.sha256).toMatch(/^[0-9a-f]{64}$/);
     for (const name of PARAMETER_NAMES) expect(model.weights[name].length, name).toBeGreaterThan(0);
@@ -158,6 +159,11 @@ describe('decodeModelFile refusals', () => {
       'a transfer path without its sparseMix flag',
       () => edit((j) => delete (j.transfer as Record<string, unknown>).sparseMix),
       /damaged content: "transfer\.sparseMix" should be true or false/,
+    ],
+    [
+      'a file without the sparseBase flag',
+      () => edit((j) => delete (j.preprocessing as Record<string, unknown>).sparseBase),
+      /damaged content: "preprocessing\.sparseBase" should be true or false/,
     ],
     ['bytes that are not UTF-8', () => Uint8Array.of(0xff, 0xfe, 0x00), /not UTF-8/],
   ])('refuses %s', (_what, input, message) => {
@@ -268,6 +274,7 @@ describe('predictWithModelFile (cpu)', () => {
     const features = trained.transfer?.features;
     const sparseMix = trained.transfer?.sparseMix ?? false;
     const standardisation = trained.standardisation;
+    const sparseBase = trained.sparseBase;
     trained.dispose();
     if (!transferWeights || !features) throw new Error('The transfer path is on by default.');
     const before = tf.memory().numTensors;
@@ -277,6 +284,7 @@ describe('predictWithModelFile (cpu)', () => {
       initialWeights: weights,
       initialTransfer: { features, weights: transferWeights, sparseMix },
       standardisation,
+      sparseBase,
     });
     expect(rebuilt.history).toEqual([]);
     expect(maxDifference((await rebuilt.predict(support, split.query)).c3tl, expected)).toBeLessThan(1e-5);
@@ -388,6 +396,12 @@ describe.each([
     note: /note: Model format version 3: .*reads the raw effects/,
     switches: { transfer: true, mix: true, linear: true },
   },
+  {
+    version: 4,
+    what: 'before the sparse-denoised means',
+    note: /note: Model format version 4: .*read the observed effects/,
+    switches: { transfer: true, mix: true, linear: true },
+  },
 ])('model files of format $version ($what)', ({ version, note, switches }) => {
   const fixture = (name: string) => join(FIXTURES, `v${version}`, name);
   const model = `format${version}.c3tl.json`;
@@ -398,7 +412,8 @@ describe.each([
     if (!result.ok) return;
     expect(result.data.formatVersion).toBe(MODEL_FORMAT_VERSION);
     expect(result.data.architecture.switches).toMatchObject(switches);
-    expect(result.data.transfer?.sparseMix).toBe(false);
+    if (version < 4) expect(result.data.transfer?.sparseMix).toBe(false);
+    expect(result.data.preprocessing.sparseBase).toBe(false);
     expect(`note: ${result.notes.join(' ')}`).toMatch(note);
   });
 

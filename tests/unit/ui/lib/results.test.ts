@@ -12,6 +12,7 @@ import {
   heldGenesText,
   referenceMixText,
   robustLimit,
+  sparseBaseText,
   strongestRows,
   sweepSeries,
   topGenesOfRow,
@@ -234,6 +235,14 @@ describe('heldGenesText', () => {
     expect(heldGenesText(1)).toMatch(/^1 gene has the same effect/);
     expect(heldGenesText(0)).toBeUndefined();
     expect(heldGenesText(undefined)).toBeUndefined();
+  });
+});
+
+describe('sparseBaseText', () => {
+  it('says when the fixed form read sparse-denoised means, and nothing otherwise', () => {
+    expect(sparseBaseText(true)).toMatch(/denoised as sparse.*preferred to the observed effects/);
+    expect(sparseBaseText(false)).toBeUndefined();
+    expect(sparseBaseText(undefined)).toBeUndefined();
   });
 });
 
