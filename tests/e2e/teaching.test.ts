@@ -1,9 +1,9 @@
 /**
  * Teaching mode in real headless Chromium: a #sim= link opens its simulated screen, training shows the noise
  * ceiling and the network view, and with context modulation at zero C3TL's lead over the best other method
- * shrinks to within 0.005. The screen is small (4 x 200 x 400) so that it trains in seconds on two cores;
- * seed 2 measured with the core (cpu, target ctx01, at 1d31c2e): lead +0.0065 [+0.0054, +0.0076] with the
- * default modulation, +0.0013 [+0.0010, +0.0017] without.
+ * vanishes within its paired interval. The screen is small (4 x 200 x 400) so that it trains in seconds on two
+ * cores; seed 2 measured with the core (cpu, target ctx01, at f0b819b): lead +0.0121 [+0.0104, +0.0138] with
+ * the default modulation, −0.0000 [−0.0001, +0.0001] without.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ async function verdictInterval(page: Page): Promise<{ mean: number; lo: number; 
 
 describe('teaching mode', () => {
   it(
-    'opens a #sim= link, shows the truth, and the lead shrinks to within 0.005 without context modulation',
+    'opens a #sim= link, shows the truth, and the lead vanishes without context modulation',
     async () => {
       const { page, log } = await openApp(app.browser, app.server.origin, LINK);
       await waitOrError(page, page.getByTestId('dataset-summary').filter({ hasText: 'Simulated screen' }));
@@ -73,16 +73,18 @@ describe('teaching mode', () => {
       await page.waitForURL(/modulation:0(,|$)/);
       await waitOrError(page, page.getByTestId('dataset-summary').filter({ hasText: 'modulation 0' }));
       await trainToResults(page);
-      // The lead shrinks to within 0.005 of the best other method (the negative control's band of the
-      // science benchmark). It does not vanish within its interval: measured on seeds 1-3 of this screen, C3TL
-      // keeps +0.0007 to +0.0013 with a tight interval, against +0.0065 to +0.0163 with modulation 3, and as
-      // much when the contexts also share their basal expression (see the issue notes).
-      const flat = await verdictInterval(page);
       // Without modulation no gene is silenced, so none is held.
       await expect(page.getByTestId('held-genes').count()).resolves.toBe(0);
+      // The lead vanishes: its paired interval holds 0 (no clear difference), within the science benchmark's
+      // negative-control band of 0.005. On other seeds of this screen the core measured +0.0015 [+0.0013,
+      // +0.0018] (seed 1) and −0.0002 [−0.0003, −0.0000] (seed 3): the lead is gone or a thousandth.
+      const flat = await verdictInterval(page);
+      expect(flat.lo).toBeLessThanOrEqual(0);
+      expect(flat.hi).toBeGreaterThanOrEqual(0);
       expect(flat.lo).toBeGreaterThan(-0.005);
       expect(flat.hi).toBeLessThan(0.005);
       expect(flat.mean).toBeLessThan(modulated.mean);
+      await expect(page.getByTestId('verdict').getAttribute('data-verdict')).resolves.toBe('unclear');
       await page.getByTestId('network-view').getByTestId('network-genes').waitFor();
       await snap(page, 'teaching-no-modulation');
       expect(log.foreign).toEqual([]);

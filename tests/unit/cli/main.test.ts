@@ -275,7 +275,7 @@ describe('c3tl CLI', () => {
       expect(report.notes.some((note: string) => note.startsWith('truth (simulated data only)'))).toBe(true);
       expect(r.stderr).toMatch(/benchmark preset full/);
       expect(r.stderr).toMatch(
-        /sim:default seed 2 support 0\.1 target ctx01: c3tl centred Pearson -?\d\.\d{4} \(1 epochs, [\d.]+ s; transfer best epoch [01], multiple [\d.]+(, sparse mix)?\)/,
+        /sim:default seed 2 support 0\.1 target ctx01: c3tl centred Pearson -?\d\.\d{4} \(1 epochs( on sparse means)?, [\d.]+ s; transfer best epoch [01], multiple [\d.]+(, sparse mix)?\)/,
       );
       expect(cell.targetRows[0].train).toMatchObject({
         epochs: 1,
@@ -292,6 +292,11 @@ describe('c3tl CLI', () => {
           (row: { train: { transfer: { sparseMix: boolean } } }) => row.train.transfer.sparseMix,
         ).length;
       expect(r.stderr.match(/, sparse mix\)/g)?.length ?? 0).toBe(sparseRows);
+      // And "on sparse means" where the fixed form read denoised means (train.sparseBase).
+      const baseRows = report.datasets
+        .flatMap((d: { targetRows: { train: { sparseBase: boolean } }[] }) => d.targetRows)
+        .filter((row: { train: { sparseBase: boolean } }) => row.train.sparseBase).length;
+      expect(r.stderr.match(/epochs on sparse means,/g)?.length ?? 0).toBe(baseRows);
     });
 
     it('reads a dataset of several files (comma-separated) and prints the tables of the fast preset', () => {
