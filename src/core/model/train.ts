@@ -13,7 +13,7 @@ import {
 import type { EpisodePool } from './episodes';
 import { fixedSupportWeights, sampleEpisode } from './episodes';
 import { applyHeldGenes, heldGenes } from './held-genes';
-import { baseJudgedSets, chooseSparseBase, perturbationMeans } from './sparse-base';
+import { baseJudgedSets, chooseSparseBase, perturbationMeans, type JudgedSet } from './sparse-base';
 import { principalBasis } from './basis';
 import { geneStandardisation } from './standardise';
 import { AbortError } from './abort';
@@ -89,12 +89,18 @@ export async function trainC3tl(
   );
   // The pseudo-target's scored pairs judge transfer, so no statistic of training may read them.
   if (pseudo) for (const pair of pseudo.queryPairs) mask[pair] = 0;
+  // The same as perturbation indices: what the choices made on judged pairs read.
+  const holdout = pseudo && {
+    context: pseudo.context,
+    support: pseudo.support.pairs.map((pair) => pair - pseudo.context * P),
+    queries: Array.from(pseudo.queryPairs, (pair) => pair - pseudo.context * P),
+  };
   const standard = options.standardisation ?? geneStandardisation(tensor, mask);
   if (standard.scale.length !== G || standard.mean.length !== G) {
     throw new Error(`The standardisation has ${standard.scale.length} genes; the tensor has ${G}.`);
   }
 
-  const sparseMeans = baseMeans(tensor, split, mask, standard.scale, options, pseudo);
+  const sparseMeans = baseMeans(tensor, split, mask, standard.scale, options, holdout);
   let host = hostData(tensor, mask, standard, geneOrder, sparseMeans);
   const modelScale = Float32Array.from(geneOrder, (g) => standard.scale[g]);
   // The gene basis is fitted once, on the training pairs, and reused for the final model's data; only the
@@ -252,13 +258,7 @@ export async function trainC3tl(
           mix: switches.mix,
           linear: switches.linear,
         },
-        ...(pseudo && {
-          holdout: {
-            context: pseudo.context,
-            support: pseudo.support.pairs.map((pair) => pair - pseudo.context * P),
-            queries: Array.from(pseudo.queryPairs, (pair) => pair - pseudo.context * P),
-          },
-        }),
+        ...(holdout && { holdout }),
         fixedForm: (context, support, queries) => predictFixedForm(fixedForm, context, support, queries),
         ...(hooks.shouldStop && { shouldStop: hooks.shouldStop }),
       });
@@ -347,9 +347,8 @@ function baseMeans(
   mask: Uint8Array,
   scale: Float32Array,
   options: TrainOptions,
-  pseudo: { context: number; support: { pairs: number[] }; queryPairs: Int32Array } | undefined,
+  holdout: JudgedSet | undefined,
 ): Float32Array | undefined {
-  const P = tensor.perturbations.length;
   const wanted = options.sparseBase ?? 'choose';
   if (wanted !== 'choose') return wanted ? perturbationMeans(tensor, mask, scale, true) : undefined;
   if (tensor.contexts.length < 3 || options.maxEpochs === 0) return undefined;
@@ -357,13 +356,7 @@ function baseMeans(
     target: split.target,
     supportTrain: split.supportTrain,
     supportVal: split.supportVal,
-    ...(pseudo && {
-      pseudo: {
-        context: pseudo.context,
-        support: pseudo.support.pairs.map((pair) => pair - pseudo.context * P),
-        queries: Array.from(pseudo.queryPairs, (pair) => pair - pseudo.context * P),
-      },
-    }),
+    ...(holdout && { pseudo: holdout }),
     maxQueries: options.pseudoTargetPairs ?? DEFAULT_TRAIN_OPTIONS.pseudoTargetPairs ?? 0,
     seed: options.seed,
   });
