@@ -61,7 +61,7 @@ export interface TrainInfo {
    */
   heldGenes?: number;
   /**
-   * Whether the fixed form's perturbation means read each context's sparse-denoised effects
+   * Whether the fixed form's perturbation means were denoised as sparse
    * (src/core/model/sparse-base.ts), chosen on judged pairs. Absent in sessions saved before it could.
    */
   sparseBase?: boolean;

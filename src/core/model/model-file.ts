@@ -10,8 +10,8 @@
  * its weights in the same encoding, feature axes in the order of `transfer.features`, and `sparseMix`, whether
  * its reference mix read the references' sparse-denoised effects.
  *
- * `preprocessing.sparseBase` says whether the fixed form's perturbation means read each context's
- * sparse-denoised effects (sparse-base.ts). Version 4 files (before it could) are read with sparseBase false, as
+ * `preprocessing.sparseBase` says whether the fixed form's perturbation means were denoised as sparse
+ * (sparse-base.ts). Version 4 files (before it could) are read with sparseBase false, as
  * they predicted. Version 3 files (before the mix could read sparse-denoised effects) are also read with
  * sparseMix false. Version 2 files (before the transfer path's reference mix, architecture.switches.mix) are read with the mix
  * off, so they predict as they did when written. Version 1 files (before the transfer path) are refused with a message that says so: they hold only the
@@ -59,7 +59,7 @@ export interface ModelFile {
     geneLimit: number;
     /** Per-gene location and scale (length genes.length) the weights are expressed in. */
     standardisation: GeneStandardisation;
-    /** Whether the fixed form's perturbation means read sparse-denoised effects (sparse-base.ts). */
+    /** Whether the fixed form's perturbation means were denoised as sparse (sparse-base.ts). */
     sparseBase: boolean;
   };
   /** Name of the target context. */

@@ -4,7 +4,7 @@ import { preferredOver, referenceChecks } from './transfer-judge';
 import { sparsePosteriorMeans } from './sparse-maths';
 
 /*
- * Whether the fixed form's perturbation means read each context's effects denoised as sparse (docs/DESIGN.md
+ * Whether the fixed form's perturbation means over the other contexts are denoised as sparse (docs/DESIGN.md
  * §2.1). Where most perturbations move few genes (knockdown screens, the simulator) the mean over a handful of
  * noisy contexts is mostly noise on the genes a perturbation leaves alone; where effects are dense (the drug
  * screens' z-scores) the same prior reads real effects as noise. So it is a choice per screen, made before

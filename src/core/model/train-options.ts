@@ -53,7 +53,7 @@ export interface TrainOptions {
    */
   fusedStep?: boolean;
   /**
-   * Whether the fixed form's perturbation means read each context's sparse-denoised effects (sparse-base.ts):
+   * Whether the fixed form's perturbation means are denoised as sparse (sparse-base.ts):
    * 'choose' (default) decides on judged pairs before training; true or false imposes it (a restored model's
    * choice, ablations).
    */
@@ -125,7 +125,7 @@ export interface TrainedC3tl {
     parameters: number;
     features: Int32Array;
   };
-  /** Whether the fixed form's perturbation means read sparse-denoised effects (sparse-base.ts). */
+  /** Whether the fixed form's perturbation means were denoised as sparse (sparse-base.ts). */
   sparseBase: boolean;
   standardisation: GeneStandardisation;
   history: EpochLog[];

@@ -338,8 +338,8 @@ export async function trainC3tl(
 }
 
 /**
- * The sparse-denoised effects the fixed form's means read (sparse-base.ts), or undefined for the observed
- * ones: imposed by options.sparseBase, else chosen on judged pairs when the fixed form trains at all.
+ * The sparse-denoised perturbation means the fixed form reads (sparse-base.ts), or undefined for the observed
+ * effects' means: imposed by options.sparseBase, else chosen on judged pairs when the fixed form trains at all.
  */
 function baseMeans(
   tensor: EffectTensor,

@@ -223,9 +223,9 @@ export function heldGenesText(count: number | undefined): string | undefined {
 export function sparseBaseText(sparseBase: boolean | undefined): string | undefined {
   if (!sparseBase) return undefined;
   return (
-    "The fixed form read each perturbation's mean over the other contexts from their effects denoised as " +
-    'sparse (most perturbations move few genes; noise around no effect is set to none), which the judged ' +
-    'pairs preferred to the observed effects.'
+    "The fixed form denoised each perturbation's mean over the other contexts as sparse (most " +
+    'perturbations move few genes; a value within its gene’s noise around no effect is read as none), which ' +
+    'the judged pairs preferred to the raw means.'
   );
 }
 

@@ -240,7 +240,9 @@ describe('heldGenesText', () => {
 
 describe('sparseBaseText', () => {
   it('says when the fixed form read sparse-denoised means, and nothing otherwise', () => {
-    expect(sparseBaseText(true)).toMatch(/denoised as sparse.*preferred to the observed effects/);
+    expect(sparseBaseText(true)).toMatch(
+      /denoised each perturbation's mean .* as sparse.*preferred to the raw means/,
+    );
     expect(sparseBaseText(false)).toBeUndefined();
     expect(sparseBaseText(undefined)).toBeUndefined();
   });
