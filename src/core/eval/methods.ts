@@ -22,7 +22,7 @@ export const METHOD_INFO = {
   },
   calibrated: {
     label: 'C3TL fixed form',
-    help: 'C3TL without its learnt transfer path: additive plus per-gene denoising, context shift and support slope, with gates trained here.',
+    help: 'C3TL without its learnt transfer path: additive plus per-gene denoising, context shift and support slope, with gates trained here; on screens where it helps, perturbation means denoised as sparse, and genes the target does not express held.',
     kind: 'model',
   },
   additive: {
