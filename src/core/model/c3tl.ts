@@ -25,8 +25,8 @@ import { GATE_PARAMETER_NAMES, type C3tlParameters } from './c3tl-parameters';
  * pairs (coordinates scaled to unit RMS); U [k, G], the decoder's output basis, starts at V^T and is trained.
  *
  * Every gate (delta, gamma, beta's gate, gain, D's last layer) starts at zero, so the untrained model is the
- * additive baseline exactly (on the genes the target expresses: held-genes.ts); training has to earn each
- * departure on held-out pairs. Gates enter as
+ * additive rule on the means it reads exactly (raw, or denoised where sparse-base.ts chose so; held genes
+ * apart, held-genes.ts); training has to earn each departure on held-out pairs. Gates enter as
  * GATE_SCALE * parameter so that Adam moves them thirty times faster than the network's weights: they are
  * few, informed by every pair, and must be able to open within a short training.
  *

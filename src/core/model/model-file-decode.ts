@@ -215,8 +215,8 @@ export function decodeModelFile(input: string | Uint8Array, file = 'model file')
             ]
           : version === 4
             ? [
-                "Model format version 4: written before the fixed form's perturbation means could read " +
-                  'sparse-denoised effects, so they read the observed effects, as they did then.',
+                "Model format version 4: written before the fixed form's perturbation means could be denoised " +
+                  'as sparse, so they read the observed effects, as they did then.',
               ]
             : [];
     return { ok: true, data: parseBody(json, version), notes };

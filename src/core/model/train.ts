@@ -41,9 +41,10 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Trains C3TL for one target split by episodes (docs/DESIGN.md §2.5) and keeps the weights of the best epoch;
- * epoch 0, the untrained model, is the additive baseline (but for held genes, held-genes.ts). "Best" is judged on held-out pairs only, by the
- * evaluation's own metric: the mean centred Pearson over the target's validation pairs, averaged with the
- * same over up to pseudoTargetPairs pairs of a pseudo-target, a reference context that is trained as the
+ * epoch 0, the untrained model, is the additive rule on the means the fixed form reads (sparse-base.ts; held
+ * genes apart, held-genes.ts). "Best" is judged on held-out pairs only, by the evaluation's own metric: the
+ * mean centred Pearson over the target's validation pairs, averaged with the same over up to
+ * pseudoTargetPairs pairs of a pseudo-target, a reference context that is trained as the
  * target is (a support of as many pairs as the target's) and whose other pairs are never training queries.
  * The target's 2% are a handful of noisy pairs; the pseudo-target adds a hundred pairs of a context in the
  * target's situation. EpochLog.trainLoss is the epoch's mean step loss, valLoss the loss on the target's
