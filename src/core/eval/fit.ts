@@ -123,7 +123,12 @@ function restoredTransfer(tensor: EffectTensor, transfer: NonNullable<ModelFile[
     if (i === undefined) throw new Error(`The model's feature gene "${g}" is not among its genes.`);
     return i;
   });
-  return { features, weights: transfer.weights, sparseMix: transfer.sparseMix };
+  return {
+    features,
+    weights: transfer.weights,
+    sparseMix: transfer.sparseMix,
+    withoutSlope: transfer.withoutSlope,
+  };
 }
 
 async function transferSection(tensor: EffectTensor, model: TrainedC3tl): Promise<ModelFile['transfer']> {
@@ -133,6 +138,7 @@ async function transferSection(tensor: EffectTensor, model: TrainedC3tl): Promis
     features: Array.from(model.transfer.features, (g) => tensor.genes[g]),
     weights,
     sparseMix: model.transfer.sparseMix,
+    withoutSlope: model.transfer.withoutSlope,
   };
 }
 
@@ -204,6 +210,7 @@ export async function fitSplit(
             scale: model.transfer.scale,
             judgedOn: model.transfer.judgedOn,
             sparseMix: model.transfer.sparseMix,
+            withoutSlope: model.transfer.withoutSlope,
             ...(mix && {
               mix: mix.contexts.map((c, i) => ({ context: selected.contexts[c], weight: mix.weights[i] })),
             }),

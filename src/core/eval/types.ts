@@ -81,6 +81,11 @@ export interface TrainInfo {
      * it could).
      */
     sparseMix?: boolean;
+    /**
+     * Whether C3TL was the fixed form with its support slope off plus the transfer (absent in sessions saved
+     * before it could be).
+     */
+    withoutSlope?: boolean;
     mix?: { context: string; weight: number }[];
   };
 }

@@ -109,7 +109,10 @@ function parseBody(json: Json, version: number): ModelFile {
     }
     // Version 3 files predate the sparse-denoised mix: their mix read the raw effects.
     const sparseMix = version >= 4 ? field(json, 'transfer.sparseMix', isBoolean, 'true or false') : false;
-    transfer = { features, weights: tWeights, sparseMix };
+    // Version 5 files predate the slope-free base: their path sat on the whole fixed form.
+    const withoutSlope =
+      version >= 6 ? field(json, 'transfer.withoutSlope', isBoolean, 'true or false') : false;
+    transfer = { features, weights: tWeights, sparseMix, withoutSlope };
   }
   return {
     format: MODEL_FORMAT,
@@ -161,6 +164,22 @@ function parseBody(json: Json, version: number): ModelFile {
   };
 }
 
+/** What a file of an older version that is still read predicts, by version. */
+const OLDER_VERSION_NOTES: Record<number, string> = {
+  2:
+    "Model format version 2: written before C3TL's transfer path gained the reference mix, " +
+    'so it predicts as it did then, without the mix and the linear transfer.',
+  3:
+    'Model format version 3: written before the reference mix could read sparse-denoised effects, ' +
+    'so its mix reads the raw effects, as it did then.',
+  4:
+    "Model format version 4: written before the fixed form's perturbation means could be denoised " +
+    'as sparse, so they read the observed effects, as they did then.',
+  5:
+    "Model format version 5: written before C3TL's transfer path could sit on the fixed form without " +
+    'its support slope, so it sits on the whole fixed form, as it did then.',
+};
+
 /**
  * Reads a model file (its text, or its bytes as UTF-8). Refuses another kind of file, a newer format
  * version and damaged content, each with a message naming what is wrong; `file` names the file in messages.
@@ -202,24 +221,8 @@ export function decodeModelFile(input: string | Uint8Array, file = 'model file')
     );
   }
   try {
-    const notes =
-      version === 2
-        ? [
-            "Model format version 2: written before C3TL's transfer path gained the reference mix, " +
-              'so it predicts as it did then, without the mix and the linear transfer.',
-          ]
-        : version === 3
-          ? [
-              'Model format version 3: written before the reference mix could read sparse-denoised effects, ' +
-                'so its mix reads the raw effects, as it did then.',
-            ]
-          : version === 4
-            ? [
-                "Model format version 4: written before the fixed form's perturbation means could be denoised " +
-                  'as sparse, so they read the observed effects, as they did then.',
-              ]
-            : [];
-    return { ok: true, data: parseBody(json, version), notes };
+    const note = OLDER_VERSION_NOTES[version];
+    return { ok: true, data: parseBody(json, version), notes: note ? [note] : [] };
   } catch (error) {
     if (!(error instanceof Corrupt)) throw error;
     return refuse('a complete C3TL model file', `damaged content: ${error.message}`);

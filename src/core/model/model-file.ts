@@ -2,16 +2,18 @@
  * The portable C3TL model file: one UTF-8 JSON document (browser, worker and CLI write and read the same
  * bytes) holding a trained model's weights and everything needed to rebuild it on a dataset.
  *
- * Layout (format "c3tl-model", formatVersion 5): a header of plain JSON fields (architecture, preprocessing,
+ * Layout (format "c3tl-model", formatVersion 6): a header of plain JSON fields (architecture, preprocessing,
  * target, support, settings, dataset hash, versions) and `weights`, one entry per parameter:
  * { shape: number[], data: base64 } where data holds the values as little-endian IEEE-754 float32, row-major,
  * gene axes in the order of preprocessing.genes. The standardisation's mean and scale are stored the same way.
  * `transfer` holds the learnt transfer path (transfer.ts), or null when it was off: its feature genes by name,
- * its weights in the same encoding, feature axes in the order of `transfer.features`, and `sparseMix`, whether
- * its reference mix read the references' sparse-denoised effects.
+ * its weights in the same encoding, feature axes in the order of `transfer.features`, `sparseMix`, whether
+ * its reference mix read the references' sparse-denoised effects, and `withoutSlope`, whether it was applied on
+ * the fixed form with its support slope off.
  *
  * `preprocessing.sparseBase` says whether the fixed form's perturbation means were denoised as sparse
- * (sparse-base.ts). Version 4 files (before it could) are read with sparseBase false, as
+ * (sparse-base.ts). Version 5 files (before the path could sit on the slope-free form) are read with
+ * withoutSlope false. Version 4 files (before the denoised means) are also read with sparseBase false, as
  * they predicted. Version 3 files (before the mix could read sparse-denoised effects) are also read with
  * sparseMix false. Version 2 files (before the transfer path's reference mix, architecture.switches.mix) are read with the mix
  * off, so they predict as they did when written. Version 1 files (before the transfer path) are refused with a message that says so: they hold only the
@@ -33,7 +35,7 @@ import { TRANSFER_PARAMETER_NAMES, type TransferParameterName } from './transfer
 import type { GeneStandardisation } from './standardise';
 
 export const MODEL_FORMAT = 'c3tl-model';
-export const MODEL_FORMAT_VERSION = 5;
+export const MODEL_FORMAT_VERSION = 6;
 /** File name ending the app and the CLI use. */
 export const MODEL_FILE_EXTENSION = '.c3tl.json';
 
@@ -43,7 +45,8 @@ export type ModelMode = 'evaluate' | 'predict';
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
   /**
-   * Version 4 files are read as version 5 with preprocessing.sparseBase false; version 3 files also with
+   * Version 5 files are read as version 6 with transfer.withoutSlope false; version 4 files also with
+   * preprocessing.sparseBase false; version 3 files also with
    * transfer.sparseMix false; version 2 files also with the transfer path's reference mix and linear transfer
    * off.
    */
@@ -84,13 +87,14 @@ export interface ModelFile {
   /** Every parameter, gene axes in preprocessing.genes order. */
   weights: Record<ParameterName, Float32Array>;
   /**
-   * The transfer path: its feature genes (names, among preprocessing.genes), weights and whether its mix read
-   * sparse-denoised effects; null when off.
+   * The transfer path: its feature genes (names, among preprocessing.genes), weights, whether its mix read
+   * sparse-denoised effects and whether it sits on the fixed form with its slope off; null when off.
    */
   transfer: {
     features: string[];
     weights: Record<TransferParameterName, Float32Array>;
     sparseMix: boolean;
+    withoutSlope: boolean;
   } | null;
 }
 
@@ -156,13 +160,15 @@ export function encodeModelFile(model: ModelFile): string {
     features: string[];
     weights: Record<string, { shape: number[]; data: string }>;
     sparseMix: boolean;
+    withoutSlope: boolean;
   } | null = null;
   if (model.transfer) {
     const tShapes = transferShapes(model.transfer.features.length, model.architecture.genes);
     const tWeights: Record<string, { shape: number[]; data: string }> = {};
     for (const name of TRANSFER_PARAMETER_NAMES)
       tWeights[name] = { shape: tShapes[name], data: float32ToBase64(model.transfer.weights[name]) };
-    transfer = { features: model.transfer.features, weights: tWeights, sparseMix: model.transfer.sparseMix };
+    const { features, sparseMix, withoutSlope } = model.transfer;
+    transfer = { features, weights: tWeights, sparseMix, withoutSlope };
   }
   return `${JSON.stringify({
     ...model,

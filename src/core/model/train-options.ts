@@ -65,6 +65,7 @@ export interface TrainOptions {
     features: Int32Array;
     weights: Record<TransferParameterName, Float32Array>;
     sparseMix: boolean;
+    withoutSlope: boolean;
   };
   /** Options of the transfer path's training (transfer-train.ts); defaults DEFAULT_TRANSFER_OPTIONS. */
   transferOptions?: Partial<
@@ -122,6 +123,11 @@ export interface TrainedC3tl {
     judgedOn: { contexts: number; pairs: number };
     /** Whether the reference mix reads the references' sparse-denoised effects (chosen on judged pairs). */
     sparseMix: boolean;
+    /**
+     * Whether C3TL is the fixed form with its support slope off plus the transfer (chosen on judged pairs);
+     * `calibrated` keeps the slope either way.
+     */
+    withoutSlope: boolean;
     parameters: number;
     features: Int32Array;
   };

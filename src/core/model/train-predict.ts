@@ -34,15 +34,17 @@ export interface FixedFormModel {
  * The fixed form's effects of the given perturbations in a context whose known pairs are `support`
  * (original units, tensor gene order): Q*G. It reads the current host data: the training pairs until the
  * final model's data replace them. Genes that do not respond in the context (held-genes.ts) are predicted at
- * their held value.
+ * their held value. form.slope false: the same trained form with its support slope term left out.
  */
 export async function predictFixedForm(
   model: FixedFormModel,
   context: number,
   support: readonly number[],
   perturbations: readonly number[],
+  form: { slope?: boolean } = {},
 ): Promise<Float32Array> {
-  const { params, switches, geneOrder, standard } = model;
+  const { params, geneOrder, standard } = model;
+  const switches = form.slope === false ? { ...model.switches, slope: false } : model.switches;
   const { host, data } = model.state;
   const { contexts: C, perturbations: P, genes: G } = host;
   const Q = perturbations.length;

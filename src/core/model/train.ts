@@ -261,6 +261,10 @@ export async function trainC3tl(
         },
         ...(holdout && { holdout }),
         fixedForm: (context, support, queries) => predictFixedForm(fixedForm, context, support, queries),
+        ...(switches.slope && {
+          slopeFreeFixedForm: (context: number, support: readonly number[], queries: readonly number[]) =>
+            predictFixedForm(fixedForm, context, support, queries, { slope: false }),
+        }),
         ...(hooks.shouldStop && { shouldStop: hooks.shouldStop }),
       });
     } catch (error) {
@@ -299,6 +303,7 @@ export async function trainC3tl(
         scale: transfer.scale,
         judgedOn: transfer.judgedOn,
         sparseMix: transfer.sparseMix,
+        withoutSlope: transfer.withoutSlope,
         parameters: transfer.parameters,
         features: transfer.features,
       },
@@ -311,14 +316,19 @@ export async function trainC3tl(
     async predict(support, perturbations) {
       const calibrated = await predictFixedForm(fixedForm, split.target, support, perturbations);
       if (!transfer || perturbations.length === 0) return { c3tl: calibrated.slice(), calibrated };
-      // The target's deviation of each support pair from the fixed form is what the transfer path carries.
-      const residual = await predictFixedForm(fixedForm, split.target, support, support);
+      // The path is applied on the fixed form it was chosen on: the target's deviation of each support pair
+      // from that form is what it carries.
+      const form = { slope: !transfer.withoutSlope };
+      const base = transfer.withoutSlope
+        ? await predictFixedForm(fixedForm, split.target, support, perturbations, form)
+        : calibrated;
+      const residual = await predictFixedForm(fixedForm, split.target, support, support, form);
       for (let s = 0; s < support.length; s++) {
         const row = (split.target * P + support[s]) * G;
         for (let g = 0; g < G; g++) residual[s * G + g] = tensor.values[row + g] - residual[s * G + g];
       }
       const { deviations, mixWeights } = await transfer.transfer(support, perturbations, residual);
-      const c3tl = Float32Array.from(calibrated, (v, i) => v + deviations[i]);
+      const c3tl = Float32Array.from(base, (v, i) => v + deviations[i]);
       // The mix reads the references' deviations on every gene; a gene held in the target stays held.
       applyHeldGenes(c3tl, G, heldGenes(tensor.values, P, G, split.target, support));
       if (!mixWeights) return { c3tl, calibrated };

@@ -273,6 +273,7 @@ describe('predictWithModelFile (cpu)', () => {
     const transferWeights = await trained.transferWeights();
     const features = trained.transfer?.features;
     const sparseMix = trained.transfer?.sparseMix ?? false;
+    const withoutSlope = trained.transfer?.withoutSlope ?? false;
     const standardisation = trained.standardisation;
     const sparseBase = trained.sparseBase;
     trained.dispose();
@@ -282,7 +283,7 @@ describe('predictWithModelFile (cpu)', () => {
       ...options,
       maxEpochs: 0,
       initialWeights: weights,
-      initialTransfer: { features, weights: transferWeights, sparseMix },
+      initialTransfer: { features, weights: transferWeights, sparseMix, withoutSlope },
       standardisation,
       sparseBase,
     });

@@ -174,7 +174,7 @@ describe('the sparse-denoised mix: chosen before training where the judged pairs
       const restored = await trainTransfer(tensor, split, new Float32Array(G).fill(1), {
         ...options,
         maxEpochs: 0,
-        restore: { features: trained.features, weights, sparseMix },
+        restore: { features: trained.features, weights, sparseMix, withoutSlope: false },
       });
       const { deviations } = await restored.transfer(support, split.query, residual);
       restored.dispose();
