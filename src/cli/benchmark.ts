@@ -131,7 +131,7 @@ const JSON_NOTES = [
   'methods: mean and sample sd over the (target, seed) rows of targetRows; null where undefined (one row).',
   `paired: ${REFERENCE_METHOD} minus the method per (target, seed) row, then the mean and its 95% Student t interval (n - 1 df); > 0 favours ${REFERENCE_METHOD} except for mse and mae.`,
   'truth (simulated data only): ceiling = the noise-free effects scored as a prediction of the observations (mean and sd over rows; an estimate, a method can score slightly above it); vsTruth = every method scored against the noise-free effects instead of the observations, with the same summaries and paired differences; per row in targetRows[].truth.',
-  'targetRows[].train: how C3TL trained on that row: epochs and best epoch of the fixed form, whether its perturbation means were denoised as sparse (sparseBase), the genes held at one value in the target (heldGenes), and epochs and best epoch of the transfer path with the multiple kept (transfer.scale; 0 = path off; transfer.bestEpoch 0 = its starting rule kept) the contexts and pairs it was judged on (transfer.judgedOn) and whether its reference mix read sparse-denoised effects (transfer.sparseMix).',
+  'targetRows[].train: how C3TL trained on that row: epochs and best epoch of the fixed form, whether its perturbation means were denoised as sparse (sparseBase), the genes held at one value in the target (heldGenes), and epochs and best epoch of the transfer path with the multiple kept (transfer.scale; 0 = path off; transfer.bestEpoch 0 = its starting rule kept) the contexts and pairs it was judged on (transfer.judgedOn) whether its reference mix read sparse-denoised effects (transfer.sparseMix) and whether C3TL was the fixed form without its support slope plus the transfer (transfer.withoutSlope).',
   'perSeed true: each seed simulated a new world (default size, simulator seed = benchmark seed); false: each seed is a new split and model initialisation of the same data.',
 ];
 
@@ -266,7 +266,7 @@ export async function commandBenchmark(flags: BenchmarkFlags): Promise<void> {
         process.stderr.write(
           `  ${at.dataset} seed ${at.seed} support ${at.support} target ${t.context}: ${REFERENCE_METHOD} centred Pearson ` +
             `${f4(t.metrics[REFERENCE_METHOD].pearson_centered)} (${t.train.epochs} epochs${t.train.sparseBase ? ' on sparse means' : ''}, ${t.train.seconds.toFixed(1)} s` +
-            `${t.train.transfer ? `; transfer best epoch ${t.train.transfer.bestEpoch}, multiple ${t.train.transfer.scale}${t.train.transfer.sparseMix ? ', sparse mix' : ''}` : ''})\n`,
+            `${t.train.transfer ? `; transfer best epoch ${t.train.transfer.bestEpoch}, multiple ${t.train.transfer.scale}${t.train.transfer.sparseMix ? ', sparse mix' : ''}${t.train.transfer.withoutSlope ? ', no slope' : ''}` : ''})\n`,
         ),
     },
   );

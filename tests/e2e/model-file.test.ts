@@ -55,6 +55,9 @@ describe('model file in headless Chromium', () => {
       target: 'ctx01',
       mode: 'evaluate',
     });
+    // The results say that C3TL sits on the fixed form without its slope exactly when the model does.
+    const withoutSlope = decoded.ok && decoded.data.transfer?.withoutSlope;
+    expect(await first.page.getByTestId('slope-free').count()).toBe(withoutSlope ? 1 : 0);
     expect(first.errors).toEqual([]);
     await first.page.close();
 
@@ -80,6 +83,7 @@ describe('model file in headless Chromium', () => {
       for (let j = 2; j < predictions[i].length; j++)
         max = Math.max(max, Math.abs(Number(again[i][j]) - Number(predictions[i][j])));
     expect(max).toBeLessThan(1e-5);
+    expect(await second.page.getByTestId('slope-free').count()).toBe(withoutSlope ? 1 : 0);
     await snap(second.page, '40-model-applied');
 
     // Another gene set: the model is refused with the reason, in the error banner.

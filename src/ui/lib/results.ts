@@ -229,6 +229,19 @@ export function sparseBaseText(sparseBase: boolean | undefined): string | undefi
   );
 }
 
+/**
+ * The fixed form the transfer path sits on in words (transfer-train.ts), or undefined when it sits on the
+ * whole fixed form (or the session predates the choice).
+ */
+export function slopeFreeText(withoutSlope: boolean | undefined): string | undefined {
+  if (!withoutSlope) return undefined;
+  return (
+    "C3TL adds its transfer to the fixed form without the support slope (each gene's amplification of the " +
+    'known effects, fitted on the support): on held-out pairs the transfer explained that part better than ' +
+    'the slope did. Calibrated keeps the slope.'
+  );
+}
+
 /** Most reference contexts the mix sentence names (by the size of their weight); the rest are counted. */
 const MIX_NAMED = 5;
 

@@ -3,7 +3,14 @@ import type { EvaluationView } from '../../worker/api-types';
 import type { EngineClient } from '../state/engine-client';
 import { formatSeconds } from '../lib/format';
 import { METHOD_INFO } from '../../core/eval/methods';
-import { heldGenesText, rankPairs, referenceMixText, sparseBaseText, verdict } from '../lib/results';
+import {
+  heldGenesText,
+  rankPairs,
+  referenceMixText,
+  slopeFreeText,
+  sparseBaseText,
+  verdict,
+} from '../lib/results';
 import { DataWarnings } from './DataWarnings';
 import { GeneHeatmap } from './GeneHeatmap';
 import { MetricsTable } from './MetricsTable';
@@ -28,6 +35,7 @@ export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: 
   const heldText = heldGenesText(train.heldGenes);
   const baseText = sparseBaseText(train.sparseBase);
   const mixText = referenceMixText(train.transfer?.mix, train.transfer?.sparseMix);
+  const slopeText = slopeFreeText(train.transfer?.withoutSlope);
 
   return (
     <section className="panel" aria-labelledby="results-heading" data-testid="results-view">
@@ -56,6 +64,11 @@ export function ResultsPanel({ view, engine }: { view: EvaluationView; engine?: 
       {mixText && (
         <p className="hint" data-testid="reference-mix">
           {mixText}
+        </p>
+      )}
+      {slopeText && (
+        <p className="hint" data-testid="slope-free">
+          {slopeText}
         </p>
       )}
       <MetricsTable metrics={view.metrics} query={view.query} ceiling={view.truth?.ceiling} />

@@ -275,7 +275,7 @@ describe('c3tl CLI', () => {
       expect(report.notes.some((note: string) => note.startsWith('truth (simulated data only)'))).toBe(true);
       expect(r.stderr).toMatch(/benchmark preset full/);
       expect(r.stderr).toMatch(
-        /sim:default seed 2 support 0\.1 target ctx01: c3tl centred Pearson -?\d\.\d{4} \(1 epochs( on sparse means)?, [\d.]+ s; transfer best epoch [01], multiple [\d.]+(, sparse mix)?\)/,
+        /sim:default seed 2 support 0\.1 target ctx01: c3tl centred Pearson -?\d\.\d{4} \(1 epochs( on sparse means)?, [\d.]+ s; transfer best epoch [01], multiple [\d.]+(, sparse mix)?(, no slope)?\)/,
       );
       expect(cell.targetRows[0].train).toMatchObject({
         epochs: 1,
@@ -283,6 +283,7 @@ describe('c3tl CLI', () => {
           scale: expect.any(Number),
           judgedOn: { contexts: cell.dataset.contexts, pairs: expect.any(Number) },
           sparseMix: expect.any(Boolean),
+          withoutSlope: expect.any(Boolean),
         },
       });
       // The progress line says "sparse mix" on the rows whose mix read denoised effects, and only there.
@@ -291,7 +292,14 @@ describe('c3tl CLI', () => {
         .filter(
           (row: { train: { transfer: { sparseMix: boolean } } }) => row.train.transfer.sparseMix,
         ).length;
-      expect(r.stderr.match(/, sparse mix\)/g)?.length ?? 0).toBe(sparseRows);
+      expect(r.stderr.match(/, sparse mix[,)]/g)?.length ?? 0).toBe(sparseRows);
+      // And "no slope" where C3TL sat on the fixed form without its slope (train.transfer.withoutSlope).
+      const slopeFreeRows = report.datasets
+        .flatMap((d: { targetRows: { train: { transfer: { withoutSlope: boolean } } }[] }) => d.targetRows)
+        .filter(
+          (row: { train: { transfer: { withoutSlope: boolean } } }) => row.train.transfer.withoutSlope,
+        ).length;
+      expect(r.stderr.match(/, no slope\)/g)?.length ?? 0).toBe(slopeFreeRows);
       // And "on sparse means" where the fixed form read denoised means (train.sparseBase).
       const baseRows = report.datasets
         .flatMap((d: { targetRows: { train: { sparseBase: boolean } }[] }) => d.targetRows)

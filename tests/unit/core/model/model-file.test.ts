@@ -101,6 +101,8 @@ describe('model file encoding', () => {
     });
     expect(model.preprocessing.genes).toEqual(evaluation.genes);
     expect(model.preprocessing.sparseBase).toBe(evaluation.train.sparseBase);
+    expect(model.transfer?.withoutSlope).toBe(evaluation.train.transfer?.withoutSlope);
+    expect(model.transfer?.withoutSlope).toEqual(expect.any(Boolean));
     expect(model.support.train.length + model.support.validation.length).toBe(evaluation.support);
     expect(model.dataset.sha256).toMatch(/^[0-9a-f]{64}$/);
     for (const name of PARAMETER_NAMES) expect(model.weights[name].length, name).toBeGreaterThan(0);
@@ -159,6 +161,11 @@ describe('decodeModelFile refusals', () => {
       'a transfer path without its sparseMix flag',
       () => edit((j) => delete (j.transfer as Record<string, unknown>).sparseMix),
       /damaged content: "transfer\.sparseMix" should be true or false/,
+    ],
+    [
+      'a transfer path without its withoutSlope flag',
+      () => edit((j) => delete (j.transfer as Record<string, unknown>).withoutSlope),
+      /damaged content: "transfer\.withoutSlope" should be true or false/,
     ],
     [
       'a file without the sparseBase flag',
@@ -403,6 +410,12 @@ describe.each([
     note: /note: Model format version 4: .*read the observed effects/,
     switches: { transfer: true, mix: true, linear: true },
   },
+  {
+    version: 5,
+    what: 'before the slope-free fixed form',
+    note: /note: Model format version 5: .*sits on the whole fixed form/,
+    switches: { transfer: true, mix: true, linear: true },
+  },
 ])('model files of format $version ($what)', ({ version, note, switches }) => {
   const fixture = (name: string) => join(FIXTURES, `v${version}`, name);
   const model = `format${version}.c3tl.json`;
@@ -414,7 +427,8 @@ describe.each([
     expect(result.data.formatVersion).toBe(MODEL_FORMAT_VERSION);
     expect(result.data.architecture.switches).toMatchObject(switches);
     if (version < 4) expect(result.data.transfer?.sparseMix).toBe(false);
-    expect(result.data.preprocessing.sparseBase).toBe(false);
+    if (version < 5) expect(result.data.preprocessing.sparseBase).toBe(false);
+    expect(result.data.transfer?.withoutSlope).toBe(false);
     expect(`note: ${result.notes.join(' ')}`).toMatch(note);
   });
 

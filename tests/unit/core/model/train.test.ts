@@ -55,6 +55,13 @@ function worstOffAdditive(
   return worst;
 }
 
+function maxDifference(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
 let tensor: EffectTensor;
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -155,6 +162,47 @@ describe('trainC3tl on the cpu backend', () => {
     expect(model.transfer).toBeUndefined();
     expect(model.trainedParameters).toBe(4 * tensor.genes.length);
     model.dispose();
+  });
+
+  it('without the slope, C3TL is the slope-free fixed form plus the transfer; calibrated keeps the slope', async () => {
+    const split = evaluationSplit(tensor, 1, { supportFraction: 0.1, seed: 2 });
+    const support = supportOf(split);
+    const G = tensor.genes.length;
+    const trained = await trainC3tl(tensor, split, options({ maxEpochs: 2 }));
+    const weights = await trained.weights();
+    const transferWeights = await trained.transferWeights();
+    const { standardisation, sparseBase } = trained;
+    const features = trained.transfer?.features;
+    trained.dispose();
+    if (!transferWeights || !features) throw new Error('The transfer path is on by default.');
+    // The slope wide open, and a path that adds nothing (zero gain): C3TL is then the form it sits on.
+    const opened = { ...weights, slope_gate: new Float32Array(G).fill(1 / 30) };
+    const silent = { ...transferWeights, gain: new Float32Array(G) };
+    const restored = (withoutSlope: boolean, switches: TrainOptions['switches'] = {}) =>
+      trainC3tl(
+        tensor,
+        split,
+        options({
+          maxEpochs: 0,
+          initialWeights: opened,
+          initialTransfer: { features, weights: silent, sparseMix: false, withoutSlope },
+          standardisation,
+          sparseBase,
+          switches,
+        }),
+      );
+    const predictionsOf = async (model: Awaited<ReturnType<typeof trainC3tl>>) => {
+      const predicted = await model.predict(support, split.query);
+      model.dispose();
+      return predicted;
+    };
+    const whole = await predictionsOf(await restored(false));
+    const slopeFree = await predictionsOf(await restored(true));
+    const formWithoutSlope = await predictionsOf(await restored(false, { slope: false, transfer: false }));
+    expect(Array.from(whole.c3tl)).toEqual(Array.from(whole.calibrated));
+    expect(Array.from(slopeFree.calibrated)).toEqual(Array.from(whole.calibrated));
+    expect(maxDifference(slopeFree.c3tl, formWithoutSlope.calibrated)).toBeLessThan(1e-6);
+    expect(maxDifference(slopeFree.c3tl, whole.calibrated)).toBeGreaterThan(1e-3);
   });
 
   it('with one reference context nothing held out can judge training: gates closed, transfer rule kept', async () => {

@@ -192,3 +192,90 @@ describe('the sparse-denoised mix: chosen before training where the judged pairs
     expect(await sparseMixOf(siblingScreen(0.1, true), 'choose')).toBe(false);
   });
 });
+
+describe('the fixed form the path sits on: without the slope where the held-out sets prefer it', () => {
+  const P = 40;
+  const G = 50;
+  const screen = simulate({ contexts: 5, perturbations: P, genes: G, counts: false, seed: 6 }).tensor;
+  const split = evaluationSplit(screen, 0, { supportFraction: 0.2, seed: 2 });
+  const holdout = { context: 1, support: [0, 1, 2, 3, 4, 5], queries: [20, 21, 22, 23, 24, 25, 26, 27] };
+  /** A form that reads the queries' own values: every held-out pair scores near 1 whatever the path adds. */
+  const exact = async (context: number, _support: readonly number[], queries: readonly number[]) =>
+    Float32Array.from({ length: queries.length * G }, (_, i) => {
+      const [q, g] = [Math.floor(i / G), i % G];
+      return screen.values[(context * P + queries[q]) * G + g];
+    });
+  /** The same values with the genes rotated: nothing like the pair. */
+  const scrambled = async (context: number, support: readonly number[], queries: readonly number[]) => {
+    const values = await exact(context, support, queries);
+    return Float32Array.from(values, (_, i) => values[i - (i % G) + (((i % G) * 7 + 3) % G)]);
+  };
+  const withoutSlopeOf = async (options: {
+    fixedForm: typeof exact;
+    slopeFreeFixedForm?: typeof exact;
+    maxEpochs?: number;
+  }) => {
+    expect(await tf.setBackend('cpu')).toBe(true);
+    const trained = await trainTransfer(screen, split, new Float32Array(G).fill(0.7), {
+      ...DEFAULT_TRANSFER_OPTIONS,
+      seed: 9,
+      maxEpochs: 1,
+      featureGenes: 16,
+      holdout,
+      ...options,
+    });
+    trained.dispose();
+    return trained.withoutSlope;
+  };
+
+  it('takes the slope-free form when it is clearly better on the held-out pairs, and only then', async () => {
+    expect(await withoutSlopeOf({ fixedForm: scrambled, slopeFreeFixedForm: exact })).toBe(true);
+    expect(await withoutSlopeOf({ fixedForm: exact, slopeFreeFixedForm: scrambled })).toBe(false);
+    expect(await withoutSlopeOf({ fixedForm: exact, slopeFreeFixedForm: exact })).toBe(false);
+  });
+
+  it('judges on the held-out sets only, not on the reference checks (whose pairs trained the fixed form)', async () => {
+    const heldOut = new Set([0, holdout.context]);
+    const onHeldOut =
+      (good: boolean) => (context: number, support: readonly number[], queries: readonly number[]) =>
+        heldOut.has(context) === good
+          ? exact(context, support, queries)
+          : scrambled(context, support, queries);
+    // Better on the two held-out contexts, worse on the three references' checks (many more pairs).
+    expect(await withoutSlopeOf({ fixedForm: onHeldOut(false), slopeFreeFixedForm: onHeldOut(true) })).toBe(
+      true,
+    );
+    expect(await withoutSlopeOf({ fixedForm: onHeldOut(true), slopeFreeFixedForm: onHeldOut(false) })).toBe(
+      false,
+    );
+  });
+
+  it('keeps the whole form without a slope-free one, without epochs, and as restored', async () => {
+    expect(await withoutSlopeOf({ fixedForm: scrambled })).toBe(false);
+    expect(await withoutSlopeOf({ fixedForm: scrambled, slopeFreeFixedForm: exact, maxEpochs: 0 })).toBe(
+      false,
+    );
+    const trained = await trainTransfer(screen, split, new Float32Array(G).fill(0.7), {
+      ...DEFAULT_TRANSFER_OPTIONS,
+      seed: 9,
+      maxEpochs: 1,
+      featureGenes: 16,
+      holdout,
+    });
+    const restore = { features: trained.features, weights: await trained.weights(), sparseMix: false };
+    trained.dispose();
+    for (const withoutSlope of [true, false]) {
+      const restored = await trainTransfer(screen, split, new Float32Array(G).fill(0.7), {
+        ...DEFAULT_TRANSFER_OPTIONS,
+        seed: 9,
+        maxEpochs: 0,
+        featureGenes: 16,
+        restore: { ...restore, withoutSlope },
+        fixedForm: exact,
+        slopeFreeFixedForm: scrambled,
+      });
+      restored.dispose();
+      expect(restored.withoutSlope).toBe(withoutSlope);
+    }
+  });
+});

@@ -12,6 +12,7 @@ import {
   heldGenesText,
   referenceMixText,
   robustLimit,
+  slopeFreeText,
   sparseBaseText,
   strongestRows,
   sweepSeries,
@@ -245,6 +246,14 @@ describe('sparseBaseText', () => {
     );
     expect(sparseBaseText(false)).toBeUndefined();
     expect(sparseBaseText(undefined)).toBeUndefined();
+  });
+});
+
+describe('slopeFreeText', () => {
+  it('says when C3TL sits on the fixed form without its slope, and nothing otherwise', () => {
+    expect(slopeFreeText(true)).toMatch(/without the support slope.*held-out pairs.*Calibrated keeps the slope/);
+    expect(slopeFreeText(false)).toBeUndefined();
+    expect(slopeFreeText(undefined)).toBeUndefined();
   });
 });
 
