@@ -251,7 +251,9 @@ describe('sparseBaseText', () => {
 
 describe('slopeFreeText', () => {
   it('says when C3TL sits on the fixed form without its slope, and nothing otherwise', () => {
-    expect(slopeFreeText(true)).toMatch(/without the support slope.*held-out pairs.*Calibrated keeps the slope/);
+    expect(slopeFreeText(true)).toMatch(
+      /without the support slope.*held-out pairs.*Calibrated keeps the slope/,
+    );
     expect(slopeFreeText(false)).toBeUndefined();
     expect(slopeFreeText(undefined)).toBeUndefined();
   });
