@@ -210,11 +210,8 @@ describe('the fixed form the path sits on: without the slope where the held-out 
     const values = await exact(context, support, queries);
     return Float32Array.from(values, (_, i) => values[i - (i % G) + (((i % G) * 7 + 3) % G)]);
   };
-  const withoutSlopeOf = async (options: {
-    fixedForm: typeof exact;
-    slopeFreeFixedForm?: typeof exact;
-    maxEpochs?: number;
-  }) => {
+  /** A path trained (one epoch) or restored on the screen with these options. */
+  const pathWith = async (options: Partial<Parameters<typeof trainTransfer>[3]>) => {
     expect(await tf.setBackend('cpu')).toBe(true);
     const trained = await trainTransfer(screen, split, new Float32Array(G).fill(0.7), {
       ...DEFAULT_TRANSFER_OPTIONS,
@@ -224,9 +221,12 @@ describe('the fixed form the path sits on: without the slope where the held-out 
       holdout,
       ...options,
     });
+    const weights = await trained.weights();
     trained.dispose();
-    return trained.withoutSlope;
+    return { withoutSlope: trained.withoutSlope, features: trained.features, weights };
   };
+  const withoutSlopeOf = async (options: Partial<Parameters<typeof trainTransfer>[3]>) =>
+    (await pathWith(options)).withoutSlope;
 
   it('takes the slope-free form when it is clearly better on the held-out pairs, and only then', async () => {
     expect(await withoutSlopeOf({ fixedForm: scrambled, slopeFreeFixedForm: exact })).toBe(true);
@@ -255,26 +255,15 @@ describe('the fixed form the path sits on: without the slope where the held-out 
     expect(await withoutSlopeOf({ fixedForm: scrambled, slopeFreeFixedForm: exact, maxEpochs: 0 })).toBe(
       false,
     );
-    const trained = await trainTransfer(screen, split, new Float32Array(G).fill(0.7), {
-      ...DEFAULT_TRANSFER_OPTIONS,
-      seed: 9,
-      maxEpochs: 1,
-      featureGenes: 16,
-      holdout,
-    });
-    const restore = { features: trained.features, weights: await trained.weights(), sparseMix: false };
-    trained.dispose();
+    const { features, weights } = await pathWith({});
+    const restore = { features, weights, sparseMix: false };
     for (const withoutSlope of [true, false]) {
-      const restored = await trainTransfer(screen, split, new Float32Array(G).fill(0.7), {
-        ...DEFAULT_TRANSFER_OPTIONS,
-        seed: 9,
+      const restored = await pathWith({
         maxEpochs: 0,
-        featureGenes: 16,
         restore: { ...restore, withoutSlope },
         fixedForm: exact,
         slopeFreeFixedForm: scrambled,
       });
-      restored.dispose();
       expect(restored.withoutSlope).toBe(withoutSlope);
     }
   });
