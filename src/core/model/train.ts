@@ -322,12 +322,16 @@ export async function trainC3tl(
       const base = transfer.withoutSlope
         ? await predictFixedForm(fixedForm, split.target, support, perturbations, form)
         : calibrated;
-      const residual = await predictFixedForm(fixedForm, split.target, support, support, form);
+      const supportBase = await predictFixedForm(fixedForm, split.target, support, support, form);
+      const residual = new Float32Array(supportBase.length);
       for (let s = 0; s < support.length; s++) {
         const row = (split.target * P + support[s]) * G;
-        for (let g = 0; g < G; g++) residual[s * G + g] = tensor.values[row + g] - residual[s * G + g];
+        for (let g = 0; g < G; g++) residual[s * G + g] = tensor.values[row + g] - supportBase[s * G + g];
       }
-      const { deviations, mixWeights } = await transfer.transfer(support, perturbations, residual);
+      const { deviations, mixWeights } = await transfer.transfer(support, perturbations, residual, {
+        queries: base,
+        support: supportBase,
+      });
       const c3tl = Float32Array.from(base, (v, i) => v + deviations[i]);
       // The mix reads the references' deviations on every gene; a gene held in the target stays held.
       applyHeldGenes(c3tl, G, heldGenes(tensor.values, P, G, split.target, support));

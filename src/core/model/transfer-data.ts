@@ -86,6 +86,11 @@ export interface TransferEpisode {
   mixWeights?: Float64Array;
   /** [S, S] (D D^T + ridge I)^-1 of the support's deviation profiles D (transfer-support.ts), when linear. */
   supportInverse?: Float32Array;
+  /**
+   * [S, G] the base prediction of each support pair (scaled) when the episode sits on a fixed form rather than
+   * the additive rule (`additive` then holds the queries' base): the remainder slope's regressor.
+   */
+  supportBase?: Float32Array;
 }
 
 /** The F genes (ascending indices) with the largest variance over the masked pairs; all genes when F >= G. */

@@ -130,12 +130,15 @@ export interface TrainedTransfer {
   weights(): Promise<Record<TransferParameterName, Float32Array>>;
   /**
    * Transferred deviations for queries of the target: r_hat [Q, G] in original units, given the target's
-   * support and each support pair's deviation from the base prediction (S x G, original units).
+   * support, each support pair's deviation from the base prediction (S x G, original units) and, on the
+   * slope-free form (withoutSlope), the base predictions themselves (queries Q x G, support S x G, original
+   * units) for the remainder slope.
    */
   transfer(
     support: readonly number[],
     queries: readonly number[],
     residual: Float32Array,
+    base?: { queries: Float32Array; support: Float32Array },
   ): Promise<{ deviations: Float32Array; mixWeights: Float64Array | undefined }>;
   dispose(): void;
 }
@@ -171,6 +174,7 @@ async function scoredBase(
     const base = await fixedForm(context, support, queries);
     const supportBase = await fixedForm(context, support, support);
     for (let i = 0; i < base.length; i++) episode.additive[i] = base[i] / scale[i % G];
+    episode.supportBase = Float32Array.from(supportBase, (v, i) => v / scale[i % G]);
     support.forEach((p, s) => {
       for (let g = 0; g < G; g++) episode.residual[s * G + g] = row(p, g) - supportBase[s * G + g] / scale[g];
     });
@@ -331,7 +335,9 @@ export async function trainTransfer(
   // (sim:default seed 1: +0.004 to +0.017 on the pseudo-target, -0.007 to +0.005 on the checks).
   const slopeFreeJudged =
     choosing && options.slopeFreeFixedForm
-      ? (await basesOn(options.slopeFreeFixedForm)).map((base) => withRules(source, base, rules))
+      ? (await basesOn(options.slopeFreeFixedForm)).map((base) =>
+          withRules(source, base, { ...rules, slope: true }),
+        )
       : undefined;
   const validations = judged.slice(0, validationPlans.length);
   // The held-out episodes are fixed: their inputs are uploaded once and read by every validation.
@@ -407,7 +413,9 @@ export async function trainTransfer(
       let choice = await keptOn(judged);
       if (slopeFreeJudged) {
         const slopeFree = await keptOn(slopeFreeJudged);
-        withoutSlope = preferredOver(slopeFree.heldOut, choice.heldOut) !== undefined;
+        // At multiple 0 the path is off, and C3TL is then the fixed form itself (calibrated), slope included.
+        withoutSlope =
+          slopeFree.multiple > 0 && preferredOver(slopeFree.heldOut, choice.heldOut) !== undefined;
         if (withoutSlope) choice = slopeFree;
       }
       kept = choice.multiple;
@@ -447,11 +455,15 @@ export async function trainTransfer(
     scores,
     features: source.features,
     weights: () => transferWeightValues(params),
-    async transfer(support, queries, residual) {
+    async transfer(support, queries, residual, base) {
       const built = buildEpisode(finalSource, split.target, support, queries);
       const S = support.length;
       for (let i = 0; i < S * G; i++) built.residual[i] = residual[i] / scale[i % G];
-      const episode = withSupportRules(finalSource, built, rules);
+      if (withoutSlope && base) {
+        built.additive = Float32Array.from(base.queries, (v, i) => v / scale[i % G]);
+        built.supportBase = Float32Array.from(base.support, (v, i) => v / scale[i % G]);
+      }
+      const episode = withSupportRules(finalSource, built, { ...rules, slope: withoutSlope });
       const r = await predictScaled(episode);
       for (let i = 0; i < r.length; i++) r[i] *= scale[i % G];
       return { deviations: r, mixWeights: episode.mixWeights };

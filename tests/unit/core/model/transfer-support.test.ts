@@ -97,6 +97,75 @@ describe('reference mix', () => {
   });
 });
 
+describe('remainder slope (a path on the slope-free fixed form)', () => {
+  const { tensor } = mixedScreen();
+  const mask = tensor.observed.slice();
+  const support = [0, 1, 2, 3, 4, 5];
+  const queries = [6, 7, 8, 9, 10, 11];
+  for (const p of queries) mask[p] = 0;
+  const source: TransferSource = {
+    tensor,
+    mask,
+    scale: new Float32Array(G).fill(1),
+    features: new Int32Array(),
+  };
+  const SLOPE = { mix: false, linear: false, slope: true };
+  /** An episode on a fixed form whose base is x, with support residuals beta_g (x - mean_s x) + offset_g. */
+  const onBase = (beta: (g: number) => number) => {
+    const x = (p: number, g: number) => Math.sin(p * 1.7 + g * 0.3) * (1 + (g % 3));
+    const episode = buildEpisode(source, 0, support, queries);
+    const centre = (g: number) => support.reduce((sum, p) => sum + x(p, g), 0) / support.length;
+    episode.supportBase = Float32Array.from({ length: support.length * G }, (_, i) =>
+      x(support[Math.floor(i / G)], i % G),
+    );
+    episode.additive = Float32Array.from({ length: queries.length * G }, (_, i) =>
+      x(queries[Math.floor(i / G)], i % G),
+    );
+    episode.residual = Float32Array.from({ length: support.length * G }, (_, i) => {
+      const g = i % G;
+      return beta(g) * (x(support[Math.floor(i / G)], g) - centre(g)) + 0.2 * g;
+    });
+    return { episode, x, centre };
+  };
+
+  it("adds each gene's shrunk slope of the residual on the base to the queries and takes it from the support", () => {
+    const beta = (g: number) => (g % 4) - 1.5;
+    const { episode, x, centre } = onBase(beta);
+    const out = withSupportRules(source, episode, SLOPE);
+    const mix = out.mix as Float32Array;
+    // The fitted slope is beta times var_g / (var_g + floor): the same shrinkage for genes of equal spread.
+    const spread = (g: number) => support.reduce((sum, p) => sum + (x(p, g) - centre(g)) ** 2, 0);
+    const floor = Array.from({ length: G }, (_, g) => spread(g)).reduce((a, b) => a + b, 0) / G;
+    queries.forEach((p, q) => {
+      for (let g = 0; g < G; g++) {
+        const fitted = (beta(g) * spread(g)) / (spread(g) + floor);
+        expect(mix[q * G + g]).toBeCloseTo(fitted * (x(p, g) - centre(g)), 4);
+      }
+    });
+    support.forEach((p, s) => {
+      for (let g = 0; g < G; g++) {
+        const fitted = (beta(g) * spread(g)) / (spread(g) + floor);
+        const expected = (beta(g) - fitted) * (x(p, g) - centre(g)) + 0.2 * g;
+        expect(out.residual[s * G + g]).toBeCloseTo(expected, 4);
+      }
+    });
+  });
+
+  it('adds to the mix, and changes nothing without a base, with one support pair or with the rule off', () => {
+    const { episode } = onBase((g) => g / G);
+    const mixed = withSupportRules(source, episode, { ...SLOPE, mix: true });
+    const mixOnly = withSupportRules(source, episode, { ...SLOPE, mix: true, slope: false });
+    expect(mixed.mix).not.toEqual(mixOnly.mix);
+    expect(withSupportRules(source, episode, { ...SLOPE, slope: false })).toBe(episode);
+    const withoutBase = withSupportRules(source, { ...episode, supportBase: undefined }, SLOPE);
+    expect(withoutBase.mix).toBeUndefined();
+    expect(withoutBase.residual).toEqual(episode.residual);
+    const single = buildEpisode(source, 0, [0], queries);
+    single.supportBase = new Float32Array(G).fill(1);
+    expect(withSupportRules(source, single, SLOPE).residual).toEqual(single.residual);
+  });
+});
+
 describe('linear transfer inverse', () => {
   it('inverts a symmetric positive definite matrix with its ridge', () => {
     const rng = createRng(2);

@@ -210,7 +210,16 @@ describe('the fixed form the path sits on: without the slope where the held-out 
     const values = await exact(context, support, queries);
     return Float32Array.from(values, (_, i) => values[i - (i % G) + (((i % G) * 7 + 3) % G)]);
   };
-  /** A path trained (one epoch) or restored on the screen with these options. */
+  const support = [...split.supportTrain, ...split.supportVal];
+  const residual = Float32Array.from({ length: support.length * G }, (_, i) => Math.sin(i));
+  const base = {
+    queries: Float32Array.from({ length: split.query.length * G }, (_, i) => 2 * Math.cos(0.7 * i)),
+    support: Float32Array.from({ length: support.length * G }, (_, i) => 2 * Math.cos(1.3 * i)),
+  };
+  /**
+   * A path trained (one epoch) or restored on the screen with these options, and its transfer of one support
+   * residual given the base predictions and without them.
+   */
   const pathWith = async (options: Partial<Parameters<typeof trainTransfer>[3]>) => {
     expect(await tf.setBackend('cpu')).toBe(true);
     const trained = await trainTransfer(screen, split, new Float32Array(G).fill(0.7), {
@@ -222,8 +231,10 @@ describe('the fixed form the path sits on: without the slope where the held-out 
       ...options,
     });
     const weights = await trained.weights();
+    const onBase = (await trained.transfer(support, split.query, residual, base)).deviations;
+    const withoutBase = (await trained.transfer(support, split.query, residual)).deviations;
     trained.dispose();
-    return { withoutSlope: trained.withoutSlope, features: trained.features, weights };
+    return { withoutSlope: trained.withoutSlope, features: trained.features, weights, onBase, withoutBase };
   };
   const withoutSlopeOf = async (options: Partial<Parameters<typeof trainTransfer>[3]>) =>
     (await pathWith(options)).withoutSlope;
@@ -232,6 +243,16 @@ describe('the fixed form the path sits on: without the slope where the held-out 
     expect(await withoutSlopeOf({ fixedForm: scrambled, slopeFreeFixedForm: exact })).toBe(true);
     expect(await withoutSlopeOf({ fixedForm: exact, slopeFreeFixedForm: scrambled })).toBe(false);
     expect(await withoutSlopeOf({ fixedForm: exact, slopeFreeFixedForm: exact })).toBe(false);
+  });
+
+  it('keeps the whole form when the path would be off on the slope-free one (C3TL is then calibrated)', async () => {
+    // Exact on the queries but scrambled on the support: the support's deviations are noise, so the path's
+    // multiple there is 0, however much better the form alone scores.
+    const exactButNoisySupport = (context: number, support: readonly number[], queries: readonly number[]) =>
+      queries === support ? scrambled(context, support, queries) : exact(context, support, queries);
+    expect(await withoutSlopeOf({ fixedForm: scrambled, slopeFreeFixedForm: exactButNoisySupport })).toBe(
+      false,
+    );
   });
 
   it('judges on the held-out sets only, not on the reference checks (whose pairs trained the fixed form)', async () => {
@@ -250,7 +271,7 @@ describe('the fixed form the path sits on: without the slope where the held-out 
     );
   });
 
-  it('keeps the whole form without a slope-free one, without epochs, and as restored', async () => {
+  it('keeps the whole form without a slope-free one, without epochs, and as restored; only the slope-free form refits the slope on the base', async () => {
     expect(await withoutSlopeOf({ fixedForm: scrambled })).toBe(false);
     expect(await withoutSlopeOf({ fixedForm: scrambled, slopeFreeFixedForm: exact, maxEpochs: 0 })).toBe(
       false,
@@ -265,6 +286,9 @@ describe('the fixed form the path sits on: without the slope where the held-out 
         slopeFreeFixedForm: scrambled,
       });
       expect(restored.withoutSlope).toBe(withoutSlope);
+      // The remainder slope reads the base predictions on the slope-free form, and only there.
+      const moved = restored.onBase.some((v, i) => Math.abs(v - restored.withoutBase[i]) > 1e-4);
+      expect(moved).toBe(withoutSlope);
     }
   });
 });
