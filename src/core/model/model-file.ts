@@ -9,7 +9,7 @@
  * `transfer` holds the learnt transfer path (transfer.ts), or null when it was off: its feature genes by name,
  * its weights in the same encoding, feature axes in the order of `transfer.features`, `sparseMix`, whether
  * its reference mix read the references' sparse-denoised effects, and `withoutSlope`, whether it was applied on
- * the fixed form with its support slope off.
+ * the fixed form with its support slope off (refitting the slope on what its mix leaves).
  *
  * `preprocessing.sparseBase` says whether the fixed form's perturbation means were denoised as sparse
  * (sparse-base.ts). Version 5 files (before the path could sit on the slope-free form) are read with

@@ -49,7 +49,8 @@ export interface TransferTrainOptions {
   fixedForm?: FixedFormPredictor;
   /**
    * The same fixed form with its support slope switched off: when given, the path is applied on it instead
-   * where the judged pairs prefer it before training (preferredOver, after the mix's choice).
+   * (with the remainder slope) where, after training, the held-out sets prefer it (preferredOver, each form at
+   * its own multiple) and its multiple is above 0.
    */
   slopeFreeFixedForm?: FixedFormPredictor;
   /**
@@ -116,8 +117,9 @@ export interface TrainedTransfer {
   /** Whether the reference mix reads the references' sparse-denoised effects (chosen before training). */
   sparseMix: boolean;
   /**
-   * Whether the path is applied on the fixed form with its support slope off (chosen before training): C3TL is
-   * then that form plus the transfer, and the support's deviations are taken from it.
+   * Whether the path is applied on the fixed form with its support slope off (chosen after training, on the
+   * held-out sets): C3TL is then that form plus the transfer, the support's deviations are taken from it, and
+   * the slope is fitted again on what the mix leaves (transfer-support.ts, the remainder slope).
    */
   withoutSlope: boolean;
   bestEpoch: number;

@@ -237,8 +237,8 @@ export function slopeFreeText(withoutSlope: boolean | undefined): string | undef
   if (!withoutSlope) return undefined;
   return (
     "C3TL adds its transfer to the fixed form without the support slope (each gene's amplification of the " +
-    'known effects, fitted on the support): on held-out pairs the transfer explained that part better than ' +
-    'the slope did. Calibrated keeps the slope.'
+    'known effects, fitted on the support) and fits that slope again on what the mix of other contexts ' +
+    'leaves: on held-out pairs this explained the target better. Calibrated keeps the slope.'
   );
 }
 
