@@ -1,10 +1,13 @@
+import { centredPearson } from '../eval/metrics';
 import { meanInterval } from '../eval/stats';
 import { createRng, shuffled } from '../random';
+import { buildEpisode, type TransferEpisode, type TransferSource } from './transfer-data';
+import { withSupportRules, type SupportRules } from './transfer-support';
 
 /*
- * The choices the transfer path makes on judged pairs (held-out sets and reference checks): whether its mix
- * reads sparse-denoised effects (before training) and the multiple of the trained transfer (after it). Every
- * choice follows preferredOver.
+ * The judged sets of the transfer path (held-out sets and reference checks, scored as the test is) and the
+ * choices made on them: whether its mix reads sparse-denoised effects (before training), the multiple of the
+ * trained transfer and the fixed form it sits on (after it). Every choice follows preferredOver.
  */
 
 /**
@@ -77,4 +80,82 @@ export function referenceChecks(
         queries: order.slice(plan.supportSize, plan.supportSize + plan.maxQueries),
       };
     });
+}
+
+/**
+ * The fixed form's effects (original units, Q*G) of `queries` in `context` when `support` is that context's
+ * known pairs, computed without reading the queries' own values.
+ */
+export type FixedFormPredictor = (
+  context: number,
+  support: readonly number[],
+  queries: readonly number[],
+) => Promise<Float32Array>;
+
+export interface Scored {
+  episode: TransferEpisode;
+  /** Q*G observed (scaled) and the support mean (scaled), read from the tensor for scoring only. */
+  observed: Float32Array;
+  supportMean: Float32Array;
+}
+
+/** A scored set before the support rules (scoredBase), to which each candidate source applies them. */
+export async function scoredBase(
+  source: TransferSource,
+  context: number,
+  support: number[],
+  queries: number[],
+  fixedForm: FixedFormPredictor | undefined,
+): Promise<Scored> {
+  const { tensor, scale } = source;
+  const P = tensor.perturbations.length;
+  const G = tensor.genes.length;
+  const row = (p: number, g: number) => tensor.values[(context * P + p) * G + g] / scale[g];
+  const observed = new Float32Array(queries.length * G);
+  queries.forEach((p, i) => {
+    for (let g = 0; g < G; g++) observed[i * G + g] = row(p, g);
+  });
+  const supportMean = new Float32Array(G);
+  for (const p of support) for (let g = 0; g < G; g++) supportMean[g] += row(p, g) / support.length;
+  const episode = buildEpisode(source, context, support, queries);
+  if (fixedForm) {
+    // Judged as the test is: the transfer of each support pair's deviation from the fixed form, added to it.
+    const base = await fixedForm(context, support, queries);
+    const supportBase = await fixedForm(context, support, support);
+    for (let i = 0; i < base.length; i++) episode.additive[i] = base[i] / scale[i % G];
+    episode.supportBase = Float32Array.from(supportBase, (v, i) => v / scale[i % G]);
+    support.forEach((p, s) => {
+      for (let g = 0; g < G; g++) episode.residual[s * G + g] = row(p, g) - supportBase[s * G + g] / scale[g];
+    });
+  }
+  return { episode, observed, supportMean };
+}
+
+export const withRules = (source: TransferSource, base: Scored, rules: SupportRules): Scored => ({
+  ...base,
+  episode: withSupportRules(source, base.episode, rules),
+});
+
+/** Centred Pearson of base + multiple * transfer per pair of each scored set in turn; scale: G. */
+export function pairScoresOf(
+  sets: readonly Scored[],
+  transferred: readonly Float32Array[],
+  multiple: number,
+  scale: Float32Array,
+): number[][] {
+  const G = scale.length;
+  return sets.map((v, i) => {
+    const r = transferred[i];
+    const predicted = new Float32Array(G);
+    const observed = new Float32Array(G);
+    const centre = Float32Array.from(v.supportMean, (m, g) => m * scale[g]);
+    return v.episode.queries.map((_, q) => {
+      const at = q * G;
+      for (let g = 0; g < G; g++) {
+        predicted[g] = (v.episode.additive[at + g] + multiple * r[at + g]) * scale[g];
+        observed[g] = v.observed[at + g] * scale[g];
+      }
+      return centredPearson(predicted, observed, centre);
+    });
+  });
 }

@@ -12,10 +12,19 @@ import {
   type TransferSource,
 } from './transfer-data';
 import { withSupportRules, type SupportRules } from './transfer-support';
-import { centredPearson } from '../eval/metrics';
 import { mean } from '../eval/stats';
 import { stepOptimizer } from './adam-kernel';
-import { chooseMultiple, preferredOver, referenceChecks, type ReferenceCheck } from './transfer-judge';
+import {
+  chooseMultiple,
+  pairScoresOf,
+  preferredOver,
+  referenceChecks,
+  scoredBase,
+  withRules,
+  type FixedFormPredictor,
+  type ReferenceCheck,
+  type Scored,
+} from './transfer-judge';
 import { transferKernelServes, transferOutput, transferStep } from './transfer-kernel';
 import {
   createTransferParameters,
@@ -98,16 +107,6 @@ export interface TransferHoldout {
   queries: number[];
 }
 
-/**
- * The fixed form's effects (original units, Q*G) of `queries` in `context` when `support` is that context's
- * known pairs, computed without reading the queries' own values.
- */
-export type FixedFormPredictor = (
-  context: number,
-  support: readonly number[],
-  queries: readonly number[],
-) => Promise<Float32Array>;
-
 export interface TrainedTransfer {
   parameters: number;
   /** The multiple of the trained transfer kept (TRANSFER_SCALES; 1 when nothing judged it), folded into gain. */
@@ -144,50 +143,6 @@ export interface TrainedTransfer {
   ): Promise<{ deviations: Float32Array; mixWeights: Float64Array | undefined }>;
   dispose(): void;
 }
-
-interface Scored {
-  episode: TransferEpisode;
-  /** Q*G observed (scaled) and the support mean (scaled), read from the tensor for scoring only. */
-  observed: Float32Array;
-  supportMean: Float32Array;
-}
-
-/** A scored set before the support rules (scoredBase), to which each candidate source applies them. */
-async function scoredBase(
-  source: TransferSource,
-  context: number,
-  support: number[],
-  queries: number[],
-  fixedForm: FixedFormPredictor | undefined,
-): Promise<Scored> {
-  const { tensor, scale } = source;
-  const P = tensor.perturbations.length;
-  const G = tensor.genes.length;
-  const row = (p: number, g: number) => tensor.values[(context * P + p) * G + g] / scale[g];
-  const observed = new Float32Array(queries.length * G);
-  queries.forEach((p, i) => {
-    for (let g = 0; g < G; g++) observed[i * G + g] = row(p, g);
-  });
-  const supportMean = new Float32Array(G);
-  for (const p of support) for (let g = 0; g < G; g++) supportMean[g] += row(p, g) / support.length;
-  const episode = buildEpisode(source, context, support, queries);
-  if (fixedForm) {
-    // Judged as the test is: the transfer of each support pair's deviation from the fixed form, added to it.
-    const base = await fixedForm(context, support, queries);
-    const supportBase = await fixedForm(context, support, support);
-    for (let i = 0; i < base.length; i++) episode.additive[i] = base[i] / scale[i % G];
-    episode.supportBase = Float32Array.from(supportBase, (v, i) => v / scale[i % G]);
-    support.forEach((p, s) => {
-      for (let g = 0; g < G; g++) episode.residual[s * G + g] = row(p, g) - supportBase[s * G + g] / scale[g];
-    });
-  }
-  return { episode, observed, supportMean };
-}
-
-const withRules = (source: TransferSource, base: Scored, rules: SupportRules): Scored => ({
-  ...base,
-  episode: withSupportRules(source, base.episode, rules),
-});
 
 /**
  * Trains the learnt transfer path for one target split by episodes that mirror the test: a reference
@@ -284,22 +239,8 @@ export async function trainTransfer(
     disposeTransferInputs(inputs);
     return values;
   };
-  /** Centred Pearson of base + multiple * transfer per pair of each scored set in turn. */
   const pairScores = (sets: Scored[], transferred: Float32Array[], multiple: number): number[][] =>
-    sets.map((v, i) => {
-      const r = transferred[i];
-      const predicted = new Float32Array(G);
-      const observed = new Float32Array(G);
-      const centre = Float32Array.from(v.supportMean, (m, g) => m * scale[g]);
-      return v.episode.queries.map((_, q) => {
-        const at = q * G;
-        for (let g = 0; g < G; g++) {
-          predicted[g] = (v.episode.additive[at + g] + multiple * r[at + g]) * scale[g];
-          observed[g] = v.observed[at + g] * scale[g];
-        }
-        return centredPearson(predicted, observed, centre);
-      });
-    });
+    pairScoresOf(sets, transferred, multiple, scale);
   /** The judged sets with `source`'s support rules. */
   const judgedSets = (source: TransferSource): Scored[] =>
     bases.map((base) => withRules(source, base, rules));
