@@ -117,18 +117,38 @@ export async function scoredBase(
   });
   const supportMean = new Float32Array(G);
   for (const p of support) for (let g = 0; g < G; g++) supportMean[g] += row(p, g) / support.length;
-  const episode = buildEpisode(source, context, support, queries);
-  if (fixedForm) {
-    // Judged as the test is: the transfer of each support pair's deviation from the fixed form, added to it.
-    const base = await fixedForm(context, support, queries);
-    const supportBase = await fixedForm(context, support, support);
-    for (let i = 0; i < base.length; i++) episode.additive[i] = base[i] / scale[i % G];
-    episode.supportBase = Float32Array.from(supportBase, (v, i) => v / scale[i % G]);
-    support.forEach((p, s) => {
-      for (let g = 0; g < G; g++) episode.residual[s * G + g] = row(p, g) - supportBase[s * G + g] / scale[g];
-    });
-  }
-  return { episode, observed, supportMean };
+  const scored = { episode: buildEpisode(source, context, support, queries), observed, supportMean };
+  return fixedForm ? onFixedForm(source, scored, fixedForm) : scored;
+}
+
+/**
+ * The scored set judged as the test is, on `fixedForm`: its queries' base (additive), the support's base
+ * (supportBase) and each support pair's deviation from it (residual) replaced; everything else shared.
+ */
+export async function onFixedForm(
+  source: TransferSource,
+  scored: Scored,
+  fixedForm: FixedFormPredictor,
+): Promise<Scored> {
+  const { tensor, scale } = source;
+  const P = tensor.perturbations.length;
+  const G = tensor.genes.length;
+  const { context, support, queries } = scored.episode;
+  const base = await fixedForm(context, support, queries);
+  const supportBase = await fixedForm(context, support, support);
+  const residual = new Float32Array(support.length * G);
+  support.forEach((p, s) => {
+    const at = (context * P + p) * G;
+    for (let g = 0; g < G; g++)
+      residual[s * G + g] = tensor.values[at + g] / scale[g] - supportBase[s * G + g] / scale[g];
+  });
+  const episode = {
+    ...scored.episode,
+    additive: Float32Array.from(base, (v, i) => v / scale[i % G]),
+    supportBase: Float32Array.from(supportBase, (v, i) => v / scale[i % G]),
+    residual,
+  };
+  return { ...scored, episode };
 }
 
 export const withRules = (source: TransferSource, base: Scored, rules: SupportRules): Scored => ({

@@ -19,6 +19,7 @@ import {
   pairScoresOf,
   preferredOver,
   referenceChecks,
+  onFixedForm,
   scoredBase,
   withRules,
   type FixedFormPredictor,
@@ -212,14 +213,10 @@ export async function trainTransfer(
           seed: options.seed,
         })
       : [];
-  /** The judged sets (held-out sets, then reference checks) on a fixed form, before the support rules. */
-  const basesOn = async (fixedForm: FixedFormPredictor | undefined): Promise<Scored[]> => {
-    const out: Scored[] = [];
-    for (const { context, support, queries } of [...validationPlans, ...checkPlans])
-      out.push(await scoredBase(rawSource, context, support, queries, fixedForm));
-    return out;
-  };
-  const bases = await basesOn(options.fixedForm);
+  /** The judged sets (held-out sets, then reference checks) on the fixed form, before the support rules. */
+  const bases: Scored[] = [];
+  for (const { context, support, queries } of [...validationPlans, ...checkPlans])
+    bases.push(await scoredBase(rawSource, context, support, queries, options.fixedForm));
 
   const params = createTransferParameters(F, G, options.restore?.weights);
   const { switches } = options;
@@ -276,12 +273,14 @@ export async function trainTransfer(
   // explains), so the starting rule at multiple 1 hides what the slope-free form gains; and the reference
   // checks' pairs trained the fixed form's gates, so there the slope looks better than on unseen pairs
   // (sim:default seed 1: +0.004 to +0.017 on the pseudo-target, -0.007 to +0.005 on the checks).
-  const slopeFreeJudged =
-    choosing && options.slopeFreeFixedForm
-      ? (await basesOn(options.slopeFreeFixedForm)).map((base) =>
-          withRules(source, base, { ...rules, slope: true }),
-        )
-      : undefined;
+  let slopeFreeJudged: Scored[] | undefined;
+  if (choosing && options.slopeFreeFixedForm) {
+    slopeFreeJudged = [];
+    for (const base of bases) {
+      const onSlopeFree = await onFixedForm(rawSource, base, options.slopeFreeFixedForm);
+      slopeFreeJudged.push(withRules(source, onSlopeFree, { ...rules, slope: true }));
+    }
+  }
   const validations = judged.slice(0, validationPlans.length);
   // The held-out episodes are fixed: their inputs are uploaded once and read by every validation.
   const heldOutInputs = validations.map((v) => transferInputs(v.episode, F));
@@ -346,14 +345,15 @@ export async function trainTransfer(
     variables.forEach((v, i) => v.assign(best[i]));
     if (epochLimit > 0) {
       /** The multiple kept on the judged sets, and the held-out sets' per-pair scores at it. */
-      const keptOn = async (sets: Scored[]) => {
-        const transferred: Float32Array[] = [];
-        for (const set of sets) transferred.push(await predictScaled(set.episode));
+      const keptOn = async (sets: Scored[], uploaded: Float32Array[] = []) => {
+        const transferred = [...uploaded];
+        for (const set of sets.slice(transferred.length)) transferred.push(await predictScaled(set.episode));
         const multiple = chooseMultiple((m) => pairScores(sets, transferred, m).flat());
         const heldOut = pairScores(sets, transferred, multiple).slice(0, validations.length);
         return { multiple, heldOut: heldOut.flat() };
       };
-      let choice = await keptOn(judged);
+      // The held-out sets on the form trained on are uploaded already.
+      let choice = await keptOn(judged, await transferHeldOut());
       if (slopeFreeJudged) {
         const slopeFree = await keptOn(slopeFreeJudged);
         // At multiple 0 the path is off, and C3TL is then the fixed form itself (calibrated), slope included.
