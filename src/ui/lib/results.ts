@@ -238,7 +238,7 @@ export function slopeFreeText(withoutSlope: boolean | undefined): string | undef
   return (
     "C3TL adds its transfer to the fixed form without the support slope (each gene's amplification of the " +
     'known effects, fitted on the support) and fits that slope again on what the mix of other contexts ' +
-    'leaves: on held-out pairs this explained the target better. Calibrated keeps the slope.'
+    'leaves: the held-out pairs did not show the slope fitted first to be better. Calibrated keeps the slope.'
   );
 }
 
