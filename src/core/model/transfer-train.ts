@@ -274,8 +274,9 @@ export async function trainTransfer(
   // checks' pairs trained the fixed form's gates, so there the slope looks better than on unseen pairs
   // (sim:default seed 1: +0.004 to +0.017 on the pseudo-target, -0.007 to +0.005 on the checks). The
   // slope-free form is the incumbent: the remainder slope recovers what the slope fitted, and a few hundred
-  // held-out pairs rarely separate the two forms (measured: as the challenger it was taken on about half the
-  // sim targets, as the incumbent on all, +0.002 to +0.005 more over calibrated; real screens unchanged).
+  // held-out pairs rarely separate the two forms (measured: as the challenger it was taken on 11 to 13 of each
+  // sim kind's 18 rows, as the incumbent on all, +0.0015 to +0.0050 more over calibrated; real screens within
+  // 0.002).
   let slopeFreeJudged: Scored[] | undefined;
   if (choosing && options.slopeFreeFixedForm) {
     slopeFreeJudged = [];
