@@ -128,6 +128,7 @@ function restoredTransfer(tensor: EffectTensor, transfer: NonNullable<ModelFile[
     weights: transfer.weights,
     sparseMix: transfer.sparseMix,
     withoutSlope: transfer.withoutSlope,
+    robustShift: transfer.robustShift,
   };
 }
 
@@ -139,6 +140,7 @@ async function transferSection(tensor: EffectTensor, model: TrainedC3tl): Promis
     weights,
     sparseMix: model.transfer.sparseMix,
     withoutSlope: model.transfer.withoutSlope,
+    robustShift: model.transfer.robustShift,
   };
 }
 

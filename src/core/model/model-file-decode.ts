@@ -112,7 +112,10 @@ function parseBody(json: Json, version: number): ModelFile {
     // Version 5 files predate the slope-free base: their path sat on the whole fixed form.
     const withoutSlope =
       version >= 6 ? field(json, 'transfer.withoutSlope', isBoolean, 'true or false') : false;
-    transfer = { features, weights: tWeights, sparseMix, withoutSlope };
+    // Version 6 files predate the robust shift: their transfer left the fixed form's shift as it was.
+    const robustShift =
+      version >= 7 ? field(json, 'transfer.robustShift', isBoolean, 'true or false') : false;
+    transfer = { features, weights: tWeights, sparseMix, withoutSlope, robustShift };
   }
   return {
     format: MODEL_FORMAT,
@@ -178,6 +181,9 @@ const OLDER_VERSION_NOTES: Record<number, string> = {
   5:
     "Model format version 5: written before C3TL's transfer path could sit on the fixed form without " +
     'its support slope, so it sits on the whole fixed form, as it did then.',
+  6:
+    "Model format version 6: written before C3TL's transfer path corrected the fixed form's shift by the " +
+    "support's robust shift, so it leaves that shift as it did then.",
 };
 
 /**

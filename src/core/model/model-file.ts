@@ -2,17 +2,18 @@
  * The portable C3TL model file: one UTF-8 JSON document (browser, worker and CLI write and read the same
  * bytes) holding a trained model's weights and everything needed to rebuild it on a dataset.
  *
- * Layout (format "c3tl-model", formatVersion 6): a header of plain JSON fields (architecture, preprocessing,
+ * Layout (format "c3tl-model", formatVersion 7): a header of plain JSON fields (architecture, preprocessing,
  * target, support, settings, dataset hash, versions) and `weights`, one entry per parameter:
  * { shape: number[], data: base64 } where data holds the values as little-endian IEEE-754 float32, row-major,
  * gene axes in the order of preprocessing.genes. The standardisation's mean and scale are stored the same way.
  * `transfer` holds the learnt transfer path (transfer.ts), or null when it was off: its feature genes by name,
  * its weights in the same encoding, feature axes in the order of `transfer.features`, `sparseMix`, whether
  * its reference mix read the references' sparse-denoised effects, and `withoutSlope`, whether it was applied on
- * the fixed form with its support slope off (refitting the slope on what its mix leaves).
+ * the fixed form with its support slope off (refitting the slope on what its mix leaves), and `robustShift`,
+ * whether its transfer corrects the fixed form's shift (transfer-support.ts robustShift).
  *
  * `preprocessing.sparseBase` says whether the fixed form's perturbation means were denoised as sparse
- * (sparse-base.ts). Version 5 files (before the path could sit on the slope-free form) are read with
+ * (sparse-base.ts). Version 6 files (before the robust shift) are read with robustShift false. Version 5 files (before the path could sit on the slope-free form) are read with
  * withoutSlope false. Version 4 files (before the denoised means) are also read with sparseBase false, as
  * they predicted. Version 3 files (before the mix could read sparse-denoised effects) are also read with
  * sparseMix false. Version 2 files (before the transfer path's reference mix, architecture.switches.mix) are read with the mix
@@ -35,7 +36,7 @@ import { TRANSFER_PARAMETER_NAMES, type TransferParameterName } from './transfer
 import type { GeneStandardisation } from './standardise';
 
 export const MODEL_FORMAT = 'c3tl-model';
-export const MODEL_FORMAT_VERSION = 6;
+export const MODEL_FORMAT_VERSION = 7;
 /** File name ending the app and the CLI use. */
 export const MODEL_FILE_EXTENSION = '.c3tl.json';
 
@@ -45,7 +46,8 @@ export type ModelMode = 'evaluate' | 'predict';
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
   /**
-   * Version 5 files are read as version 6 with transfer.withoutSlope false; version 4 files also with
+   * Version 6 files are read as version 7 with transfer.robustShift false; version 5 files also with
+   * transfer.withoutSlope false; version 4 files also with
    * preprocessing.sparseBase false; version 3 files also with
    * transfer.sparseMix false; version 2 files also with the transfer path's reference mix and linear transfer
    * off.
@@ -95,6 +97,8 @@ export interface ModelFile {
     weights: Record<TransferParameterName, Float32Array>;
     sparseMix: boolean;
     withoutSlope: boolean;
+    /** Whether its transfer corrects the fixed form's shift (robustShift in transfer-support.ts). */
+    robustShift: boolean;
   } | null;
 }
 
@@ -161,14 +165,15 @@ export function encodeModelFile(model: ModelFile): string {
     weights: Record<string, { shape: number[]; data: string }>;
     sparseMix: boolean;
     withoutSlope: boolean;
+    robustShift: boolean;
   } | null = null;
   if (model.transfer) {
     const tShapes = transferShapes(model.transfer.features.length, model.architecture.genes);
     const tWeights: Record<string, { shape: number[]; data: string }> = {};
     for (const name of TRANSFER_PARAMETER_NAMES)
       tWeights[name] = { shape: tShapes[name], data: float32ToBase64(model.transfer.weights[name]) };
-    const { features, sparseMix, withoutSlope } = model.transfer;
-    transfer = { features, weights: tWeights, sparseMix, withoutSlope };
+    const { features, sparseMix, withoutSlope, robustShift } = model.transfer;
+    transfer = { features, weights: tWeights, sparseMix, withoutSlope, robustShift };
   }
   return `${JSON.stringify({
     ...model,

@@ -66,6 +66,7 @@ export interface TrainOptions {
     weights: Record<TransferParameterName, Float32Array>;
     sparseMix: boolean;
     withoutSlope: boolean;
+    robustShift: boolean;
   };
   /** Options of the transfer path's training (transfer-train.ts); defaults DEFAULT_TRANSFER_OPTIONS. */
   transferOptions?: Partial<
@@ -128,6 +129,8 @@ export interface TrainedC3tl {
      * `calibrated` keeps the slope either way.
      */
     withoutSlope: boolean;
+    /** Whether the transfer corrects the fixed form's shift with the robust shift (transfer-support.ts). */
+    robustShift: boolean;
     parameters: number;
     features: Int32Array;
   };

@@ -304,6 +304,7 @@ export async function trainC3tl(
         judgedOn: transfer.judgedOn,
         sparseMix: transfer.sparseMix,
         withoutSlope: transfer.withoutSlope,
+        robustShift: transfer.robustShift,
         parameters: transfer.parameters,
         features: transfer.features,
       },

@@ -11,7 +11,7 @@ import {
   type TransferEpisode,
   type TransferSource,
 } from './transfer-data';
-import { withSupportRules, type SupportRules } from './transfer-support';
+import { robustShift, withSupportRules, type SupportRules } from './transfer-support';
 import { mean } from '../eval/stats';
 import { stepOptimizer } from './adam-kernel';
 import {
@@ -83,6 +83,8 @@ export interface TransferTrainOptions {
     weights: Record<TransferParameterName, Float32Array>;
     sparseMix: boolean;
     withoutSlope: boolean;
+    /** Whether it corrects the fixed form's shift (robustShift; false for model files written before). */
+    robustShift: boolean;
   };
   shouldStop?: () => boolean;
   /**
@@ -109,6 +111,8 @@ export interface TransferHoldout {
 }
 
 export interface TrainedTransfer {
+  /** Whether its transfer corrects the fixed form's shift (robustShift): with the path on, unless restored without. */
+  robustShift: boolean;
   parameters: number;
   /** The multiple of the trained transfer kept (TRANSFER_SCALES; 1 when nothing judged it), folded into gain. */
   scale: number;
@@ -388,6 +392,9 @@ export async function trainTransfer(
   if (holdout)
     for (const p of holdout.queries)
       finalMask[holdout.context * P + p] = tensor.observed[holdout.context * P + p];
+  // Off is a multiple of 0, folded into the gain: a restored path is off when its gain is 0 on every gene.
+  const pathOn = options.restore ? options.restore.weights.gain.some((v) => v !== 0) : kept > 0;
+  const robust = pathOn && (options.restore?.robustShift ?? true);
   const finalSource: TransferSource = sparseMix
     ? sparseSourceOf({ ...rawSource, mask: finalMask }, source)
     : { ...rawSource, mask: finalMask };
@@ -397,6 +404,7 @@ export async function trainTransfer(
     judgedOn,
     sparseMix,
     withoutSlope,
+    robustShift: robust,
     bestEpoch,
     epochs,
     scores,
@@ -412,6 +420,11 @@ export async function trainTransfer(
       }
       const episode = withSupportRules(finalSource, built, { ...rules, slope: withoutSlope });
       const r = await predictScaled(episode);
+      // With the path on, the shift follows the bulk of the support (robustShift); off, C3TL is its fixed form.
+      if (robust) {
+        const shift = robustShift(finalSource, split.target, support);
+        for (let i = 0; i < r.length; i++) r[i] += shift[i % G];
+      }
       for (let i = 0; i < r.length; i++) r[i] *= scale[i % G];
       return { deviations: r, mixWeights: episode.mixWeights };
     },

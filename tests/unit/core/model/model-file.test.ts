@@ -103,6 +103,7 @@ describe('model file encoding', () => {
     expect(model.preprocessing.sparseBase).toBe(evaluation.train.sparseBase);
     expect(model.transfer?.withoutSlope).toBe(evaluation.train.transfer?.withoutSlope);
     expect(model.transfer?.withoutSlope).toEqual(expect.any(Boolean));
+    expect(model.transfer?.robustShift).toBe(true);
     expect(model.support.train.length + model.support.validation.length).toBe(evaluation.support);
     expect(model.dataset.sha256).toMatch(/^[0-9a-f]{64}$/);
     for (const name of PARAMETER_NAMES) expect(model.weights[name].length, name).toBeGreaterThan(0);
@@ -166,6 +167,11 @@ describe('decodeModelFile refusals', () => {
       'a transfer path without its withoutSlope flag',
       () => edit((j) => delete (j.transfer as Record<string, unknown>).withoutSlope),
       /damaged content: "transfer\.withoutSlope" should be true or false/,
+    ],
+    [
+      'a transfer path without its robustShift flag',
+      () => edit((j) => delete (j.transfer as Record<string, unknown>).robustShift),
+      /damaged content: "transfer\.robustShift" should be true or false/,
     ],
     [
       'a file without the sparseBase flag',
@@ -281,6 +287,7 @@ describe('predictWithModelFile (cpu)', () => {
     const features = trained.transfer?.features;
     const sparseMix = trained.transfer?.sparseMix ?? false;
     const withoutSlope = trained.transfer?.withoutSlope ?? false;
+    const robustShift = trained.transfer?.robustShift ?? false;
     const standardisation = trained.standardisation;
     const sparseBase = trained.sparseBase;
     trained.dispose();
@@ -290,7 +297,7 @@ describe('predictWithModelFile (cpu)', () => {
       ...options,
       maxEpochs: 0,
       initialWeights: weights,
-      initialTransfer: { features, weights: transferWeights, sparseMix, withoutSlope },
+      initialTransfer: { features, weights: transferWeights, sparseMix, withoutSlope, robustShift },
       standardisation,
       sparseBase,
     });
@@ -416,6 +423,12 @@ describe.each([
     note: /note: Model format version 5: .*sits on the whole fixed form/,
     switches: { transfer: true, mix: true, linear: true },
   },
+  {
+    version: 6,
+    what: 'before the robust shift',
+    note: /note: Model format version 6: .*leaves that shift as it did then/,
+    switches: { transfer: true, mix: true, linear: true },
+  },
 ])('model files of format $version ($what)', ({ version, note, switches }) => {
   const fixture = (name: string) => join(FIXTURES, `v${version}`, name);
   const model = `format${version}.c3tl.json`;
@@ -428,7 +441,8 @@ describe.each([
     expect(result.data.architecture.switches).toMatchObject(switches);
     if (version < 4) expect(result.data.transfer?.sparseMix).toBe(false);
     if (version < 5) expect(result.data.preprocessing.sparseBase).toBe(false);
-    expect(result.data.transfer?.withoutSlope).toBe(false);
+    if (version < 6) expect(result.data.transfer?.withoutSlope).toBe(false);
+    expect(result.data.transfer?.robustShift).toBe(false);
     expect(`note: ${result.notes.join(' ')}`).toMatch(note);
   });
 

@@ -185,7 +185,7 @@ describe('trainC3tl on the cpu backend', () => {
         options({
           maxEpochs: 0,
           initialWeights: opened,
-          initialTransfer: { features, weights: silent, sparseMix: false, withoutSlope },
+          initialTransfer: { features, weights: silent, sparseMix: false, withoutSlope, robustShift: true },
           standardisation,
           sparseBase,
           switches,

@@ -5,7 +5,7 @@ import {
   sparseReferenceEffects,
   type TransferSource,
 } from '../../../../src/core/model/transfer-data';
-import { invertSymmetric, withSupportRules } from '../../../../src/core/model/transfer-support';
+import { invertSymmetric, robustShift, withSupportRules } from '../../../../src/core/model/transfer-support';
 import { createRng } from '../../../../src/core/random';
 import { denseTensor } from './dense-tensor';
 
@@ -163,6 +163,53 @@ describe('remainder slope (a path on the slope-free fixed form)', () => {
     const single = buildEpisode(source, 0, [0], queries);
     single.supportBase = new Float32Array(G).fill(1);
     expect(withSupportRules(source, single, SLOPE).residual).toEqual(single.residual);
+  });
+});
+
+describe('robustShift', () => {
+  /**
+   * Two references with effect 1 everywhere; the target adds 0.2 (+- 0.05) to every effect, and support
+   * perturbation 3 acts very differently there (+`outlier` on the first half of the genes).
+   */
+  function shiftedScreen(outlier: number): EffectTensor {
+    const C = 3;
+    const values = new Float32Array(C * P * G).fill(1);
+    for (let p = 0; p < P; p++)
+      for (let g = 0; g < G; g++) values[p * G + g] = 1.2 + 0.05 * Math.sin(7 * p + 3 * g);
+    for (let g = 0; g < G / 2; g++) values[3 * G + g] += outlier;
+    return denseTensor(values, C, P, G);
+  }
+  const support = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const sourceOf = (tensor: EffectTensor): TransferSource => ({
+    tensor,
+    mask: tensor.observed.slice(),
+    scale: new Float32Array(G).fill(2),
+    features: new Int32Array(0),
+  });
+
+  it("takes back most of what one support perturbation's own effect adds to the plain mean, in scaled units", () => {
+    const shift = robustShift(sourceOf(shiftedScreen(10)), 0, support);
+    expect(shift).toHaveLength(G);
+    // The outlier adds 10 / 10 to the plain mean (0.5 in scaled units); clipped within 4 robust SDs of the
+    // support's 0.2 +- 0.05, it adds at most 0.4 / 10 of it back (scaled: 0.02).
+    for (let g = 0; g < G / 2; g++) {
+      expect(shift[g]).toBeLessThan(-0.48);
+      expect(shift[g]).toBeGreaterThan(-0.5);
+    }
+    for (let g = G / 2; g < G; g++) expect(Math.abs(shift[g])).toBeLessThan(1e-6);
+  });
+
+  it('is zero where the support agrees or has no spread, with fewer than three pairs, and reads no query value', () => {
+    expect(robustShift(sourceOf(shiftedScreen(0)), 0, support).every((v) => Math.abs(v) < 1e-6)).toBe(true);
+    expect(robustShift(sourceOf(shiftedScreen(10)), 0, [3, 4]).every((v) => v === 0)).toBe(true);
+    const flat = denseTensor(new Float32Array(3 * P * G).fill(1), 3, P, G);
+    for (let g = 0; g < G; g++) flat.values[3 * G + g] = 5;
+    expect(robustShift(sourceOf(flat), 0, support).every((v) => v === 0)).toBe(true);
+    const poisoned = shiftedScreen(10);
+    for (let p = 10; p < P; p++) for (let g = 0; g < G; g++) poisoned.values[p * G + g] = 1e6;
+    expect(robustShift(sourceOf(poisoned), 0, support)).toEqual(
+      robustShift(sourceOf(shiftedScreen(10)), 0, support),
+    );
   });
 });
 

@@ -9,6 +9,7 @@ import {
   TRANSFER_SCALES,
 } from '../../../../src/core/model/transfer-judge';
 import { simulate } from '../../../../src/core/simulate/simulator';
+import { robustShift } from '../../../../src/core/model/transfer-support';
 import { createRng } from '../../../../src/core/random';
 import type { EffectTensor } from '../../../../src/core/data/tensor';
 import { denseTensor } from './dense-tensor';
@@ -174,7 +175,7 @@ describe('the sparse-denoised mix: chosen before training where the judged pairs
       const restored = await trainTransfer(tensor, split, new Float32Array(G).fill(1), {
         ...options,
         maxEpochs: 0,
-        restore: { features: trained.features, weights, sparseMix, withoutSlope: false },
+        restore: { features: trained.features, weights, sparseMix, withoutSlope: false, robustShift: true },
       });
       const { deviations } = await restored.transfer(support, split.query, residual);
       restored.dispose();
@@ -277,7 +278,7 @@ describe('the fixed form the path sits on: without the slope unless the held-out
       false,
     );
     const { features, weights } = await pathWith({});
-    const restore = { features, weights, sparseMix: false };
+    const restore = { features, weights, sparseMix: false, robustShift: true };
     for (const withoutSlope of [true, false]) {
       const restored = await pathWith({
         maxEpochs: 0,
@@ -290,5 +291,57 @@ describe('the fixed form the path sits on: without the slope unless the held-out
       const moved = restored.onBase.some((v, i) => Math.abs(v - restored.withoutBase[i]) > 1e-4);
       expect(moved).toBe(withoutSlope);
     }
+  });
+});
+
+describe("the robust shift: the path's correction of the fixed form's mean shift", () => {
+  it('is added to the transfer when the path is on, not when it is off (C3TL is then calibrated) nor when restored from a file written before it', async () => {
+    expect(await tf.setBackend('cpu')).toBe(true);
+    const P = 40;
+    const G = 50;
+    const tensor = simulate({ contexts: 4, perturbations: P, genes: G, counts: false, seed: 8 }).tensor;
+    const split = evaluationSplit(tensor, 0, { supportFraction: 0.25, seed: 4 });
+    const scale = Float32Array.from({ length: G }, (_, g) => 0.5 + g / G);
+    const support = [...split.supportTrain, ...split.supportVal];
+    const residual = Float32Array.from({ length: support.length * G }, (_, i) => Math.sin(i));
+    const trained = await trainTransfer(tensor, split, scale, {
+      ...DEFAULT_TRANSFER_OPTIONS,
+      seed: 3,
+      maxEpochs: 0,
+      featureGenes: 16,
+    });
+    const weights = await trained.weights();
+    const features = trained.features;
+    trained.dispose();
+    /**
+     * The restored path's transfer with every gene's gain set to `gain` (0: the path off), with the robust
+     * shift or without it (a model file written before it).
+     */
+    const transferWithGain = async (gain: number, robustShift = true) => {
+      const restored = await trainTransfer(tensor, split, scale, {
+        ...DEFAULT_TRANSFER_OPTIONS,
+        seed: 3,
+        maxEpochs: 0,
+        restore: {
+          features,
+          weights: { ...weights, gain: new Float32Array(G).fill(gain) },
+          sparseMix: false,
+          withoutSlope: false,
+          robustShift,
+        },
+      });
+      const { deviations } = await restored.transfer(support, split.query, residual);
+      restored.dispose();
+      return deviations;
+    };
+    expect((await transferWithGain(0)).every((v) => v === 0)).toBe(true);
+    // A vanishing gain leaves the learnt transfer at ~0 and the robust shift alone, in the tensor's units.
+    const shift = robustShift({ tensor, mask: tensor.observed, scale, features }, split.target, support);
+    expect(shift.some((v) => Math.abs(v) > 1e-3)).toBe(true);
+    const deviations = await transferWithGain(1e-20);
+    split.query.forEach((_, q) => {
+      for (let g = 0; g < G; g++) expect(deviations[q * G + g]).toBeCloseTo(shift[g] * scale[g], 5);
+    });
+    expect((await transferWithGain(1e-20, false)).every((v) => Math.abs(v) < 1e-6)).toBe(true);
   });
 });
