@@ -13,8 +13,8 @@
  * whether its transfer corrects the fixed form's shift (transfer-support.ts robustShift).
  *
  * `preprocessing.sparseBase` says whether the fixed form's perturbation means were denoised as sparse
- * (sparse-base.ts). Version 6 files (before the robust shift) are read with robustShift false. Version 5 files (before the path could sit on the slope-free form) are read with
- * withoutSlope false. Version 4 files (before the denoised means) are also read with sparseBase false, as
+ * (sparse-base.ts). Version 6 files (before the robust shift) are read with robustShift false. Version 5
+ * files (before the path could sit on the slope-free form) are also read with withoutSlope false. Version 4 files (before the denoised means) are also read with sparseBase false, as
  * they predicted. Version 3 files (before the mix could read sparse-denoised effects) are also read with
  * sparseMix false. Version 2 files (before the transfer path's reference mix, architecture.switches.mix) are read with the mix
  * off, so they predict as they did when written. Version 1 files (before the transfer path) are refused with a message that says so: they hold only the

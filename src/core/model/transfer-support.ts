@@ -7,6 +7,8 @@ import { referenceMean, type TransferEpisode, type TransferSource } from './tran
  *  - the reference mix: the target as a least-squares combination of its reference contexts;
  *  - the linear transfer's inverse: each query perturbation as a ridge combination of the support
  *    perturbations, compared by their deviation profiles over the references.
+ * And, applied at prediction only, the robust shift (robustShift): the fixed form's mean shift over the
+ * support recomputed with outlying residuals clipped.
  * Units are the episode's (scaled); K references, S support, Q queries, G genes, F feature genes.
  */
 
