@@ -278,35 +278,20 @@ function referenceMix(
 }
 
 /**
- * The robust shift, [G] in the source's scaled units: per gene, the mean over the support of the target's
- * effect minus the references' mean effect (the additive rule's residual), each value clipped to the median
- * +- ROBUST_SHIFT_CLIP robust SDs, less the plain mean. The fixed form shifts every prediction by the plain
- * mean, so one support perturbation with an outsized effect of its own in the target (a drug that acts very
- * differently there) moves every query of the genes it touches by its effect / S; clipped, the shift follows
- * the bulk of the support, and that perturbation's own deviation is left to the attention and the linear
- * transfer. 0 on genes whose residuals have no spread (MAD 0) and everywhere with fewer than three support
- * pairs. Reads only the support's pairs of `context` and masked pairs of the other contexts.
+ * The robust shift, [G] in the episode's scaled units: per gene, the mean over the support of the additive
+ * rule's residual (episode.residual as buildEpisode leaves it: the target's effect minus the references' mean
+ * effect, centred over the support), each value clipped to the median +- ROBUST_SHIFT_CLIP robust SDs, less
+ * the plain mean. The fixed form shifts every prediction by the plain mean, so one support perturbation with an
+ * outsized effect of its own in the target (a drug that acts very differently there) moves every query of the
+ * genes it touches by its effect / S; clipped, the shift follows the bulk of the support, and that
+ * perturbation's own deviation is left to the attention and the linear transfer. 0 on genes whose residuals
+ * have no spread (MAD 0) and everywhere with fewer than three support pairs.
  */
-export function robustShift(
-  source: TransferSource,
-  context: number,
-  support: readonly number[],
-): Float64Array {
-  const { tensor, scale } = source;
-  const P = tensor.perturbations.length;
-  const G = tensor.genes.length;
-  const S = support.length;
+export function robustShift(episode: Pick<TransferEpisode, 'support' | 'residual'>): Float64Array {
+  const S = episode.support.length;
+  const G = S > 0 ? episode.residual.length / S : 0;
   const out = new Float64Array(G);
   if (S < 3) return out;
-  const refs: number[] = [];
-  for (let c = 0; c < tensor.contexts.length; c++) if (c !== context) refs.push(c);
-  const residual = new Float64Array(S * G);
-  const mean = new Float64Array(G);
-  support.forEach((p, s) => {
-    referenceMean(source, refs, p, mean);
-    const at = (context * P + p) * G;
-    for (let g = 0; g < G; g++) residual[s * G + g] = tensor.values[at + g] / scale[g] - mean[g];
-  });
   const column = new Float64Array(S);
   const spread = new Float64Array(S);
   const median = (sorted: Float64Array): number => {
@@ -315,7 +300,7 @@ export function robustShift(
   };
   for (let g = 0; g < G; g++) {
     let plain = 0;
-    for (let s = 0; s < S; s++) plain += (column[s] = residual[s * G + g]) / S;
+    for (let s = 0; s < S; s++) plain += (column[s] = episode.residual[s * G + g]) / S;
     column.sort();
     const centre = median(column);
     for (let s = 0; s < S; s++) spread[s] = Math.abs(column[s] - centre);

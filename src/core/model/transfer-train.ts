@@ -111,8 +111,6 @@ export interface TransferHoldout {
 }
 
 export interface TrainedTransfer {
-  /** Whether its transfer corrects the fixed form's shift (robustShift): with the path on, unless restored without. */
-  robustShift: boolean;
   parameters: number;
   /** The multiple of the trained transfer kept (TRANSFER_SCALES; 1 when nothing judged it), folded into gain. */
   scale: number;
@@ -126,6 +124,8 @@ export interface TrainedTransfer {
    * the slope is fitted again on what the mix leaves (transfer-support.ts, the remainder slope).
    */
   withoutSlope: boolean;
+  /** Whether its transfer corrects the fixed form's shift (robustShift): with the path on, unless restored without. */
+  robustShift: boolean;
   bestEpoch: number;
   epochs: number;
   /** Validation score per epoch (epoch 0: the initial rule), mean centred Pearson. */
@@ -412,6 +412,8 @@ export async function trainTransfer(
     weights: () => transferWeightValues(params),
     async transfer(support, queries, residual, base) {
       const built = buildEpisode(finalSource, split.target, support, queries);
+      // Read before the residual is replaced by the deviation from the fixed form.
+      const shift = robust ? robustShift(built) : undefined;
       const S = support.length;
       for (let i = 0; i < S * G; i++) built.residual[i] = residual[i] / scale[i % G];
       if (withoutSlope && base) {
@@ -421,10 +423,7 @@ export async function trainTransfer(
       const episode = withSupportRules(finalSource, built, { ...rules, slope: withoutSlope });
       const r = await predictScaled(episode);
       // With the path on, the shift follows the bulk of the support (robustShift); off, C3TL is its fixed form.
-      if (robust) {
-        const shift = robustShift(finalSource, split.target, support);
-        for (let i = 0; i < r.length; i++) r[i] += shift[i % G];
-      }
+      if (shift) for (let i = 0; i < r.length; i++) r[i] += shift[i % G];
       for (let i = 0; i < r.length; i++) r[i] *= scale[i % G];
       return { deviations: r, mixWeights: episode.mixWeights };
     },

@@ -10,6 +10,7 @@ import {
 } from '../../../../src/core/model/transfer-judge';
 import { simulate } from '../../../../src/core/simulate/simulator';
 import { robustShift } from '../../../../src/core/model/transfer-support';
+import { buildEpisode } from '../../../../src/core/model/transfer-data';
 import { createRng } from '../../../../src/core/random';
 import type { EffectTensor } from '../../../../src/core/data/tensor';
 import { denseTensor } from './dense-tensor';
@@ -336,7 +337,8 @@ describe("the robust shift: the path's correction of the fixed form's mean shift
     };
     expect((await transferWithGain(0)).every((v) => v === 0)).toBe(true);
     // A vanishing gain leaves the learnt transfer at ~0 and the robust shift alone, in the tensor's units.
-    const shift = robustShift({ tensor, mask: tensor.observed, scale, features }, split.target, support);
+    const source = { tensor, mask: tensor.observed, scale, features };
+    const shift = robustShift(buildEpisode(source, split.target, support, [], { profiles: false }));
     expect(shift.some((v) => Math.abs(v) > 1e-3)).toBe(true);
     const deviations = await transferWithGain(1e-20);
     split.query.forEach((_, q) => {
